@@ -1,0 +1,89 @@
+// One flag file as its real consumer sees it: the lossless model, the reader's argv, the effective flags,
+// and every finding. For the files kubelite reads, bash's view is computed too: MicroK8s' own scripts and
+// anyone who copies a line into a bash-read file see that one, so the two must agree.
+import { parseArgsFile, type ArgsFile, type ArgsLine } from './args-file.js';
+import { readWithBash } from './bash-reader.js';
+import type { Component } from './consumers.js';
+import { effectiveFlags, type EffectiveFlags } from './effective-flags.js';
+import { sortFindings, type Finding } from './finding.js';
+import { readWithKubelite } from './kubelite-reader.js';
+import type { ArgvWord, ReadResult, ReaderEnv, ReaderName } from './reader.js';
+
+export interface FileView {
+  readonly file: ArgsFile;
+  readonly read: ReadResult;
+  readonly flags: EffectiveFlags;
+  readonly findings: readonly Finding[];
+}
+
+export interface ViewOptions {
+  readonly reader: ReaderName;
+  readonly component: Component | null;
+  readonly env: ReaderEnv;
+}
+
+export function viewFlagsFile(text: string, options: ViewOptions): FileView {
+  const file = parseArgsFile(text);
+  const read = options.reader === 'kubelite' ? readWithKubelite(text, options.env) : readWithBash(text, options.env);
+  const flags = effectiveFlags(read.argv, options.component);
+  const findings = [...read.findings, ...flags.findings];
+  if (options.reader === 'kubelite') findings.push(...compareReaders(file, readWithBash(text, options.env), read));
+  return { file, read, flags, findings: sortFindings(findings) };
+}
+
+/** Lines that bash and kubelite turn into different arguments. */
+export function compareReaders(file: ArgsFile, bash: ReadResult, kubelite: ReadResult): Finding[] {
+  if (bash.fails) {
+    const failure = bash.findings.find((f) => f.code === 'reader-fails');
+    return [{
+      code: 'readers-differ',
+      severity: 'warning',
+      line: failure?.line ?? 0,
+      message: 'bash cannot read this file (shell syntax error) although kubelite can',
+    }];
+  }
+  const bashByLine = groupByLine(bash.argv);
+  const kubeliteByLine = groupByLine(kubelite.argv);
+  const lines = [...new Set([...bashByLine.keys(), ...kubeliteByLine.keys()])].sort((a, b) => a - b);
+  const findings: Finding[] = [];
+  for (const number of lines) {
+    const b = bashByLine.get(number) ?? [];
+    const k = kubeliteByLine.get(number) ?? [];
+    if (sameWords(b, k)) continue;
+    const reason = whyReadersDiffer(file.lines[number - 1]);
+    findings.push({
+      code: 'readers-differ',
+      severity: 'warning',
+      line: number,
+      message: `bash reads ${JSON.stringify(b)} but kubelite reads ${JSON.stringify(k)}${reason ? `: ${reason}` : ''}`,
+    });
+  }
+  return findings;
+}
+
+function groupByLine(argv: readonly ArgvWord[]): Map<number, string[]> {
+  const byLine = new Map<number, string[]>();
+  for (const word of argv) {
+    const list = byLine.get(word.line) ?? [];
+    list.push(word.value);
+    byLine.set(word.line, list);
+  }
+  return byLine;
+}
+
+function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+function whyReadersDiffer(line: ArgsLine | undefined): string {
+  if (!line) return '';
+  const text = line.indent + (line.flag ? line.flag.name + line.flag.separator + (line.flag.rawValue ?? '') : '') + line.rest;
+  if (line.eol === '\r\n' || text.includes('\r')) return 'a carriage return (CRLF line end): bash keeps it in the value, kubelite drops it';
+  if (text.trim().includes('\t')) return 'a tab: bash splits on it, kubelite does not';
+  if (/\s#/.test(text.trim())) return 'a trailing comment: kubelite passes it on as arguments';
+  if (/["'][^"']* [^"']*["']/.test(text)) return 'a quoted value with a space: kubelite splits it';
+  if (/ {2}/.test(text.trim())) return 'repeated spaces: kubelite makes empty arguments of them';
+  if (text.includes('\\')) return 'a backslash: bash removes it, kubelite keeps it';
+  if (/["']/.test(text)) return 'quote characters: kubelite deletes every quote, bash pairs them';
+  return 'the line is read differently';
+}
