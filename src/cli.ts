@@ -1,0 +1,125 @@
+// The command line: a yargs factory with an explicit list of commands, and the one place that turns
+// outcomes and errors into an exit code.
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { inspectCommand } from './commands/inspect.js';
+import type { CommandContext, Effects } from './commands/context.js';
+import { realFileSystem } from './effects/file-system.js';
+import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from './errors.js';
+
+const COMMANDS = [inspectCommand];
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Builds the CLI for one run. Tests call it in-process with their own effects. */
+export function buildCli(args: readonly string[], context: CommandContext): Argv {
+  let cli = yargs([...args])
+    .scriptName('harden')
+    .usage('Harden MicroK8s nodes: read the args files as MicroK8s does, plan, apply, verify, roll back.\n\nUsage: $0 [--root DIR] <command> [options]')
+    .version(version())
+    .help()
+    .alias('help', 'h')
+    .strict()
+    .demandCommand(1, 'name a command')
+    .exitProcess(false)
+    .wrap(100)
+    .epilogue(EXIT_CODES_HELP)
+    .fail((message, error) => {
+      if (error) throw error;
+      throw usageError(message, args);
+    });
+  for (const command of COMMANDS) cli = cli.command(command(context) as never);
+  return cli;
+}
+
+/** Runs the CLI and returns the exit code. Nothing else decides it, and nothing calls process.exit. */
+export async function main(args: readonly string[], effects: Effects = processEffects()): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const context: CommandContext = { effects, setExitCode: (code) => { exitCode = code; } };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      buildCli(args, context)
+        .parseAsync([...args], {}, (error, _argv, output) => {
+          if (output) effects.io.out(output.endsWith('\n') ? output : `${output}\n`);
+          if (error) reject(error);
+        })
+        .then(() => resolve(), reject);
+    });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, effects);
+  }
+}
+
+function reportError(error: unknown, effects: Effects): number {
+  const { io } = effects;
+  if (error instanceof HardenError) {
+    io.err(`error: ${error.message}\n`);
+    if (error.hint) io.err(`hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  const detail = error instanceof Error ? error.stack ?? error.message : String(error);
+  io.err(`harden: internal error (a bug): ${detail}\nPlease report it with the command you ran.\n`);
+  return ExitCode.error;
+}
+
+const COMMAND_NAMES = ['inspect'];
+
+/** yargs' message, plus a suggestion for a mistyped option or command. */
+function usageError(message: string, args: readonly string[]): UsageError {
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
+  if (unknown) {
+    // yargs names unknown options without their dashes: look for the word as written.
+    const word = unknown[1].split(', ')[0];
+    const written = args.find((arg) => arg.replace(/^-+/, '').split('=')[0] === word && arg.startsWith('-'));
+    if (written) {
+      const guess = closest(word, KNOWN_OPTIONS);
+      return new UsageError(`unknown option ${written.split('=')[0]}`, { hint: `${guess ? `did you mean --${guess}? ` : ''}see harden --help` });
+    }
+    const guess = closest(word, COMMAND_NAMES);
+    return new UsageError(`unknown command '${word}'`, { hint: `${guess ? `did you mean ${guess}? ` : ''}see harden --help` });
+  }
+  if (/^Not enough non-option arguments/.test(message)) return new UsageError('name a command', { hint: 'see harden --help' });
+  return new UsageError(message.replace(/\s*\n\s*/g, ' '), { hint: 'see harden --help' });
+}
+
+const KNOWN_OPTIONS = ['root', 'args-dir', 'state-dir', 'format', 'json', 'no-color', 'help', 'version', 'profile', 'only', 'skip'];
+
+function closest(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+function processEffects(): Effects {
+  return {
+    fs: realFileSystem,
+    io: {
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+      isTTY: Boolean(process.stdout.isTTY),
+      env: process.env,
+    },
+  };
+}

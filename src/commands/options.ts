@@ -1,0 +1,89 @@
+// The options every command shares, and the rules that tie them together (see the README's CLI conventions).
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors.js';
+
+export const DEFAULT_PROFILE = 'baseline';
+
+/** --root, --args-dir, --state-dir: where the node is. */
+export function withNodeOptions<T>(yargs: Argv<T>, multipleRoots: boolean) {
+  return yargs
+    .option('root', {
+      // Not `array: true`, which would swallow the command name after `--root DIR`: repeating the option
+      // collects the values instead.
+      type: 'string',
+      coerce: toList,
+      default: ['/'],
+      defaultDescription: '/',
+      describe: multipleRoots
+        ? "the node's filesystem root; repeat to read several nodes"
+        : "the node's filesystem root (exactly one)",
+      requiresArg: true,
+    })
+    .option('args-dir', {
+      type: 'string',
+      describe: 'the args directory (default <root>/var/snap/microk8s/current/args); one root only',
+      requiresArg: true,
+    })
+    .option('state-dir', {
+      type: 'string',
+      describe: "harden's state: snapshots, lock (default <root>/var/lib/harden); one root only",
+      requiresArg: true,
+    });
+}
+
+/** --format, --json, --no-color. */
+export function withOutputOptions<T>(yargs: Argv<T>, formats: readonly string[] = ['text', 'json']) {
+  return yargs
+    .option('format', { choices: formats, default: 'text', describe: 'output format', requiresArg: true })
+    .option('json', { type: 'boolean', describe: 'shorthand for --format json' })
+    .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' });
+}
+
+/** --profile, --only, --skip: which rules. */
+export function withRuleOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
+    .option('only', { type: 'string', coerce: toList, describe: 'only these rule ids (comma-separated, repeatable)', requiresArg: true })
+    .option('skip', { type: 'string', coerce: toList, describe: 'skip these rule ids (comma-separated, repeatable)', requiresArg: true });
+}
+
+function toList(value: string | string[]): string[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+export interface NodeOptions {
+  readonly root: readonly string[];
+  readonly argsDir?: string | undefined;
+  readonly stateDir?: string | undefined;
+}
+
+export interface NodeTarget {
+  readonly root: string;
+  readonly argsDir: string | undefined;
+  readonly stateDir: string;
+}
+
+/** Checks the --root/--args-dir/--state-dir rules and returns one target per root. */
+export function nodeTargets(options: NodeOptions, multipleRoots: boolean): NodeTarget[] {
+  const roots = [...new Set(options.root)];
+  if (roots.length === 0) throw new UsageError('--root needs a directory');
+  if (roots.length > 1 && !multipleRoots) {
+    throw new UsageError('this command changes a node and takes exactly one --root', { hint: 'run it once per node' });
+  }
+  if (roots.length > 1 && (options.argsDir !== undefined || options.stateDir !== undefined)) {
+    throw new UsageError('--args-dir and --state-dir go with a single --root', {
+      hint: 'drop them, or run once per root',
+    });
+  }
+  return roots.map((root) => ({
+    root,
+    argsDir: options.argsDir,
+    stateDir: options.stateDir ?? path.join(root, 'var/lib/harden'),
+  }));
+}
+
+/** `--only a,b --only c` -> ['a', 'b', 'c']. */
+export function ruleIds(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => value.split(',')).map((id) => id.trim()).filter(Boolean);
+}

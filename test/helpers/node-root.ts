@@ -1,0 +1,132 @@
+// Lays out a MicroK8s node root the way a real node is: the snap's revision directory with meta/snap.yaml
+// behind a relative `current` link, the data revision directory with its args (mode 0660, as the install
+// hook leaves them), locks and credentials, again behind a relative `current` link.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fixtureArgsDir, type FixtureVersion } from './paths.js';
+
+export interface NodeRootOptions {
+  readonly version: FixtureVersion;
+  /** The data revision directory name (`current` points to it). */
+  readonly revision?: string;
+  /** The version snap.yaml states; null leaves snap.yaml out. Default `v<version>.0`. */
+  readonly snapVersion?: string | null;
+  readonly worker?: boolean;
+  /** cluster-agent endpoints written to credentials/callback-tokens.txt. */
+  readonly callbackPeers?: readonly string[];
+  /** dqlite members written to var/kubernetes/backend/cluster.yaml (the first is this node). */
+  readonly members?: readonly string[];
+  readonly extraLocks?: readonly string[];
+}
+
+export const MICROK8S_GID = 998;
+
+export const DEFAULT_REVISIONS: Record<FixtureVersion, string> = {
+  '1.13': '581',
+  '1.18': '1379',
+  '1.20': '1910',
+  '1.21': '2128',
+  '1.26': '4390',
+  '1.28': '6089',
+  '1.36': '8512',
+};
+
+export async function makeTempDir(prefix = 'harden-test-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+const minor = (version: FixtureVersion) => Number(version.split('.')[1]);
+
+/** Writes a node root into `root` (which must exist) and returns the data revision directory. */
+export async function layOutNode(root: string, options: NodeRootOptions): Promise<string> {
+  const { version } = options;
+  const revision = options.revision ?? DEFAULT_REVISIONS[version];
+  const snapDir = path.join(root, 'snap/microk8s', revision);
+  const dataDir = path.join(root, 'var/snap/microk8s', revision);
+
+  const snapVersion = options.snapVersion === undefined ? `v${version}.0` : options.snapVersion;
+  await fs.mkdir(path.join(snapDir, 'meta'), { recursive: true });
+  if (snapVersion !== null) {
+    await fs.writeFile(
+      path.join(snapDir, 'meta/snap.yaml'),
+      `name: microk8s\nversion: ${snapVersion}\nsummary: Kubernetes for workstations and appliances\nconfinement: classic\n`,
+    );
+  }
+  await fs.symlink(revision, path.join(root, 'snap/microk8s/current'));
+
+  await fs.mkdir(path.join(root, 'var/snap/microk8s/common'), { recursive: true });
+  await copyArgs(fixtureArgsDir(version), path.join(dataDir, 'args'));
+  await fs.symlink(revision, path.join(root, 'var/snap/microk8s/current'));
+
+  const locks = ['installed.lock', ...(options.extraLocks ?? [])];
+  if (minor(version) >= 19) locks.push('no-etcd', 'no-flanneld', 'no-apiserver-proxy');
+  if (minor(version) >= 21) locks.push('lite.lock');
+  if (options.worker) locks.push('clustered.lock');
+  await fs.mkdir(path.join(dataDir, 'var/lock'), { recursive: true });
+  for (const lock of locks) await fs.writeFile(path.join(dataDir, 'var/lock', lock), '');
+
+  await fs.mkdir(path.join(dataDir, 'credentials'), { recursive: true });
+  await fs.writeFile(path.join(dataDir, 'credentials/client.config'), kubeconfig(minor(version) >= 28));
+  if (options.callbackPeers?.length) {
+    const lines = options.callbackPeers.map((peer, i) => `${peer} callback-token-${i}\n`).join('');
+    await fs.writeFile(path.join(dataDir, 'credentials/callback-tokens.txt'), lines);
+  }
+  if (options.members?.length) {
+    const backend = path.join(dataDir, 'var/kubernetes/backend');
+    await fs.mkdir(backend, { recursive: true });
+    const members = options.members.map((address, i) => `- Address: ${address}\n  ID: ${1000 + i}\n  Role: 0\n`).join('');
+    await fs.writeFile(path.join(backend, 'cluster.yaml'), members);
+    await fs.writeFile(path.join(backend, 'info.yaml'), `Address: ${options.members[0]}\nID: 1000\nRole: 0\n`);
+  }
+  if (options.worker && minor(version) >= 21) {
+    const kubelite = path.join(dataDir, 'args/kubelite');
+    const text = await fs.readFile(kubelite, 'utf8');
+    await fs.writeFile(kubelite, text.replace('--start-control-plane=true', '--start-control-plane=false'));
+  }
+
+  await fs.mkdir(path.join(root, 'etc'), { recursive: true });
+  await fs.writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
+  await fs.writeFile(path.join(root, 'etc/group'), `root:x:0:\nmicrok8s:x:${MICROK8S_GID}:\n`);
+  return dataDir;
+}
+
+/** Copies the fixture as MicroK8s' install hook does (`certs.d/localhost__32000` becomes `localhost:32000`). */
+async function copyArgs(from: string, to: string): Promise<void> {
+  await fs.mkdir(to, { recursive: true, mode: 0o770 });
+  for (const name of await fs.readdir(from)) {
+    const source = path.join(from, name);
+    const target = path.join(to, name === 'localhost__32000' ? 'localhost:32000' : name);
+    if ((await fs.stat(source)).isDirectory()) {
+      await copyArgs(source, target);
+      continue;
+    }
+    await fs.copyFile(source, target);
+    await fs.chmod(target, 0o660);
+    if (process.getuid?.() === 0) await fs.chown(target, 0, MICROK8S_GID);
+  }
+}
+
+function kubeconfig(certificates: boolean): string {
+  const user = certificates
+    ? '    client-certificate-data: Y2VydGlmaWNhdGU=\n    client-key-data: a2V5\n'
+    : '    token: not-a-real-token\n';
+  return `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: Y2E=
+    server: https://127.0.0.1:16443
+  name: microk8s-cluster
+contexts:
+- context:
+    cluster: microk8s-cluster
+    user: admin
+  name: microk8s
+current-context: microk8s
+kind: Config
+preferences: {}
+users:
+- name: admin
+  user:
+${user}`;
+}
