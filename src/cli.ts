@@ -2,12 +2,13 @@
 // outcomes and errors into an exit code.
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
+import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
+import { profilesCommand } from './commands/profiles.js';
 import type { CommandContext, Effects } from './commands/context.js';
 import { realFileSystem } from './effects/file-system.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from './errors.js';
 
-const COMMANDS = [inspectCommand];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -31,7 +32,8 @@ export function buildCli(args: readonly string[], context: CommandContext): Argv
       if (error) throw error;
       throw usageError(message, args);
     });
-  for (const command of COMMANDS) cli = cli.command(command(context) as never);
+  const commands = [inspectCommand(context), checkCommand(context, version()), profilesCommand(context)];
+  for (const command of commands) cli = cli.command(command as never);
   return cli;
 }
 
@@ -58,6 +60,7 @@ function reportError(error: unknown, effects: Effects): number {
   const { io } = effects;
   if (error instanceof HardenError) {
     io.err(`error: ${error.message}\n`);
+    for (const line of error.more) io.err(`error: ${line}\n`);
     if (error.hint) io.err(`hint: ${error.hint}\n`);
     return error.exitCode;
   }
@@ -66,7 +69,7 @@ function reportError(error: unknown, effects: Effects): number {
   return ExitCode.error;
 }
 
-const COMMAND_NAMES = ['inspect'];
+const COMMAND_NAMES = ['inspect', 'check', 'profiles'];
 
 /** yargs' message, plus a suggestion for a mistyped option or command. */
 function usageError(message: string, args: readonly string[]): UsageError {

@@ -26,12 +26,15 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export class HardenError extends Error {
   readonly hint: string | null;
   readonly exitCode: ExitCodeValue;
+  /** Further one-line errors reported together with this one (all problems of a profile at once). */
+  readonly more: readonly string[];
 
-  constructor(message: string, options: { hint?: string; exitCode?: ExitCodeValue } = {}) {
+  constructor(message: string, options: { hint?: string; exitCode?: ExitCodeValue; more?: readonly string[] } = {}) {
     super(message);
     this.name = new.target.name;
     this.hint = options.hint ?? null;
     this.exitCode = options.exitCode ?? ExitCode.error;
+    this.more = options.more ?? [];
   }
 }
 
@@ -40,3 +43,6 @@ export class UsageError extends HardenError {}
 
 /** A node root cannot be read as a MicroK8s node: missing, unreadable, binary or oversized files, bad links. */
 export class NodeReadError extends HardenError {}
+
+/** A profile is invalid, or names rules that do not exist. */
+export class ProfileError extends HardenError {}

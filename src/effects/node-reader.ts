@@ -113,7 +113,7 @@ async function readEntries(node: RootedReader, args: ArgsLocation): Promise<Args
 }
 
 /** Reads node paths inside a root, resolving symlinks as the node itself would. */
-class RootedReader {
+export class RootedReader {
   constructor(readonly fs: FileSystem, readonly root: string) {}
 
   host(nodePath: string): string {

@@ -1,0 +1,211 @@
+// Evaluating rules on a node: PASS, FAIL, MANUAL, BLOCKED or NOT APPLICABLE, with the effective value found
+// as the file's real reader sees it (comments do not count, the last occurrence wins, exact flag names).
+import type { NodeModel } from './node.js';
+import type { Requirement, Rule } from './profile.js';
+import { compareMinor, formatVersion, parseVersion, type Version } from './version.js';
+
+export type Status = 'PASS' | 'FAIL' | 'MANUAL' | 'BLOCKED' | 'NOT APPLICABLE';
+
+export interface RuleResult {
+  readonly id: string;
+  readonly title: string;
+  readonly severity: Rule['severity'];
+  readonly component: Rule['component'];
+  readonly status: Status;
+  /** What was found: `--read-only-port=0 (kubelet line 12)`, `absent (default 10255)`, a mode… */
+  readonly found: string;
+  readonly reason: string;
+  readonly cis: readonly string[];
+  readonly file: string | null;
+  readonly line: number | null;
+}
+
+/** Answers about the node that rules ask for, gathered by the effects layer (node paths as keys). */
+export interface NodeFactAnswers {
+  readonly paths: Readonly<Record<string, { readonly type: 'file' | 'directory' | 'other'; readonly mode: number; readonly owner: string; readonly writable: boolean } | null>>;
+  readonly sysctls: Readonly<Record<string, string | null>>;
+  readonly kubeconfigs: Readonly<Record<string, 'token' | 'certificate' | 'unknown' | null>>;
+}
+
+/** The node paths, sysctls and kubeconfigs these rules need answers about. */
+export function factQueries(rules: readonly Rule[], vars: Readonly<Record<string, string>>): { paths: string[]; sysctls: string[]; kubeconfigs: string[] } {
+  const paths = new Set<string>();
+  const sysctls = new Set<string>();
+  const kubeconfigs = new Set<string>();
+  for (const rule of rules) {
+    if (rule.path) paths.add(expandPath(rule.path, vars));
+    for (const requirement of rule.requires ?? []) {
+      if ('path' in requirement) paths.add(expandPath(requirement.path, vars));
+      if ('key' in requirement) sysctls.add(requirement.key);
+      if ('kubeconfig' in requirement) kubeconfigs.add(requirement.kubeconfig);
+    }
+  }
+  return { paths: [...paths], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs] };
+}
+
+export function expandPath(path: string, vars: Readonly<Record<string, string>>): string {
+  return path.replace(/\$\{(SNAP|SNAP_DATA|SNAP_COMMON)\}/g, (_, name: string) => vars[name]);
+}
+
+export function evaluateRules(model: NodeModel, rules: readonly Rule[], facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): RuleResult[] {
+  const first = rules.map((rule) => evaluateRule(model, rule, facts, vars));
+  const byId = new Map(first.map((result) => [result.id, result]));
+  // A failing rule whose requirements are not met cannot be fixed: it is blocked, with what to do.
+  return first.map((result, index) => {
+    if (result.status !== 'FAIL') return result;
+    const unmet = (rules[index].requires ?? []).map((req) => unmetRequirement(req, facts, byId, vars)).filter((text): text is string => text !== null);
+    return unmet.length > 0 ? { ...result, status: 'BLOCKED' as const, reason: `${result.reason}; blocked: ${unmet.join('; ')}` } : result;
+  });
+}
+
+function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, results: ReadonlyMap<string, RuleResult>, vars: Readonly<Record<string, string>>): string | null {
+  const why = requirement.why ? ` (${requirement.why})` : '';
+  if ('rule' in requirement) {
+    const other = results.get(requirement.rule);
+    if (!other) return `needs rule ${requirement.rule}, which is not selected${why}`;
+    return other.status === 'PASS' || other.status === 'FAIL' ? null : `needs rule ${requirement.rule}, which is ${other.status}${why}`;
+  }
+  if (requirement.fact === 'sysctl') {
+    const value = facts.sysctls[requirement.key];
+    return value === requirement.value ? null : `needs sysctl ${requirement.key}=${requirement.value} (found ${value ?? 'nothing'})${why}`;
+  }
+  if (requirement.fact === 'kubeconfig-auth') {
+    const auth = facts.kubeconfigs[requirement.kubeconfig];
+    return auth === requirement.auth ? null : `needs credentials/${requirement.kubeconfig} to authenticate with a ${requirement.auth} (found ${auth ?? 'no file'})${why}`;
+  }
+  const path = expandPath(requirement.path, vars);
+  const entry = facts.paths[path];
+  if (requirement.fact === 'file-exists') return entry?.type === 'file' ? null : `needs file ${path}${why}`;
+  if (requirement.fact === 'dir-exists') return entry?.type === 'directory' ? null : `needs directory ${path}${why}`;
+  return entry?.type === 'directory' && entry.writable ? null : `needs writable directory ${path}${why}`;
+}
+
+const FILE_OF: Readonly<Record<string, string>> = {
+  'kube-apiserver': 'kube-apiserver',
+  kubelet: 'kubelet',
+  'kube-proxy': 'kube-proxy',
+  'kube-scheduler': 'kube-scheduler',
+  'kube-controller-manager': 'kube-controller-manager',
+  kubelite: 'kubelite',
+  etcd: 'etcd',
+  'k8s-dqlite': 'k8s-dqlite',
+  containerd: 'containerd',
+};
+
+const CONTROL_PLANE = new Set(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'k8s-dqlite']);
+
+function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): RuleResult {
+  const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));
+  const base = { id: rule.id, title: rule.title, severity: rule.severity, component: rule.component, cis, file: null, line: null };
+  const result = (status: Status, found: string, reason: string, file: string | null = null, line: number | null = null): RuleResult => ({ ...base, status, found, reason, file, line });
+  const report = model.report;
+
+  const applies = rule.applies ?? {};
+  if (applies.versions) {
+    if (!model.version) return result('BLOCKED', '-', 'the MicroK8s version is unknown, so this version-dependent rule cannot be decided');
+    if (!inRange(model.version, applies.versions)) return result('NOT APPLICABLE', '-', `applies to ${rangeText(applies.versions)}; this node runs ${formatVersion(model.version)}`);
+  }
+  if (applies.era && applies.era !== report.era) return result('NOT APPLICABLE', '-', `applies to the ${applies.era} era; this node is in the ${report.era} era`);
+  if (applies.role && applies.role !== report.role) return result('NOT APPLICABLE', '-', `applies to ${applies.role} nodes; this node is a ${report.role}`);
+  if (applies.datastore && !applies.datastore.includes(report.datastore.kind)) return result('NOT APPLICABLE', '-', `applies to datastore ${applies.datastore.join(' or ')}; this node uses ${report.datastore.kind}`);
+
+  if (rule.operation === 'manual') return result('MANUAL', '-', rule.explain ?? 'check by hand');
+
+  if (rule.operation === 'companion-file' || rule.operation === 'file-mode') {
+    const path = expandPath(rule.path!, vars);
+    const entry = facts.paths[path];
+    if (!entry) return result('FAIL', 'absent', `${path} does not exist`, path);
+    if (rule.operation === 'companion-file') return result('PASS', 'present', `${path} exists`, path);
+    const mode = (entry.mode & 0o777).toString(8).padStart(4, '0');
+    const found = `${mode} ${entry.owner}`;
+    const tooOpen = (entry.mode & 0o777 & ~Number.parseInt(rule.mode!, 8)) !== 0;
+    const wrongOwner = rule.owner !== undefined && entry.owner !== rule.owner;
+    if (tooOpen || wrongOwner) {
+      const why = [tooOpen && `mode ${mode} is more open than ${rule.mode}`, wrongOwner && `owner ${entry.owner} is not ${rule.owner}`].filter(Boolean).join(', ');
+      return result('FAIL', found, why, path);
+    }
+    return result('PASS', found, `mode ${rule.mode} or stricter${rule.owner ? `, owner ${rule.owner}` : ''}`, path);
+  }
+
+  if (report.role === 'worker' && CONTROL_PLANE.has(rule.component)) return result('NOT APPLICABLE', '-', `${rule.component} does not run on a worker node`);
+  const fileName = FILE_OF[rule.component];
+  const file = report.files.find((f) => f.name === fileName);
+  const view = model.views.get(fileName);
+  const shownFile = `${report.argsDir}/${fileName}`;
+  if (!file || !view) return result('NOT APPLICABLE', '-', `${shownFile} does not exist on this node`);
+  if (!file.serviceEnabled) return result('NOT APPLICABLE', '-', `${file.service} is disabled on this node (var/lock/no-${fileName})`);
+
+  const flag = view.flags.flags.get(rule.flag!);
+  const last = flag?.occurrences[flag.occurrences.length - 1];
+  const fallback = defaultFor(rule, model.version);
+  const value = flag ? (flag.value ?? 'true') : fallback;
+  const found = flag ? `${rule.flag}${flag.value === null ? '' : `=${flag.value}`} (line ${last!.line})` : `absent${fallback !== null ? ` (default ${fallback})` : ''}`;
+  const line = last?.line ?? null;
+  const pass = (reason: string) => result('PASS', found, reason, shownFile, line);
+  const fail = (reason: string) => result('FAIL', found, reason, shownFile, line);
+
+  switch (rule.operation) {
+    case 'remove-flag':
+      return flag ? fail(`${rule.flag} must not be set`) : pass(`${rule.flag} is not set`);
+    case 'set-flag': {
+      if (value === null) return fail(`${rule.flag} must be ${rule.value}`);
+      return accepts(rule, value) ? pass(`${rule.flag} is ${value}`) : fail(`${rule.flag} must be ${rule.value}${rule.accept ? ` (or ${acceptText(rule)})` : ''}, found ${value}`);
+    }
+    case 'include-items':
+    case 'exclude-items': {
+      const items = (value ?? '').split(',').filter(Boolean);
+      if (rule.operation === 'include-items') {
+        const missing = rule.items!.filter((item) => !items.includes(item));
+        return missing.length === 0 ? pass(`${rule.flag} includes ${rule.items!.join(', ')}`) : fail(`${rule.flag} must include ${missing.join(', ')}`);
+      }
+      const present = rule.items!.filter((item) => items.includes(item));
+      return present.length === 0 ? pass(`${rule.flag} excludes ${rule.items!.join(', ')}`) : fail(`${rule.flag} must not include ${present.join(', ')}`);
+    }
+    default:
+      return result('MANUAL', '-', 'not decidable from the files');
+  }
+}
+
+function accepts(rule: Rule, value: string): boolean {
+  if (value === rule.value) return true;
+  const accept = rule.accept;
+  if (!accept) return false;
+  if (accept.op === 'one-of') return (accept.values ?? []).includes(value);
+  const [found, wanted] = [Number.parseFloat(value), Number.parseFloat(rule.value!)];
+  if (Number.isNaN(found)) return false;
+  return accept.op === 'gte' ? found >= wanted : found <= wanted;
+}
+
+function acceptText(rule: Rule): string {
+  const accept = rule.accept!;
+  return accept.op === 'one-of' ? (accept.values ?? []).join(', ') : `${accept.op === 'gte' ? 'at least' : 'at most'} ${rule.value}`;
+}
+
+function defaultFor(rule: Rule, version: Version | null): string | null {
+  if (rule.default === undefined) return null;
+  if (typeof rule.default === 'string') return rule.default;
+  const match = rule.default.find((entry) => version !== null && inRange(version, entry));
+  return match?.value ?? null;
+}
+
+export function inRange(version: Version, range: { from?: string; before?: string }): boolean {
+  if (range.from && compareMinor(version, parseVersion(range.from)!) < 0) return false;
+  if (range.before && compareMinor(version, parseVersion(range.before)!) >= 0) return false;
+  return true;
+}
+
+function rangeText(range: { from?: string; before?: string }): string {
+  if (range.from && range.before) return `${range.from} up to (not including) ${range.before}`;
+  return range.from ? `${range.from} and later` : `versions before ${range.before}`;
+}
+
+export interface CheckSummary {
+  readonly counts: Readonly<Record<Status, number>>;
+  readonly compliant: boolean;
+}
+
+export function summarize(results: readonly RuleResult[]): CheckSummary {
+  const counts: Record<Status, number> = { PASS: 0, FAIL: 0, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 0 };
+  for (const result of results) counts[result.status] += 1;
+  return { counts, compliant: counts.FAIL === 0 && counts.BLOCKED === 0 };
+}

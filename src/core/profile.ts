@@ -1,0 +1,152 @@
+// Profiles: YAML documents validated against profiles/schema.json, with every error located by file, line
+// and rule id, all reported at once.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { Component } from './consumers.js';
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type Operation = 'set-flag' | 'remove-flag' | 'include-items' | 'exclude-items' | 'companion-file' | 'file-mode' | 'manual';
+
+export interface VersionRange { readonly from?: string; readonly before?: string }
+export type Reference = { readonly cis: string; readonly benchmark: string; readonly automated?: boolean } | { readonly doc: string; readonly title?: string };
+export type Requirement =
+  | { readonly rule: string; readonly why?: string }
+  | { readonly fact: 'file-exists' | 'dir-exists' | 'dir-writable'; readonly path: string; readonly why?: string }
+  | { readonly fact: 'sysctl'; readonly key: string; readonly value: string; readonly why?: string }
+  | { readonly fact: 'kubeconfig-auth'; readonly kubeconfig: string; readonly auth: 'token' | 'certificate'; readonly why?: string };
+
+export interface Rule {
+  readonly id: string;
+  readonly title: string;
+  readonly rationale: string;
+  readonly severity: Severity;
+  readonly component: Component;
+  readonly references?: readonly Reference[];
+  readonly applies?: {
+    readonly versions?: VersionRange;
+    readonly era?: 'kubelite' | 'daemons';
+    readonly role?: 'control-plane' | 'worker';
+    readonly datastore?: readonly string[];
+  };
+  readonly requires?: readonly Requirement[];
+  readonly risks?: readonly string[];
+  readonly operation: Operation;
+  readonly flag?: string;
+  readonly value?: string;
+  readonly accept?: { readonly op: 'gte' | 'lte' | 'one-of'; readonly values?: readonly string[] };
+  readonly items?: readonly string[];
+  readonly default?: string | ReadonlyArray<VersionRange & { readonly value: string | null }>;
+  readonly path?: string;
+  readonly template?: string;
+  readonly mode?: string;
+  readonly owner?: string;
+  readonly explain?: string;
+}
+
+export interface ProfileDocument {
+  readonly apiVersion: 'harden/v1';
+  readonly kind: 'Profile';
+  readonly name: string;
+  readonly title: string;
+  readonly description?: string;
+  readonly extends?: string;
+  readonly rules: readonly Rule[];
+}
+
+/** One problem in a profile file, located. */
+export interface ProfileProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly ruleId: string | null;
+  readonly message: string;
+}
+
+export type ParsedProfile = { readonly ok: true; readonly profile: ProfileDocument } | { readonly ok: false; readonly problems: readonly ProfileProblem[] };
+
+let validator: ValidateFunction | null = null;
+
+function validate(schema: object): ValidateFunction {
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+  return validator;
+}
+
+/** Parses and validates one profile file's text. `file` is how to name it in problems. */
+export function parseProfile(text: string, file: string, schema: object): ParsedProfile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => ({
+        file,
+        line: lineCounter.linePos(error.pos[0]).line,
+        ruleId: null,
+        message: `not valid YAML: ${error.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  const data = doc.toJS() as unknown;
+  const check = validate(schema);
+  const problems: ProfileProblem[] = [];
+  const lineOf = (pointer: readonly (string | number)[]) => {
+    for (let length = pointer.length; length >= 0; length -= 1) {
+      const node = doc.getIn(pointer.slice(0, length), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return 1;
+  };
+  const ruleIdAt = (pointer: readonly (string | number)[]) => {
+    if (pointer[0] !== 'rules' || typeof pointer[1] !== 'number') return null;
+    const id = doc.getIn(['rules', pointer[1], 'id']);
+    return typeof id === 'string' ? id : `#${pointer[1] + 1}`;
+  };
+  if (!check(data)) {
+    for (const error of relevantErrors(check.errors ?? [])) {
+      const pointer: (string | number)[] = error.instancePath.split('/').slice(1).map((part) => (/^\d+$/.test(part) ? Number(part) : part.replace(/~1/g, '/').replace(/~0/g, '~')));
+      if (error.keyword === 'additionalProperties') pointer.push((error.params as { additionalProperty: string }).additionalProperty);
+      problems.push({ file, line: lineOf(pointer), ruleId: ruleIdAt(pointer), message: describe(error) });
+    }
+  } else {
+    const profile = data as ProfileDocument;
+    const seen = new Map<string, number>();
+    profile.rules.forEach((rule, index) => {
+      const line = lineOf(['rules', index, 'id']);
+      if (seen.has(rule.id)) problems.push({ file, line, ruleId: rule.id, message: `duplicate rule id (first on line ${seen.get(rule.id)})` });
+      else seen.set(rule.id, line);
+    });
+  }
+  return problems.length > 0 ? { ok: false, problems: problems.sort((a, b) => a.line - b.line) } : { ok: true, profile: data as ProfileDocument };
+}
+
+/** ajv reports every branch of a oneOf/if; keep the errors a person can act on. */
+function relevantErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const kept = errors.filter((error) => !['oneOf', 'anyOf', 'if', 'allOf'].includes(error.keyword));
+  const unique = new Map<string, ErrorObject>();
+  for (const error of kept.length > 0 ? kept : errors) unique.set(`${error.instancePath}|${describe(error)}`, error);
+  return [...unique.values()];
+}
+
+function describe(error: ErrorObject): string {
+  const last = error.instancePath.split('/').pop();
+  const where = last && !/^\d+$/.test(last) ? last : undefined;
+  const field = where ? `${where}: ` : '';
+  switch (error.keyword) {
+    case 'required':
+      return `missing field "${(error.params as { missingProperty: string }).missingProperty}"`;
+    case 'additionalProperties':
+      return `${field}unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+    case 'enum':
+      return `${field}must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `${field}must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
+    case 'pattern':
+      return `${field}${where === 'value' ? 'a value may not carry a newline, quote, space, $, backtick or shell metacharacter' : `does not match ${(error.params as { pattern: string }).pattern}`}`;
+    default:
+      return `${field}${error.message ?? 'is invalid'}`;
+  }
+}
+
+/** `file:line: rule id: message` — the one-line form every profile problem is printed in. */
+export function formatProblem(problem: ProfileProblem): string {
+  return `${problem.file}:${problem.line}: ${problem.ruleId ? `rule ${problem.ruleId}: ` : ''}${problem.message}`;
+}

@@ -1,0 +1,93 @@
+// Loads profiles: shipped ones by name from profiles/, users' own by path; follows `extends`, merges rules
+// (a rule in the extending profile replaces the one with the same id), and applies --only/--skip.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatProblem, parseProfile, type ProfileDocument, type ProfileProblem, type Rule } from '../core/profile.js';
+import { ProfileError } from '../errors.js';
+
+export const PROFILES_DIR = fileURLToPath(new URL('../../../profiles/', import.meta.url));
+
+export interface LoadedProfile {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  /** Where it came from: `profiles/baseline.yaml`, or the path the user gave. */
+  readonly source: string;
+  readonly rules: readonly Rule[];
+}
+
+let schema: object | null = null;
+function profileSchema(): object {
+  schema ??= JSON.parse(readFileSync(path.join(PROFILES_DIR, 'schema.json'), 'utf8')) as object;
+  return schema;
+}
+
+/** Names of the shipped profiles. */
+export function shippedProfiles(): string[] {
+  return readdirSync(PROFILES_DIR).filter((name) => name.endsWith('.yaml')).map((name) => name.slice(0, -5)).sort();
+}
+
+function locate(reference: string, from: string | null): { file: string; shown: string } {
+  if (/^[a-z0-9][a-z0-9-]*$/.test(reference) && !reference.endsWith('.yaml')) {
+    const file = path.join(PROFILES_DIR, `${reference}.yaml`);
+    if (!existsSync(file)) {
+      throw new ProfileError(`unknown profile "${reference}"`, { hint: `shipped profiles: ${shippedProfiles().join(', ')}; or pass a file path` });
+    }
+    return { file, shown: `profiles/${reference}.yaml` };
+  }
+  const file = from ? path.resolve(path.dirname(from), reference) : path.resolve(reference);
+  return { file, shown: from ? path.relative(process.cwd(), file) || file : reference };
+}
+
+/** Reads and validates one profile file (no extends, no selection): for `profiles validate`. */
+export function readProfileFile(file: string, shown: string): ProfileDocument {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ProfileError(`cannot read profile ${shown}`, { hint: 'check the path' });
+  }
+  const parsed = parseProfile(text, shown, profileSchema());
+  if (!parsed.ok) throw problemsError(parsed.problems);
+  return parsed.profile;
+}
+
+export function loadProfile(reference: string, selection: { only: readonly string[]; skip: readonly string[] } = { only: [], skip: [] }): LoadedProfile {
+  const chain: string[] = [];
+  const load = (ref: string, from: string | null): { doc: ProfileDocument; rules: Rule[]; shown: string } => {
+    const { file, shown } = locate(ref, from);
+    if (chain.includes(file)) throw new ProfileError(`${shown}: extends itself (${[...chain, file].map((f) => path.basename(f)).join(' -> ')})`, { hint: 'break the extends cycle' });
+    chain.push(file);
+    const doc = readProfileFile(file, shown);
+    const inherited = doc.extends ? load(doc.extends, file).rules : [];
+    const own = new Map(doc.rules.map((rule) => [rule.id, rule]));
+    const rules = [...inherited.map((rule) => own.get(rule.id) ?? rule), ...doc.rules.filter((rule) => !inherited.some((r) => r.id === rule.id))];
+    return { doc, rules, shown };
+  };
+  const { doc, rules, shown } = load(reference, null);
+
+  const known = new Set(rules.map((rule) => rule.id));
+  const problems: ProfileProblem[] = [];
+  for (const rule of rules) {
+    for (const requirement of rule.requires ?? []) {
+      if ('rule' in requirement && !known.has(requirement.rule)) {
+        problems.push({ file: shown, line: 0, ruleId: rule.id, message: `requires unknown rule "${requirement.rule}"` });
+      }
+    }
+  }
+  if (problems.length > 0) throw problemsError(problems);
+  const unknown = [...selection.only, ...selection.skip].filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new ProfileError(`unknown rule id${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => `"${id}"`).join(', ')} in --only/--skip (profile ${doc.name})`, {
+      hint: `harden profiles show ${reference} lists the rule ids`,
+    });
+  }
+  const selected = rules.filter((rule) => (selection.only.length === 0 || selection.only.includes(rule.id)) && !selection.skip.includes(rule.id));
+  return { name: doc.name, title: doc.title, description: doc.description ?? '', source: shown, rules: selected };
+}
+
+function problemsError(problems: readonly ProfileProblem[]): ProfileError {
+  const [first, ...rest] = problems.map(formatProblem).map((line) => line.replace(/^(.*?):0: /, '$1: '));
+  return new ProfileError(first, { more: rest, hint: 'fix the profile; profiles/schema.json describes the format' });
+}

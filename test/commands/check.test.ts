@@ -1,0 +1,124 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runBin } from '../helpers/cli.js';
+import { layOutNode, makeTempDir, type NodeRootOptions } from '../helpers/node-root.js';
+
+async function node(options: NodeRootOptions): Promise<string> {
+  const root = await makeTempDir();
+  await layOutNode(root, options);
+  return root;
+}
+const statuses = (doc: any) => Object.fromEntries(doc.results.map((r: any) => [r.id, r.status]));
+
+test('baseline on 1.28 defaults: AlwaysAllow and listening scheduler/controller-manager fail; exit 2', async () => {
+  const run = runBin(['--root', await node({ version: '1.28' }), 'check', '--json']);
+  assert.is(run.status, 2, run.stderr);
+  const doc = JSON.parse(run.stdout);
+  assert.is(doc.schema, 'harden.check/v1');
+  assert.equal(statuses(doc), {
+    'kubelet.read-only-port': 'PASS',
+    'kubelet.anonymous-auth': 'PASS',
+    'apiserver.authorization-mode.no-always-allow': 'FAIL',
+    'apiserver.authorization-mode.node-rbac': 'FAIL',
+    'kube-proxy.no-userspace-mode': 'PASS',
+    'kube-scheduler.bind-address': 'FAIL',
+    'kube-scheduler.insecure-address': 'NOT APPLICABLE',
+    'kube-scheduler.profiling': 'PASS',
+    'kube-controller-manager.bind-address': 'FAIL',
+    'kube-controller-manager.insecure-address': 'NOT APPLICABLE',
+    'kube-controller-manager.profiling': 'PASS',
+    'etcd.client-cert-auth': 'NOT APPLICABLE',
+    'apiserver.insecure-port': 'NOT APPLICABLE',
+    'apiserver.insecure-bind-localhost': 'NOT APPLICABLE',
+  });
+  const authz = doc.results.find((r: any) => r.id === 'apiserver.authorization-mode.no-always-allow');
+  assert.equal([authz.found, authz.cis, authz.file, authz.line], ['--authorization-mode=AlwaysAllow (line 3)', ['1.2.7'], '/var/snap/microk8s/current/args/kube-apiserver', 3]);
+  assert.equal(doc.summary.counts, { PASS: 5, FAIL: 4, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 5 });
+});
+
+test('1.21 fails the read-only port because the flag is absent (default 10255)', async () => {
+  const doc = JSON.parse(runBin(['--root', await node({ version: '1.21' }), 'check', '--json']).stdout);
+  const result = doc.results.find((r: any) => r.id === 'kubelet.read-only-port');
+  assert.equal([result.status, result.found], ['FAIL', 'absent (default 10255)']);
+  assert.is(statuses(doc)['apiserver.insecure-port'], 'PASS');
+});
+
+test('1.13: 8080 on every interface, etcd without client certificates', async () => {
+  const doc = JSON.parse(runBin(['--root', await node({ version: '1.13' }), 'check', '--json']).stdout);
+  assert.is(statuses(doc)['apiserver.insecure-bind-localhost'], 'FAIL');
+  assert.is(statuses(doc)['kube-proxy.no-userspace-mode'], 'FAIL');
+  assert.is(statuses(doc)['etcd.client-cert-auth'], 'FAIL');
+  assert.is(statuses(doc)['apiserver.insecure-port'], 'NOT APPLICABLE');
+});
+
+test('an unknown version blocks version-dependent rules: check cannot decide them', async () => {
+  const doc = JSON.parse(runBin(['--root', await node({ version: '1.28', snapVersion: null }), 'check', '--json']).stdout);
+  const insecure = doc.results.find((r: any) => r.id === 'apiserver.insecure-port');
+  assert.equal([insecure.status, insecure.reason], ['BLOCKED', 'the MicroK8s version is unknown, so this version-dependent rule cannot be decided']);
+});
+
+test('--only selects rules; a compliant selection exits 0 and says so', async () => {
+  const root = await node({ version: '1.28' });
+  const run = runBin(['--root', root, 'check', '--only', 'kubelet.read-only-port,kubelet.anonymous-auth']);
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, '2 rules: 2 passed, 0 failed, 0 blocked, 0 manual, 0 not applicable — complies with profile baseline');
+  const skipped = runBin(['--root', root, 'check', '--skip', 'apiserver.authorization-mode.no-always-allow', '--skip', 'apiserver.authorization-mode.node-rbac,kube-scheduler.bind-address,kube-controller-manager.bind-address']);
+  assert.is(skipped.status, 0, skipped.stdout);
+});
+
+test('JUnit and SARIF', async () => {
+  const root = await node({ version: '1.28' });
+  const junit = runBin(['--root', root, 'check', '--format', 'junit']);
+  assert.is(junit.status, 2);
+  assert.match(junit.stdout, '<testsuite name="baseline on ');
+  assert.match(junit.stdout, 'tests="14" failures="4" errors="0" skipped="5"');
+  assert.match(junit.stdout, '<testcase classname="baseline.kube-apiserver" name="apiserver.authorization-mode.no-always-allow [CIS 1.2.7]"><failure message="--authorization-mode must not include AlwaysAllow">');
+  const sarif = JSON.parse(runBin(['--root', root, 'check', '--format', 'sarif']).stdout);
+  assert.is(sarif.version, '2.1.0');
+  assert.equal(sarif.runs[0].results.map((r: any) => r.ruleId), ['apiserver.authorization-mode.no-always-allow', 'apiserver.authorization-mode.node-rbac', 'kube-scheduler.bind-address', 'kube-controller-manager.bind-address']);
+  assert.equal(sarif.runs[0].results[0].locations[0].physicalLocation, { artifactLocation: { uri: '/var/snap/microk8s/current/args/kube-apiserver' }, region: { startLine: 3 } });
+});
+
+test('a commented-out or earlier duplicate flag does not count', async () => {
+  const root = await node({ version: '1.28' });
+  const file = path.join(root, 'var/snap/microk8s/6089/args/kube-apiserver');
+  const text = await fs.readFile(file, 'utf8');
+  await fs.writeFile(file, `# --authorization-mode=Node,RBAC\n--authorization-mode=Node,RBAC\n${text}`);
+  const doc = JSON.parse(runBin(['--root', root, 'check', '--json']).stdout);
+  assert.is(statuses(doc)['apiserver.authorization-mode.node-rbac'], 'PASS');
+  assert.is(statuses(doc)['apiserver.authorization-mode.no-always-allow'], 'FAIL', 'the later AlwaysAllow accumulates: the list flag holds both');
+});
+
+test('errors: unknown rule id, invalid profile file (all problems), unknown profile', async () => {
+  const root = await node({ version: '1.28' });
+  const unknown = runBin(['--root', root, 'check', '--only', 'kubelet.nope']);
+  assert.is(unknown.status, 1);
+  assert.is(unknown.stdout, '');
+  assert.is(unknown.stderr, 'error: unknown rule id "kubelet.nope" in --only/--skip (profile baseline)\nhint: harden profiles show baseline lists the rule ids\n');
+  const bad = path.join(root, 'bad.yaml');
+  await fs.writeFile(bad, 'apiVersion: harden/v1\nkind: Profile\nname: bad\ntitle: Bad\nrules:\n  - id: a.b\n    title: T\n    rationale: R\n    severity: huge\n    component: kubelet\n    operation: set-flag\n    flag: --x\n    value: $(id)\n');
+  const invalid = runBin(['--root', root, 'check', '--profile', bad]);
+  assert.is(invalid.status, 1);
+  assert.is(invalid.stderr, `error: ${bad}:9: rule a.b: severity: must be one of "low", "medium", "high", "critical"\nerror: ${bad}:13: rule a.b: value: a value may not carry a newline, quote, space, $, backtick or shell metacharacter\nhint: fix the profile; profiles/schema.json describes the format\n`);
+  const missing = runBin(['--root', root, 'check', '--profile', 'strictest']);
+  assert.is(missing.status, 1);
+  assert.match(missing.stderr, 'error: unknown profile "strictest"\nhint: shipped profiles: baseline');
+});
+
+test('profiles list, show, validate', async () => {
+  assert.match(runBin(['profiles', 'list']).stdout, /^baseline\s+14 rules\s+Close the ports/m);
+  const show = runBin(['profiles', 'show', 'baseline']);
+  assert.is(show.status, 0);
+  assert.match(show.stdout, /kubelet\.read-only-port\s+high\s+kubelet\s+CIS 4\.2\.4/);
+  const root = await makeTempDir();
+  const mine = path.join(root, 'mine.yaml');
+  await fs.writeFile(mine, 'apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: Mine\nextends: baseline\nrules:\n  - id: kubelet.read-only-port\n    title: Close 10255\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --read-only-port\n    value: "0"\n');
+  const valid = runBin(['profiles', 'validate', mine]);
+  assert.is(valid.status, 0, valid.stderr);
+  assert.is(valid.stdout, `${mine}: valid (profile mine, 14 rules)\n`);
+  assert.is(runBin(['profiles', 'validate']).status, 1);
+});
+
+test.run();

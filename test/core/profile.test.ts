@@ -1,0 +1,56 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { formatProblem, parseProfile } from '../../src/core/profile.js';
+import { repoRoot } from '../helpers/paths.js';
+
+const schema = JSON.parse(readFileSync(path.join(repoRoot, 'profiles/schema.json'), 'utf8'));
+const problems = (text: string) => {
+  const parsed = parseProfile(text, 'mine.yaml', schema);
+  assert.is(parsed.ok, false);
+  return parsed.ok ? [] : parsed.problems.map(formatProblem);
+};
+const HEAD = 'apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: Mine\nrules:\n';
+const RULE = (extra: string) => `  - id: kubelet.x\n    title: T\n    rationale: R\n    severity: high\n    component: kubelet\n${extra}`;
+
+test('every shipped profile passes the schema', () => {
+  const files = readdirSync(path.join(repoRoot, 'profiles')).filter((f) => f.endsWith('.yaml'));
+  assert.ok(files.includes('baseline.yaml'));
+  for (const file of files) {
+    const parsed = parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, schema);
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.problems.map(formatProblem).join('\n'));
+  }
+});
+
+test('all problems at once, each with file, line and rule id', () => {
+  const text = HEAD + RULE('    operation: set-flag\n    flag: --read-only-port\n') + '  - id: kubelet.y\n    title: T\n    rationale: R\n    severity: extreme\n    component: kubelet\n    operation: manual\n    explain: E\n    colour: red\n';
+  assert.equal(problems(text), [
+    'mine.yaml:6: rule kubelet.x: missing field "value"',
+    'mine.yaml:16: rule kubelet.y: severity: must be one of "low", "medium", "high", "critical"',
+    'mine.yaml:20: rule kubelet.y: unknown field "colour"',
+  ]);
+});
+
+test('a value that smuggles in a command substitution, a newline or a metacharacter is refused', () => {
+  for (const value of ['"$(id)"', '"a\\nb"', '"`id`"', '"a;b"', '"a b"']) {
+    assert.equal(problems(HEAD + RULE(`    operation: set-flag\n    flag: --x\n    value: ${value}\n`)), [
+      'mine.yaml:13: rule kubelet.x: value: a value may not carry a newline, quote, space, $, backtick or shell metacharacter',
+    ], value);
+  }
+});
+
+test('unknown operation and component', () => {
+  assert.equal(problems(HEAD + '  - id: a.b\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet2\n    operation: delete-everything\n'), [
+    'mine.yaml:10: rule a.b: component: must be one of "kube-apiserver", "kubelet", "kube-proxy", "kube-scheduler", "kube-controller-manager", "kubelite", "etcd", "k8s-dqlite", "containerd"',
+    'mine.yaml:11: rule a.b: operation: must be one of "set-flag", "remove-flag", "include-items", "exclude-items", "companion-file", "file-mode", "manual"',
+  ]);
+});
+
+test('malformed YAML and duplicate ids are located', () => {
+  assert.equal(problems('apiVersion: harden/v1\nrules: [\n'), ['mine.yaml:3: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']);
+  const rule = RULE('    operation: manual\n    explain: E\n');
+  assert.equal(problems(HEAD + rule + rule), ['mine.yaml:13: rule kubelet.x: duplicate rule id (first on line 6)']);
+});
+
+test.run();
