@@ -3,13 +3,9 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBin } from '../helpers/cli.js';
-import { layOutNode, makeTempDir, type NodeRootOptions } from '../helpers/node-root.js';
+import { makeNode, makeTempDir } from '../helpers/node-root.js';
 
-async function node(options: NodeRootOptions): Promise<string> {
-  const root = await makeTempDir();
-  await layOutNode(root, options);
-  return root;
-}
+const node = makeNode;
 const statuses = (doc: any) => Object.fromEntries(doc.results.map((r: any) => [r.id, r.status]));
 
 test('baseline on 1.28 defaults: AlwaysAllow and listening scheduler/controller-manager fail; exit 2', async () => {

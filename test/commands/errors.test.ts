@@ -6,15 +6,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFileSystem, type FileSystem } from '../../src/effects/file-system.js';
 import { runBin, runInProcess, type Run } from '../helpers/cli.js';
-import { layOutNode, makeTempDir } from '../helpers/node-root.js';
+import { makeNode, makeTempDir } from '../helpers/node-root.js';
 
 const ARGS = 'var/snap/microk8s/6089/args';
 
-async function node(): Promise<string> {
-  const root = await makeTempDir();
-  await layOutNode(root, { version: '1.28' });
-  return root;
-}
+const node = () => makeNode({ version: '1.28' });
 
 function assertError(run: Run, error: string, hint: string): void {
   assert.is(run.status, 1, run.stderr);

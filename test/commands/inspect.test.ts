@@ -3,14 +3,10 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBin } from '../helpers/cli.js';
-import { DEFAULT_REVISIONS, layOutNode, makeTempDir, type NodeRootOptions } from '../helpers/node-root.js';
+import { DEFAULT_REVISIONS, layOutNode, makeNode, makeTempDir } from '../helpers/node-root.js';
 import { fixtureVersions, type FixtureVersion } from '../helpers/paths.js';
 
-async function node(options: NodeRootOptions): Promise<string> {
-  const root = await makeTempDir();
-  await layOutNode(root, options);
-  return root;
-}
+const node = makeNode;
 
 function inspectJson(root: string): any {
   const run = runBin(['--root', root, 'inspect', '--json']);

@@ -36,6 +36,13 @@ export async function makeTempDir(prefix = 'harden-test-'): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
+/** A fresh temporary directory with a node laid out in it. */
+export async function makeNode(options: NodeRootOptions): Promise<string> {
+  const root = await makeTempDir();
+  await layOutNode(root, options);
+  return root;
+}
+
 const minor = (version: FixtureVersion) => Number(version.split('.')[1]);
 
 /** Writes a node root into `root` (which must exist) and returns the data revision directory. */
