@@ -1,7 +1,7 @@
 // One flag file as its real consumer sees it: the lossless model, the reader's argv, the effective flags,
 // and every finding. For the files kubelite reads, bash's view is computed too: MicroK8s' own scripts and
 // anyone who copies a line into a bash-read file see that one, so the two must agree.
-import { parseArgsFile, type ArgsFile, type ArgsLine } from './args-file.js';
+import { parseArgsFile, printLine, type ArgsFile, type ArgsLine } from './args-file.js';
 import { readWithBash } from './bash-reader.js';
 import type { Component } from './consumers.js';
 import { effectiveFlags, type EffectiveFlags } from './effective-flags.js';
@@ -77,7 +77,7 @@ function sameWords(a: readonly string[], b: readonly string[]): boolean {
 
 function whyReadersDiffer(line: ArgsLine | undefined): string {
   if (!line) return '';
-  const text = line.indent + (line.flag ? line.flag.name + line.flag.separator + (line.flag.rawValue ?? '') : '') + line.rest;
+  const text = printLine({ ...line, eol: '' });
   if (line.eol === '\r\n' || text.includes('\r')) return 'a carriage return (CRLF line end): bash keeps it in the value, kubelite drops it';
   if (text.trim().includes('\t')) return 'a tab: bash splits on it, kubelite does not';
   if (/\s#/.test(text.trim())) return 'a trailing comment: kubelite passes it on as arguments';
