@@ -5,7 +5,7 @@ import { describeNode } from '../core/node.js';
 import { snapVars } from '../core/node-env.js';
 import { answerFacts } from '../effects/node-facts.js';
 import { readNodeFacts } from '../effects/node-reader.js';
-import { loadProfile } from '../effects/profile-store.js';
+import { loadFlagCatalogue, loadProfile } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
@@ -41,7 +41,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
       const model = describeNode(facts);
       const vars = snapVars(model.report.revision);
       const answers = await answerFacts(fs, target.root, facts, factQueries(profile.rules, vars));
-      const results = evaluateRules(model, profile.rules, answers, vars);
+      const results = evaluateRules(model, profile.rules, answers, vars, loadFlagCatalogue());
       outcomes.push({ root: target.root, profile: { name: profile.name, source: profile.source }, version: model.report.version, results });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {

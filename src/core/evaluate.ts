@@ -1,5 +1,6 @@
 // Evaluating rules on a node: PASS, FAIL, MANUAL, BLOCKED or NOT APPLICABLE, with the effective value found
 // as the file's real reader sees it (comments do not count, the last occurrence wins, exact flag names).
+import { flagSupport, type FlagCatalogue } from './flag-catalogue.js';
 import type { NodeModel } from './node.js';
 import type { Requirement, Rule } from './profile.js';
 import { compareMinor, formatVersion, parseVersion, type Version } from './version.js';
@@ -21,34 +22,51 @@ export interface RuleResult {
 }
 
 /** Answers about the node that rules ask for, gathered by the effects layer (node paths as keys). */
+export interface PathFact {
+  readonly type: 'file' | 'directory' | 'other';
+  readonly mode: number;
+  readonly owner: string;
+  readonly writable: boolean;
+}
+
 export interface NodeFactAnswers {
-  readonly paths: Readonly<Record<string, { readonly type: 'file' | 'directory' | 'other'; readonly mode: number; readonly owner: string; readonly writable: boolean } | null>>;
+  readonly paths: Readonly<Record<string, PathFact | null>>;
+  /** The entries of directories that `file-mode` rules with `match` look into, by node path. */
+  readonly listings: Readonly<Record<string, readonly (PathFact & { readonly name: string })[] | null>>;
   readonly sysctls: Readonly<Record<string, string | null>>;
   readonly kubeconfigs: Readonly<Record<string, 'token' | 'certificate' | 'unknown' | null>>;
 }
 
 /** The node paths, sysctls and kubeconfigs these rules need answers about. */
-export function factQueries(rules: readonly Rule[], vars: Readonly<Record<string, string>>): { paths: string[]; sysctls: string[]; kubeconfigs: string[] } {
+export function factQueries(rules: readonly Rule[], vars: Readonly<Record<string, string>>): { paths: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[] } {
   const paths = new Set<string>();
+  const listings = new Set<string>();
   const sysctls = new Set<string>();
   const kubeconfigs = new Set<string>();
   for (const rule of rules) {
     if (rule.path) paths.add(expandPath(rule.path, vars));
+    if (rule.path && rule.match) listings.add(expandPath(rule.path, vars));
     for (const requirement of rule.requires ?? []) {
       if ('path' in requirement) paths.add(expandPath(requirement.path, vars));
       if ('key' in requirement) sysctls.add(requirement.key);
       if ('kubeconfig' in requirement) kubeconfigs.add(requirement.kubeconfig);
     }
   }
-  return { paths: [...paths], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs] };
+  return { paths: [...paths], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs] };
 }
 
 export function expandPath(path: string, vars: Readonly<Record<string, string>>): string {
   return path.replace(/\$\{(SNAP|SNAP_DATA|SNAP_COMMON)\}/g, (_, name: string) => vars[name]);
 }
 
-export function evaluateRules(model: NodeModel, rules: readonly Rule[], facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): RuleResult[] {
-  const first = rules.map((rule) => evaluateRule(model, rule, facts, vars));
+export function evaluateRules(
+  model: NodeModel,
+  rules: readonly Rule[],
+  facts: NodeFactAnswers,
+  vars: Readonly<Record<string, string>>,
+  catalogue: FlagCatalogue,
+): RuleResult[] {
+  const first = rules.map((rule) => versionGate(model, rule, evaluateRule(model, rule, facts, vars), catalogue));
   const byId = new Map(first.map((result) => [result.id, result]));
   // A failing rule whose requirements are not met cannot be fixed: it is blocked, with what to do.
   return first.map((result, index) => {
@@ -111,20 +129,39 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
 
   if (rule.operation === 'manual') return result('MANUAL', '-', rule.explain ?? 'check by hand');
 
-  if (rule.operation === 'companion-file' || rule.operation === 'file-mode') {
+  if (rule.operation === 'companion-file') {
+    const path = expandPath(rule.path!, vars);
+    return facts.paths[path] ? result('PASS', 'present', `${path} exists`, path) : result('FAIL', 'absent', `${path} does not exist`, path);
+  }
+  if (rule.operation === 'file-mode') {
     const path = expandPath(rule.path!, vars);
     const entry = facts.paths[path];
-    if (!entry) return result('FAIL', 'absent', `${path} does not exist`, path);
-    if (rule.operation === 'companion-file') return result('PASS', 'present', `${path} exists`, path);
-    const mode = (entry.mode & 0o777).toString(8).padStart(4, '0');
-    const found = `${mode} ${entry.owner}`;
-    const tooOpen = (entry.mode & 0o777 & ~Number.parseInt(rule.mode!, 8)) !== 0;
-    const wrongOwner = rule.owner !== undefined && entry.owner !== rule.owner;
-    if (tooOpen || wrongOwner) {
-      const why = [tooOpen && `mode ${mode} is more open than ${rule.mode}`, wrongOwner && `owner ${entry.owner} is not ${rule.owner}`].filter(Boolean).join(', ');
-      return result('FAIL', found, why, path);
+    // A file that does not exist exposes nothing; the rule that creates it, if any, is another rule.
+    if (!entry) return result('NOT APPLICABLE', 'absent', `${path} does not exist on this node`, path);
+    const checked = [{ name: path, ...entry }];
+    if (rule.match) {
+      const pattern = globPattern(rule.match);
+      if (!pattern.test(path.split('/').pop() ?? '')) checked.length = 0;
+      checked.push(...(facts.listings[path] ?? []).filter((child) => pattern.test(child.name)).map((child) => ({ ...child, name: `${path}/${child.name}` })));
     }
-    return result('PASS', found, `mode ${rule.mode} or stricter${rule.owner ? `, owner ${rule.owner}` : ''}`, path);
+    const wanted = rule.mode === undefined ? 0o777 : Number.parseInt(rule.mode, 8);
+    const modeOf = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+    const bad = checked.flatMap((item) => {
+      const problems = [
+        (item.mode & 0o777 & ~wanted) !== 0 && `mode ${modeOf(item.mode)} is more open than ${rule.mode}`,
+        rule.owner !== undefined && item.owner !== rule.owner && `owner ${item.owner} is not ${rule.owner}`,
+      ].filter((text): text is string => typeof text === 'string');
+      return problems.length > 0 ? [{ item, problems }] : [];
+    });
+    const want = [rule.mode && `mode ${rule.mode} or stricter`, rule.owner && `owner ${rule.owner}`].filter(Boolean).join(', ');
+    if (!rule.match) {
+      const found = `${modeOf(entry.mode)} ${entry.owner}`;
+      return bad.length > 0 ? result('FAIL', found, bad[0].problems.join(', '), path) : result('PASS', found, want, path);
+    }
+    if (bad.length === 0) return result('PASS', `${checked.length} checked`, `${want} on ${checked.length} ${checked.length === 1 ? 'entry' : 'entries'} matching ${rule.match}`, path);
+    const shown = bad.slice(0, 3).map(({ item, problems }) => `${item.name}: ${problems.join(', ')}`);
+    const more = bad.length > 3 ? `; and ${bad.length - 3} more` : '';
+    return result('FAIL', `${bad.length} of ${checked.length} out of policy`, `${shown.join('; ')}${more}`, path);
   }
 
   if (report.role === 'worker' && CONTROL_PLANE.has(rule.component)) return result('NOT APPLICABLE', '-', `${rule.component} does not run on a worker node`);
@@ -170,7 +207,10 @@ function accepts(rule: Rule, value: string): boolean {
   if (value === rule.value) return true;
   const accept = rule.accept;
   if (!accept) return false;
+  if (accept.op === 'any') return value !== '';
   if (accept.op === 'one-of') return (accept.values ?? []).includes(value);
+  if (accept.op === 'not-one-of') return !(accept.values ?? []).includes(value);
+  if (accept.op === 'subset-of') return value.split(',').every((item) => (accept.values ?? []).includes(item));
   const [found, wanted] = [Number.parseFloat(value), Number.parseFloat(rule.value!)];
   if (Number.isNaN(found)) return false;
   return accept.op === 'gte' ? found >= wanted : found <= wanted;
@@ -178,7 +218,18 @@ function accepts(rule: Rule, value: string): boolean {
 
 function acceptText(rule: Rule): string {
   const accept = rule.accept!;
-  return accept.op === 'one-of' ? (accept.values ?? []).join(', ') : `${accept.op === 'gte' ? 'at least' : 'at most'} ${rule.value}`;
+  switch (accept.op) {
+    case 'any':
+      return 'any value';
+    case 'one-of':
+      return (accept.values ?? []).join(', ');
+    case 'not-one-of':
+      return `anything but ${(accept.values ?? []).join(', ')}`;
+    case 'subset-of':
+      return `only items of the allowed list`;
+    default:
+      return `${accept.op === 'gte' ? 'at least' : 'at most'} ${rule.value}`;
+  }
 }
 
 function defaultFor(rule: Rule, version: Version | null): string | null {
@@ -186,6 +237,39 @@ function defaultFor(rule: Rule, version: Version | null): string | null {
   if (typeof rule.default === 'string') return rule.default;
   const match = rule.default.find((entry) => version !== null && inRange(version, entry));
   return match?.value ?? null;
+}
+
+/** `*` and `*.crt` as used by file-mode `match`. */
+function globPattern(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
+}
+
+/** The flag and values a failing rule would write, or null when fixing it writes no new flag value. */
+function writtenValue(rule: Rule): { flag: string; value: string | null } | null {
+  if (rule.operation === 'set-flag') return { flag: rule.flag!, value: rule.value! };
+  if (rule.operation === 'include-items') return { flag: rule.flag!, value: rule.items!.join(',') };
+  return null;
+}
+
+/**
+ * No rule may write a flag, or a flag value, that the node's version of the component does not know: since
+ * 1.21 one unknown flag stops every Kubernetes component at once. A failing rule whose fix the flag catalogue
+ * cannot vouch for is blocked; one whose flag this version does not have at all does not apply.
+ */
+function versionGate(model: NodeModel, rule: Rule, result: RuleResult, catalogue: FlagCatalogue): RuleResult {
+  const written = result.status === 'FAIL' ? writtenValue(rule) : null;
+  if (!written) return result;
+  const support = flagSupport(catalogue, { component: rule.component, flag: written.flag, value: written.value, version: model.version });
+  if (support.status === 'supported') return result;
+  const what = written.value === null ? written.flag : `${written.flag}=${written.value}`;
+  const present = model.views.get(FILE_OF[rule.component])?.flags.flags.has(written.flag) ?? false;
+  if ((support.status === 'removed' || support.status === 'not-yet') && !present) {
+    return { ...result, status: 'NOT APPLICABLE', reason: `${support.reason} (${what} cannot be set on this node)` };
+  }
+  if (support.status === 'version-unknown') {
+    return { ...result, status: 'BLOCKED', reason: `${result.reason}; blocked: the MicroK8s version is unknown, so harden cannot tell whether ${rule.component} knows ${what}` };
+  }
+  return { ...result, status: 'BLOCKED', reason: `${result.reason}; blocked: harden will not write ${what}: ${support.reason}` };
 }
 
 export function inRange(version: Version, range: { from?: string; before?: string }): boolean {

@@ -33,11 +33,13 @@ export interface Rule {
   readonly operation: Operation;
   readonly flag?: string;
   readonly value?: string;
-  readonly accept?: { readonly op: 'gte' | 'lte' | 'one-of'; readonly values?: readonly string[] };
+  readonly accept?: { readonly op: 'gte' | 'lte' | 'one-of' | 'not-one-of' | 'subset-of' | 'any'; readonly values?: readonly string[] };
   readonly items?: readonly string[];
   readonly default?: string | ReadonlyArray<VersionRange & { readonly value: string | null }>;
   readonly path?: string;
   readonly template?: string;
+  /** file-mode on a directory: also its entries whose names match this glob (`*`, `*.crt`). */
+  readonly match?: string;
   readonly mode?: string;
   readonly owner?: string;
   readonly explain?: string;
@@ -140,7 +142,7 @@ function describe(error: ErrorObject): string {
     case 'const':
       return `${field}must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
     case 'pattern':
-      return `${field}${where === 'value' ? 'a value may not carry a newline, quote, space, $, backtick or shell metacharacter' : `does not match ${(error.params as { pattern: string }).pattern}`}`;
+      return `${field}${where === 'value' ? 'a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than ${SNAP}, ${SNAP_DATA}, ${SNAP_COMMON})' : `does not match ${(error.params as { pattern: string }).pattern}`}`;
     default:
       return `${field}${error.message ?? 'is invalid'}`;
   }

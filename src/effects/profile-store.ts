@@ -3,6 +3,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlagCatalogue, type FlagCatalogue } from '../core/flag-catalogue.js';
 import { formatProblem, parseProfile, type ProfileDocument, type ProfileProblem, type Rule } from '../core/profile.js';
 import { ProfileError } from '../errors.js';
 
@@ -21,6 +22,13 @@ let schema: object | null = null;
 function profileSchema(): object {
   schema ??= JSON.parse(readFileSync(path.join(PROFILES_DIR, 'schema.json'), 'utf8')) as object;
   return schema;
+}
+
+let catalogue: FlagCatalogue | null = null;
+/** The flag version catalogue shipped with the profiles (profiles/flag-catalogue.tsv). */
+export function loadFlagCatalogue(): FlagCatalogue {
+  catalogue ??= parseFlagCatalogue(readFileSync(path.join(PROFILES_DIR, 'flag-catalogue.tsv'), 'utf8'));
+  return catalogue;
 }
 
 /** Names of the shipped profiles. */

@@ -35,7 +35,7 @@ test('all problems at once, each with file, line and rule id', () => {
 test('a value that smuggles in a command substitution, a newline or a metacharacter is refused', () => {
   for (const value of ['"$(id)"', '"a\\nb"', '"`id`"', '"a;b"', '"a b"']) {
     assert.equal(problems(HEAD + RULE(`    operation: set-flag\n    flag: --x\n    value: ${value}\n`)), [
-      'mine.yaml:13: rule kubelet.x: value: a value may not carry a newline, quote, space, $, backtick or shell metacharacter',
+      'mine.yaml:13: rule kubelet.x: value: a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than ${SNAP}, ${SNAP_DATA}, ${SNAP_COMMON})',
     ], value);
   }
 });
