@@ -73,8 +73,21 @@ export async function layOutNode(root: string, options: NodeRootOptions): Promis
   await fs.mkdir(path.join(dataDir, 'var/lock'), { recursive: true });
   for (const lock of locks) await fs.writeFile(path.join(dataDir, 'var/lock', lock), '');
 
+  // Kubeconfigs: MicroK8s authenticates its own components with tokens until 1.28, with x509 from 1.28.
   await fs.mkdir(path.join(dataDir, 'credentials'), { recursive: true });
-  await fs.writeFile(path.join(dataDir, 'credentials/client.config'), kubeconfig(minor(version) >= 28));
+  for (const name of KUBECONFIGS) await writeNodeFile(path.join(dataDir, 'credentials', name), kubeconfig(minor(version) >= 28));
+  // Certificates: the CA and every certificate or key the args files name under ${SNAP_DATA}/certs.
+  await fs.mkdir(path.join(dataDir, 'certs'), { recursive: true });
+  for (const name of await certificatesNamed(path.join(dataDir, 'args'))) {
+    await writeNodeFile(path.join(dataDir, 'certs', name), name.endsWith('.key') ? PLACEHOLDER_KEY : PLACEHOLDER_CERTIFICATE);
+  }
+  if (minor(version) >= 19) {
+    // dqlite's own directory, with the certificate pair its peers authenticate with.
+    const backend = path.join(dataDir, 'var/kubernetes/backend');
+    await fs.mkdir(backend, { recursive: true });
+    await writeNodeFile(path.join(backend, 'cluster.crt'), PLACEHOLDER_CERTIFICATE);
+    await writeNodeFile(path.join(backend, 'cluster.key'), PLACEHOLDER_KEY);
+  }
   if (options.callbackPeers?.length) {
     const lines = options.callbackPeers.map((peer, i) => `${peer} callback-token-${i}\n`).join('');
     await fs.writeFile(path.join(dataDir, 'credentials/callback-tokens.txt'), lines);
@@ -96,6 +109,28 @@ export async function layOutNode(root: string, options: NodeRootOptions): Promis
   await fs.writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
   await fs.writeFile(path.join(root, 'etc/group'), `root:x:0:\nmicrok8s:x:${MICROK8S_GID}:\n`);
   return dataDir;
+}
+
+const KUBECONFIGS = ['client.config', 'controller.config', 'scheduler.config', 'proxy.config', 'kubelet.config'];
+const PLACEHOLDER_CERTIFICATE = '-----BEGIN CERTIFICATE-----\nnot a real certificate\n-----END CERTIFICATE-----\n';
+const PLACEHOLDER_KEY = '-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----\n';
+
+/** A file as MicroK8s leaves credentials and certificates: 0660, root:microk8s (when the test runs as root). */
+async function writeNodeFile(file: string, content: string): Promise<void> {
+  await fs.writeFile(file, content);
+  await fs.chmod(file, 0o660);
+  if (process.getuid?.() === 0) await fs.chown(file, 0, MICROK8S_GID);
+}
+
+/** `ca.crt`, `ca.key`, and every `${SNAP_DATA}/certs/<name>` the args files mention. */
+async function certificatesNamed(argsDir: string): Promise<string[]> {
+  const names = new Set(['ca.crt', 'ca.key']);
+  for (const entry of await fs.readdir(argsDir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const text = await fs.readFile(path.join(argsDir, entry.name), 'utf8');
+    for (const match of text.matchAll(/\$\{SNAP_DATA\}\/certs\/([A-Za-z0-9._-]+\.(?:crt|key|pem))/g)) names.add(match[1]);
+  }
+  return [...names].sort();
 }
 
 /** Copies the fixture as MicroK8s' install hook does (`certs.d/localhost__32000` becomes `localhost:32000`). */
