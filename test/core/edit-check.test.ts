@@ -1,0 +1,176 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseArgsFile } from '../../src/core/args-file.js';
+import { consumerOf } from '../../src/core/consumers.js';
+import { editArgsFile, type FlagEdit } from '../../src/core/edit-args.js';
+import { checkEditedFile, type EditProblem } from '../../src/core/edit-check.js';
+import type { ReaderEnv } from '../../src/core/reader.js';
+import { fixtureArgsDir, fixtureVersions, type FixtureVersion } from '../helpers/paths.js';
+
+const env: ReaderEnv = {
+  vars: { SNAP: '/snap/microk8s/current', SNAP_DATA: '/var/snap/microk8s/current', SNAP_COMMON: '/var/snap/microk8s/common' },
+  unknownVariables: 'keep',
+};
+const set = (flag: string, value: string | null): FlagEdit => ({ kind: 'set', flag, value, ruleId: 'r' });
+const remove = (flag: string): FlagEdit => ({ kind: 'remove', flag, ruleId: 'r' });
+const fixture = (version: FixtureVersion, name: string) => readFileSync(path.join(fixtureArgsDir(version), name), 'utf8');
+
+const bash = (before: string, after: string, ...expect: FlagEdit[]) =>
+  checkEditedFile(before, after, { reader: 'bash', component: 'etcd', env, expect });
+const kubelite = (before: string, after: string, ...expect: FlagEdit[]) =>
+  checkEditedFile(before, after, { reader: 'kubelite', component: 'kube-apiserver', env, expect });
+const codes = (problems: readonly EditProblem[]) => problems.map((p) => [p.code, p.line]);
+
+test('a clean edit has no problems', () => {
+  assert.equal(bash('--a=1\n', '--a=2\n--b=${SNAP_DATA}/x\n', set('--a', '2'), set('--b', '${SNAP_DATA}/x')), []);
+  assert.equal(kubelite('--a=1\n--b\n', '--a\n', set('--a', null), remove('--b')), []);
+  assert.equal(kubelite('--a\n', '--a\n', set('--a', 'true')), []);
+});
+
+test('new-finding: a stray argument the original did not have', () => {
+  const problems = bash('--a=1\n', '--a=1\nstray\n', set('--a', '1'));
+  assert.equal(problems, [{ code: 'new-finding', line: 2, message: 'stray-argument: "stray" is not a flag nor a flag\'s value: etcd may refuse it' }]);
+});
+
+test('new-finding: findings compare without line numbers, as a multiset', () => {
+  // The original's repeated flag moves up a line: the same finding, not a new one.
+  assert.equal(bash('--x=0\n--a=1\n--a=2\n', '--a=1\n--a=2\n', remove('--x')), []);
+  // 1.18's duplicate --token-auth-file stays while a line above it goes.
+  const text = fixture('1.18', 'kube-apiserver');
+  const edited = editArgsFile(text, [remove('--basic-auth-file')]).text;
+  assert.equal(checkEditedFile(text, edited, { reader: 'bash', component: 'kube-apiserver', env, expect: [remove('--basic-auth-file')] }), []);
+  // A third occurrence is one more finding of the same kind.
+  assert.equal(codes(bash('--a=1\n--a=1\n', '--a=1\n--a=1\n--a=1\n', set('--a', '1'))), [['new-finding', 2]]);
+});
+
+test('readers-differ: a kubelite file whose edit adds a quoted value with a space', () => {
+  const problems = kubelite('--a=1\n', '--a=1\n--d="with space"\n', set('--a', '1'));
+  const differ = problems.filter((p) => p.code === 'readers-differ');
+  assert.equal(differ, [{
+    code: 'readers-differ',
+    line: 2,
+    message: 'bash reads ["--d=with space"] but kubelite reads ["--d=with","space"]: a quoted value with a space: kubelite splits it',
+  }]);
+  // kubelite also gets a stray argument out of it, which is a finding of its own.
+  assert.ok(problems.some((p) => p.code === 'new-finding' && p.message.startsWith('stray-argument: "space"')));
+});
+
+test('readers-differ: only when the original read alike; never for bash-read files', () => {
+  assert.equal(kubelite('--a=1\r\n', '--a=2\r\n', set('--a', '2')).filter((p) => p.code === 'readers-differ'), []);
+  assert.equal(codes(kubelite('--a=1\n', '--a=2\r\n', set('--a', '2'))), [['readers-differ', 1]]);
+  assert.equal(bash('--a=1\n', '--a=1\n--b=2 # c\n', set('--a', '1'), set('--b', '2')), []);
+});
+
+test('readers-differ: a line that makes bash fail in a kubelite file', () => {
+  const problems = kubelite('--a=1\n', '--a=x;y\n', set('--a', 'x;y'));
+  assert.equal(problems.map((p) => p.code), ['readers-differ', 'unsafe-value']);
+  assert.is(problems[0].message, 'bash cannot read this file (shell syntax error) although kubelite can');
+});
+
+test('unsafe-value: a backtick, a command substitution, a newline inside quotes', () => {
+  const backtick = bash('--a=1\n', '--a=`id`\n', set('--a', '1'));
+  assert.ok(backtick.some((p) => p.code === 'unsafe-value' && p.line === 1 && p.message === 'argument "--a=`id`" contains a backtick'), JSON.stringify(backtick));
+  const dollar = kubelite('--a=1\n', '--a=$(id)\n', set('--a', '$(id)'));
+  assert.equal(dollar, [{ code: 'unsafe-value', line: 1, message: 'argument "--a=$(id)" contains a command substitution $(' }]);
+  const newline = bash('--a=1\n', '--a="x\ny"\n', set('--a', 'x\ny'));
+  assert.ok(newline.some((p) => p.code === 'unsafe-value' && p.message === 'argument "--a=x\\ny" contains a newline'), JSON.stringify(newline));
+});
+
+test('unsafe-value: an unquoted metacharacter, but not a quoted one', () => {
+  const problems = bash('--a=1\n', '--a=x&y\n', set('--a', 'x&y'));
+  assert.ok(problems.some((p) => p.code === 'unsafe-value' && p.message === 'argument "--a=x&y" contains an unquoted shell metacharacter \'&\''), JSON.stringify(problems));
+  assert.equal(bash('--a=1\n', '--a="x&y"\n--b=\'(z)\'\n', set('--a', 'x&y'), set('--b', '(z)')), []);
+  // kubelite reads the quoted 1.36 --eviction-hard fine: its '<' is inside quotes.
+  const kubelet = fixture('1.36', 'kubelet');
+  const edited = editArgsFile(kubelet, [set('--eviction-hard', 'memory.available<5%')]).text;
+  assert.ok(edited.includes('--eviction-hard="memory.available<5%"\n'));
+  assert.equal(checkEditedFile(kubelet, edited, { reader: 'kubelite', component: 'kubelet', env, expect: [set('--eviction-hard', 'memory.available<5%')] }), []);
+});
+
+test('unsafe-value: only what the original did not already have', () => {
+  assert.equal(bash('--a=`id`\n--b=1\n', '--a=`id`\n--b=2\n', set('--b', '2')), []);
+});
+
+test('not-applied: bash fails on the edited file', () => {
+  const problems = bash('--a=1\n--b=2\n', '--a=1\n--b="2\n', set('--b', '2'), remove('--c'));
+  assert.equal(problems.filter((p) => p.code === 'not-applied'), [
+    { code: 'not-applied', line: null, message: '--b: bash cannot read the edited file, so the component does not start and no edit takes effect' },
+    { code: 'not-applied', line: null, message: '--c: bash cannot read the edited file, so the component does not start and no edit takes effect' },
+  ]);
+  assert.ok(problems.some((p) => p.code === 'new-finding' && p.message.startsWith('reader-fails: unbalanced double quote')));
+});
+
+test('not-applied: a wrong value, a missing flag, a flag still there, a duplicate the last of which is wrong', () => {
+  assert.equal(bash('--a=1\n', '--a=1\n', set('--a', '2')), [{ code: 'not-applied', line: 1, message: '--a reads "1"; expected "2"' }]);
+  assert.equal(bash('', '', set('--a', null)), [{ code: 'not-applied', line: null, message: '--a is not set; expected "true"' }]);
+  assert.equal(bash('--a=1\n', '--a=1\n', remove('--a')), [{ code: 'not-applied', line: 1, message: '--a is still set ("1")' }]);
+  assert.equal(bash('--a=2\n--a=1\n', '--a=2\n--a=1\n', set('--a', '2')), [{ code: 'not-applied', line: 2, message: '--a reads "1"; expected "2"' }]);
+  // A bare flag read where false was wanted.
+  assert.equal(bash('--a\n', '--a\n', set('--a', 'false')), [{ code: 'not-applied', line: 1, message: '--a reads bare, i.e. true; expected "false"' }]);
+  // Variables are compared expanded, so writing $SNAP_DATA for ${SNAP_DATA} is the same value.
+  assert.equal(bash('', '--a=$SNAP_DATA/x\n', set('--a', '${SNAP_DATA}/x')), []);
+  // A list flag repeated by hand accumulates: not the value that was set.
+  const repeated = checkEditedFile('', '--authorization-mode=RBAC\n--authorization-mode=Node\n', { reader: 'kubelite', component: 'kube-apiserver', env, expect: [set('--authorization-mode', 'RBAC')] });
+  assert.equal(repeated.filter((p) => p.code === 'not-applied'), [{ code: 'not-applied', line: 2, message: '--authorization-mode reads "RBAC,Node"; expected "RBAC"' }]);
+});
+
+// The kind of edit a hardening profile makes, on every version's kube-apiserver, read by its real reader.
+const HARDENING: readonly FlagEdit[] = [
+  set('--authorization-mode', 'Node,RBAC'),
+  set('--anonymous-auth', 'false'),
+  set('--profiling', 'false'),
+  set('--audit-log-path', '${SNAP_COMMON}/var/log/kube-apiserver/audit.log'),
+  set('--audit-log-maxage', '30'),
+  set('--kubelet-certificate-authority', '${SNAP_DATA}/certs/ca.crt'),
+  set('--tls-min-version', 'VersionTLS12'),
+  remove('--insecure-port'),
+  remove('--insecure-bind-address'),
+  remove('--token-auth-file'),
+  remove('--basic-auth-file'),
+];
+
+test('a clean hardening edit of each version\'s kube-apiserver has no problems', () => {
+  for (const version of fixtureVersions) {
+    const before = fixture(version, 'kube-apiserver');
+    const { text: after, changes } = editArgsFile(before, HARDENING);
+    assert.ok(changes.length >= 4, `${version}: ${changes.length} changes`);
+    const reader = ['1.21', '1.26', '1.28', '1.36'].includes(version) ? 'kubelite' : 'bash';
+    const problems = checkEditedFile(before, after, { reader, component: 'kube-apiserver', env, expect: HARDENING });
+    assert.equal(problems, [], version);
+  }
+});
+
+// editArgsFile's output, whatever the (valid) edits, passes the check on every fixture flag file.
+const VALUES: readonly (string | null)[] = [null, 'true', 'false', '0', 'RBAC,Node', '${SNAP_DATA}/certs/ca.crt', '$SNAP_COMMON/y', 'a<b', '5m'];
+const SEED = Number(process.env.HARDEN_CHECK_SEED ?? 104729);
+
+test('property: random edits of every fixture flag file pass the check', () => {
+  let checked = 0;
+  for (const version of fixtureVersions) {
+    const era = ['1.21', '1.26', '1.28', '1.36'].includes(version) ? 'kubelite' : 'daemons';
+    for (const entry of readdirSync(fixtureArgsDir(version), { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const name = entry.name;
+      const before = fixture(version, name);
+      const consumer = consumerOf(name, era, false, before);
+      if (consumer.kind !== 'flags' || (consumer.reader !== 'bash' && consumer.reader !== 'kubelite')) continue;
+      const present = [...new Set(parseArgsFile(before).lines.flatMap((l) => (l.flag ? [l.flag.name] : [])))];
+      for (let round = 0; round < 10; round += 1) {
+        const seed = SEED + checked;
+        let state = seed >>> 0;
+        const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
+        const edits = [...present, '--harden-absent'].filter(() => random() < 0.4).map((flag) =>
+          random() < 0.3 ? remove(flag) : set(flag, VALUES[Math.floor(random() * VALUES.length)]));
+        const { text: after } = editArgsFile(before, edits);
+        const problems = checkEditedFile(before, after, { reader: consumer.reader, component: consumer.component, env, expect: edits });
+        assert.equal(problems, [], `seed ${seed} (HARDEN_CHECK_SEED=${SEED}), ${version}/${name}, edits ${JSON.stringify(edits)}`);
+        checked += 1;
+      }
+    }
+  }
+  assert.ok(checked > 500, `${checked} edits checked`);
+});
+
+test.run();
