@@ -29,9 +29,10 @@ export function profilesCommand(context: CommandContext): CommandModule<object, 
           io.out(`${options.profile}: valid (profile ${profile.name}, ${profile.rules.length} rules)\n`);
         } else {
           io.out(`${profile.name}: ${profile.title} (${profile.source})\n`);
+          const width = Math.max(...profile.rules.map((rule) => rule.id.length));
           for (const rule of profile.rules) {
             const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));
-            io.out(`  ${rule.id.padEnd(44)} ${rule.severity.padEnd(8)} ${rule.component.padEnd(24)} ${cis.length ? `CIS ${cis.join(', ')}` : ''}\n`);
+            io.out(`  ${rule.id.padEnd(width)} ${rule.severity.padEnd(8)} ${rule.component.padEnd(24)} ${cis.length ? `CIS ${cis.join(', ')}` : ''}\n`);
           }
         }
       }

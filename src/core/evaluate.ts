@@ -67,13 +67,21 @@ export function evaluateRules(
   catalogue: FlagCatalogue,
 ): RuleResult[] {
   const first = rules.map((rule) => versionGate(model, rule, evaluateRule(model, rule, facts, vars), catalogue));
-  const byId = new Map(first.map((result) => [result.id, result]));
-  // A failing rule whose requirements are not met cannot be fixed: it is blocked, with what to do.
-  return first.map((result, index) => {
-    if (result.status !== 'FAIL') return result;
-    const unmet = (rules[index].requires ?? []).map((req) => unmetRequirement(req, facts, byId, vars)).filter((text): text is string => text !== null);
-    return unmet.length > 0 ? { ...result, status: 'BLOCKED' as const, reason: `${result.reason}; blocked: ${unmet.join('; ')}` } : result;
-  });
+  // A failing rule whose requirements are not met cannot be fixed: it is blocked, with what to do. Blocking
+  // spreads: a rule that needs a blocked rule is blocked too, so this runs until nothing changes.
+  let results = first;
+  for (let changed = true; changed; ) {
+    changed = false;
+    const byId = new Map(results.map((result) => [result.id, result]));
+    results = results.map((result, index) => {
+      if (result.status !== 'FAIL') return result;
+      const unmet = (rules[index].requires ?? []).map((req) => unmetRequirement(req, facts, byId, vars)).filter((text): text is string => text !== null);
+      if (unmet.length === 0) return result;
+      changed = true;
+      return { ...result, status: 'BLOCKED' as const, reason: `${result.reason}; blocked: ${unmet.join('; ')}` };
+    });
+  }
+  return results;
 }
 
 function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, results: ReadonlyMap<string, RuleResult>, vars: Readonly<Record<string, string>>): string | null {
@@ -127,6 +135,9 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
   if (applies.role && applies.role !== report.role) return result('NOT APPLICABLE', '-', `applies to ${applies.role} nodes; this node is a ${report.role}`);
   if (applies.datastore && !applies.datastore.includes(report.datastore.kind)) return result('NOT APPLICABLE', '-', `applies to datastore ${applies.datastore.join(' or ')}; this node uses ${report.datastore.kind}`);
 
+  if (report.role === 'worker' && CONTROL_PLANE.has(rule.component) && rule.operation !== 'file-mode' && rule.operation !== 'companion-file') {
+    return result('NOT APPLICABLE', '-', `${rule.component} does not run on a worker node`);
+  }
   if (rule.operation === 'manual') return result('MANUAL', '-', rule.explain ?? 'check by hand');
 
   if (rule.operation === 'companion-file') {
@@ -164,7 +175,6 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
     return result('FAIL', `${bad.length} of ${checked.length} out of policy`, `${shown.join('; ')}${more}`, path);
   }
 
-  if (report.role === 'worker' && CONTROL_PLANE.has(rule.component)) return result('NOT APPLICABLE', '-', `${rule.component} does not run on a worker node`);
   const fileName = FILE_OF[rule.component];
   const file = report.files.find((f) => f.name === fileName);
   const view = model.views.get(fileName);

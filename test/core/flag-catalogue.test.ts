@@ -32,8 +32,8 @@ const HEADER = 'component\tflag\tvalue\tadded_in\tdeprecated_in\tremoved_in\tnot
 // ------------------------------------------------------------------------------------------------
 // The shipped catalogue
 
-test('the shipped catalogue parses: 296 rows, one per line after the header', () => {
-  assert.is(catalogue.rows.length, 296);
+test('the shipped catalogue parses: 299 rows, one per line after the header', () => {
+  assert.is(catalogue.rows.length, 299);
   assert.is(shippedTsv.split('\n')[0], HEADER);
   assert.equal(catalogue.rows.map((row) => row.line), catalogue.rows.map((_, i) => i + 2));
 });
