@@ -2,8 +2,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatProblem, parseProfile } from '../../src/core/profile.js';
-import { repoRoot } from '../helpers/paths.js';
+import { inRange } from '../../src/core/evaluate.js';
+import { flagSupport, parseFlagCatalogue } from '../../src/core/flag-catalogue.js';
+import { formatProblem, parseProfile, type ProfileDocument } from '../../src/core/profile.js';
+import { parseVersion } from '../../src/core/version.js';
+import { fixtureVersions, repoRoot } from '../helpers/paths.js';
 
 const schema = JSON.parse(readFileSync(path.join(repoRoot, 'profiles/schema.json'), 'utf8'));
 const problems = (text: string) => {
@@ -21,6 +24,31 @@ test('every shipped profile passes the schema', () => {
     const parsed = parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, schema);
     assert.ok(parsed.ok, parsed.ok ? '' : parsed.problems.map(formatProblem).join('\n'));
   }
+});
+
+test('every flag and value a shipped profile writes is supported by the catalogue on every fixture version it applies to', () => {
+  const catalogue = parseFlagCatalogue(readFileSync(path.join(repoRoot, 'profiles/flag-catalogue.tsv'), 'utf8'));
+  const bad: string[] = [];
+  let judged = 0;
+  for (const file of ['baseline.yaml', 'cis.yaml']) {
+    const profile = (parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, schema) as { profile: ProfileDocument }).profile;
+    for (const rule of profile.rules) {
+      const value = rule.operation === 'set-flag' ? rule.value! : rule.operation === 'include-items' ? rule.items!.join(',') : null;
+      if (value === null) continue;
+      for (const text of fixtureVersions) {
+        const version = parseVersion(text)!;
+        if (rule.applies?.versions && !inRange(version, rule.applies.versions)) continue;
+        // etcd rules apply only where the node runs etcd (up to 1.18 among the fixtures).
+        if (rule.component === 'etcd' && version.minor > 18) continue;
+        if (rule.component === 'k8s-dqlite' && version.minor < 23) continue;
+        const support = flagSupport(catalogue, { component: rule.component, flag: rule.flag!, value, version });
+        judged += 1;
+        if (support.status !== 'supported') bad.push(`${file} ${rule.id} at ${text}: ${support.status}: ${support.reason}`);
+      }
+    }
+  }
+  assert.ok(judged > 300, `${judged} judged`);
+  assert.equal(bad, []);
 });
 
 test('all problems at once, each with file, line and rule id', () => {
