@@ -1,0 +1,310 @@
+// The plan: what applying a profile would change on a node, built by pure code from the node model and the
+// rule results. Nothing here reads or writes a file; the effects layer hands in texts, facts and templates,
+// and `apply` later carries out exactly this object.
+import type { Era } from './consumers.js';
+import { editArgsFile, type FlagEdit } from './edit-args.js';
+import { checkEditedFile } from './edit-check.js';
+import { expandPath, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
+import { printArgsFile } from './args-file.js';
+import type { NodeModel } from './node.js';
+import type { Rule } from './profile.js';
+
+export const PLAN_SCHEMA = 'harden.plan/v1';
+
+export interface PlanEdit {
+  readonly ruleIds: readonly string[];
+  readonly flag: string;
+  readonly action: 'add' | 'change' | 'remove';
+  /** Line in the file as it is now (null for an added line). */
+  readonly line: number | null;
+  /** Line in the file as it will be (null for a removed line). */
+  readonly newLine: number | null;
+  readonly before: string | null;
+  readonly after: string | null;
+  readonly note: string | null;
+}
+
+export interface PlanFile {
+  readonly name: string;
+  /** Node path through `current`: `/var/snap/microk8s/current/args/kube-apiserver`. */
+  readonly path: string;
+  readonly service: string | null;
+  readonly reader: 'bash' | 'kubelite';
+  readonly before: string;
+  readonly after: string;
+  readonly edits: readonly PlanEdit[];
+}
+
+export interface PlanCompanion {
+  readonly ruleId: string;
+  readonly path: string;
+  readonly template: string;
+  readonly mode: string;
+  readonly content: string;
+}
+
+export interface PlanModeChange {
+  readonly ruleIds: readonly string[];
+  readonly path: string;
+  readonly type: PathFact['type'];
+  readonly mode: { readonly from: string; readonly to: string } | null;
+  readonly owner: { readonly from: string; readonly to: string } | null;
+}
+
+export interface PlanNote {
+  readonly ruleId: string;
+  readonly text: string;
+}
+
+export interface Plan {
+  readonly schema: typeof PLAN_SCHEMA;
+  readonly profile: { readonly name: string; readonly source: string };
+  readonly node: {
+    readonly version: string | null;
+    readonly revision: string | null;
+    readonly era: Era;
+    readonly role: string;
+    readonly datastore: string;
+  };
+  readonly files: readonly PlanFile[];
+  readonly companions: readonly PlanCompanion[];
+  readonly modes: readonly PlanModeChange[];
+  /** Services to restart once each, in this order (datastore before kubelite). */
+  readonly restarts: readonly string[];
+  readonly healthChecks: readonly string[];
+  readonly risks: readonly PlanNote[];
+  readonly blocked: readonly PlanNote[];
+  readonly manual: readonly PlanNote[];
+  /** What MicroK8s itself may later rewrite, and what a cluster means for this change. */
+  readonly warnings: readonly string[];
+  /** Rules the plan cannot carry out safely: a plan with problems must not be applied. */
+  readonly problems: readonly PlanNote[];
+  readonly summary: {
+    readonly add: number;
+    readonly change: number;
+    readonly remove: number;
+    readonly files: number;
+    /** Whether `check` passes once the plan is applied: nothing left failing or blocked. */
+    readonly compliantAfter: boolean;
+    readonly compliantNow: boolean;
+  };
+}
+
+export interface PlanInputs {
+  readonly model: NodeModel;
+  readonly rules: readonly Rule[];
+  readonly results: readonly RuleResult[];
+  readonly facts: NodeFactAnswers;
+  readonly vars: Readonly<Record<string, string>>;
+  readonly profile: { readonly name: string; readonly source: string };
+  /** Template texts by their name in profiles (`templates/audit-policy.yaml`). */
+  readonly templates: Readonly<Record<string, string>>;
+  /** The node's `var/lock/` entries. */
+  readonly locks: readonly string[];
+}
+
+/** The args file a component's flags live in. */
+export function argsFileOf(component: string): string {
+  return component;
+}
+
+const SERVICE_ORDER = ['etcd', 'k8s-dqlite', 'containerd', 'apiserver'];
+
+function restartRank(service: string): number {
+  const index = SERVICE_ORDER.findIndex((name) => service === `snap.microk8s.daemon-${name}`);
+  return index === -1 ? SERVICE_ORDER.length : index;
+}
+
+export function buildPlan(inputs: PlanInputs): Plan {
+  const { model, rules, results, facts, vars } = inputs;
+  const ruleById = new Map(rules.map((rule) => [rule.id, rule]));
+  const failing = results.filter((result) => result.status === 'FAIL').map((result) => ruleById.get(result.id)!);
+  const problems: PlanNote[] = [];
+
+  // Flag rules, grouped by file and flag: a flag gets one final value however many rules touch it.
+  const byFile = new Map<string, Map<string, Rule[]>>();
+  for (const rule of failing.filter((r) => r.flag !== undefined)) {
+    const file = argsFileOf(rule.component);
+    const flags = byFile.get(file) ?? new Map<string, Rule[]>();
+    flags.set(rule.flag!, [...(flags.get(rule.flag!) ?? []), rule]);
+    byFile.set(file, flags);
+  }
+  const files: PlanFile[] = [];
+  for (const [name, flags] of byFile) {
+    const view = model.views.get(name);
+    const report = model.report.files.find((file) => file.name === name);
+    if (!view || !report) {
+      for (const rule of [...flags.values()].flat()) problems.push({ ruleId: rule.id, text: `${name} is not an args file this node has` });
+      continue;
+    }
+    const edits: FlagEdit[] = [];
+    for (const [flag, flagRules] of flags) {
+      const edit = finalEdit(flag, flagRules, view.flags.flags.get(flag)?.value ?? null, view.flags.flags.has(flag));
+      if ('problem' in edit) problems.push({ ruleId: flagRules[0].id, text: edit.problem });
+      else if (edit.edit) edits.push(edit.edit);
+    }
+    const before = printArgsFile(view.file);
+    const { text: after, changes } = editArgsFile(before, edits);
+    if (after === before) continue;
+    const reader = report.reader === 'kubelite' ? 'kubelite' : 'bash';
+    const env = { vars: { ...vars }, unknownVariables: 'keep' as const };
+    for (const problem of checkEditedFile(before, after, { reader, component: report.component, env, expect: edits })) {
+      problems.push({ ruleId: edits.map((e) => e.ruleId).join(','), text: `${report.path}: ${problem.code}: ${problem.message}` });
+    }
+    files.push({
+      name,
+      path: report.path,
+      service: report.service,
+      reader,
+      before,
+      after,
+      edits: changes.map((change) => ({
+        ruleIds: change.ruleId.split(','),
+        flag: change.flag,
+        action: change.action,
+        line: change.line,
+        newLine: change.newLine,
+        before: change.before,
+        after: change.after,
+        note: change.note ?? null,
+      })),
+    });
+  }
+
+  const companions: PlanCompanion[] = [];
+  for (const rule of failing.filter((r) => r.operation === 'companion-file')) {
+    const content = inputs.templates[rule.template!];
+    if (content === undefined) problems.push({ ruleId: rule.id, text: `template ${rule.template} is not shipped with the profiles` });
+    else companions.push({ ruleId: rule.id, path: expandPath(rule.path!, vars), template: rule.template!, mode: rule.mode!, content });
+  }
+
+  const modes = modeChanges(failing.filter((r) => r.operation === 'file-mode'), facts, vars);
+
+  const services = new Set(files.map((file) => file.service).filter((service): service is string => service !== null));
+  const restarts = [...services].sort((a, b) => restartRank(a) - restartRank(b) || a.localeCompare(b));
+
+  const selected = new Set(failing.map((rule) => rule.id));
+  const risks = rules.filter((rule) => selected.has(rule.id)).flatMap((rule) => (rule.risks ?? []).map((text) => ({ ruleId: rule.id, text })));
+  const blocked = results.filter((r) => r.status === 'BLOCKED').map((r) => ({ ruleId: r.id, text: r.reason }));
+  const manual = results.filter((r) => r.status === 'MANUAL').map((r) => ({ ruleId: r.id, text: r.reason }));
+
+  const count = (action: PlanEdit['action']) => files.reduce((sum, file) => sum + file.edits.filter((edit) => edit.action === action).length, 0);
+  const touched = new Set([...files.map((f) => f.path), ...companions.map((c) => c.path), ...modes.map((m) => m.path)]);
+  const compliantNow = results.every((r) => r.status !== 'FAIL' && r.status !== 'BLOCKED');
+  return {
+    schema: PLAN_SCHEMA,
+    profile: inputs.profile,
+    node: {
+      version: model.report.version,
+      revision: model.report.revision,
+      era: model.report.era,
+      role: model.report.role,
+      datastore: model.report.datastore.kind,
+    },
+    files,
+    companions,
+    modes,
+    restarts,
+    healthChecks: healthChecks(restarts),
+    risks,
+    blocked,
+    manual,
+    warnings: warnings(model, files, modes, inputs.locks.includes('cis-hardening') || companions.some((c) => c.path.endsWith('/var/lock/cis-hardening'))),
+    problems,
+    summary: {
+      add: count('add') + companions.length,
+      change: count('change') + modes.length,
+      remove: count('remove'),
+      files: touched.size,
+      compliantAfter: problems.length === 0 && blocked.length === 0,
+      compliantNow,
+    },
+  };
+}
+
+/** One flag's final edit from every failing rule that touches it. */
+function finalEdit(flag: string, rules: readonly Rule[], current: string | null, present: boolean): { edit: FlagEdit | null } | { problem: string } {
+  const ruleId = rules.map((rule) => rule.id).join(',');
+  const sets = rules.filter((rule) => rule.operation === 'set-flag');
+  const removes = rules.filter((rule) => rule.operation === 'remove-flag');
+  const lists = rules.filter((rule) => rule.operation === 'include-items' || rule.operation === 'exclude-items');
+  if (sets.length + (removes.length > 0 ? 1 : 0) + (lists.length > 0 ? 1 : 0) > 1 || new Set(sets.map((rule) => rule.value)).size > 1) {
+    return { problem: `rules ${ruleId} ask for different things of ${flag}` };
+  }
+  if (sets.length > 0) return { edit: { kind: 'set', flag, value: sets[0].value!, ruleId } };
+  if (removes.length > 0) return { edit: present ? { kind: 'remove', flag, ruleId } : null };
+  // List flags: keep the items there are, in their order; add what is missing at the end; drop excluded items.
+  let items = present && current ? current.split(',').filter((item) => item !== '') : [];
+  for (const rule of lists.filter((r) => r.operation === 'include-items')) items = [...items, ...rule.items!.filter((item) => !items.includes(item))];
+  for (const rule of lists.filter((r) => r.operation === 'exclude-items')) items = items.filter((item) => !rule.items!.includes(item));
+  if (items.length === 0) return { edit: present ? { kind: 'remove', flag, ruleId } : null };
+  return { edit: { kind: 'set', flag, value: items.join(','), ruleId } };
+}
+
+/** Mode and owner changes: modes only lose bits (never opened), several rules on one path combine. */
+function modeChanges(rules: readonly Rule[], facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): PlanModeChange[] {
+  const byPath = new Map<string, { fact: PathFact; mask: number; owner: string | null; ruleIds: string[] }>();
+  const want = (path: string, fact: PathFact, rule: Rule) => {
+    const entry = byPath.get(path) ?? { fact, mask: 0o777, owner: null, ruleIds: [] };
+    if (rule.mode) entry.mask &= Number.parseInt(rule.mode, 8);
+    if (rule.owner) entry.owner = rule.owner;
+    entry.ruleIds.push(rule.id);
+    byPath.set(path, entry);
+  };
+  for (const rule of rules) {
+    const path = expandPath(rule.path!, vars);
+    const fact = facts.paths[path];
+    if (!fact) continue;
+    const glob = rule.match ? new RegExp(`^${rule.match.replace(/\./g, '\\.').replace(/\*/g, '.*')}$`) : null;
+    if (!glob || glob.test(path.split('/').pop() ?? '')) want(path, fact, rule);
+    if (!glob) continue;
+    for (const child of facts.listings[path] ?? []) if (glob.test(child.name)) want(`${path}/${child.name}`, child, rule);
+  }
+  const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+  const changes: PlanModeChange[] = [];
+  for (const [path, { fact, mask, owner, ruleIds }] of [...byPath].sort(([a], [b]) => a.localeCompare(b))) {
+    const to = fact.mode & 0o777 & mask;
+    const mode = to !== (fact.mode & 0o777) ? { from: octal(fact.mode), to: octal(to) } : null;
+    const ownerChange = owner && owner !== fact.owner ? { from: fact.owner, to: owner } : null;
+    if (mode || ownerChange) changes.push({ ruleIds, path, type: fact.type, mode, owner: ownerChange });
+  }
+  return changes;
+}
+
+function healthChecks(restarts: readonly string[]): string[] {
+  const checks: string[] = [];
+  for (const service of restarts) {
+    checks.push(`${service} is active after its restart`);
+    if (service.endsWith('-kubelite') || service.endsWith('-apiserver')) checks.push('kube-apiserver answers https://127.0.0.1:16443/readyz');
+    if (service.endsWith('-kubelite') || service.endsWith('-kubelet')) checks.push('the kubelet answers http://127.0.0.1:10248/healthz');
+    if (service.endsWith('-etcd') || service.endsWith('-k8s-dqlite')) checks.push(`${service.replace('snap.microk8s.daemon-', '')} accepts connections on its endpoint`);
+  }
+  return checks;
+}
+
+const KUBERNETES_FILES = new Set(['kube-apiserver', 'kubelet', 'kube-proxy', 'kube-scheduler', 'kube-controller-manager', 'kubelite']);
+
+/** What MicroK8s itself rewrites later, and what peers mean for a change made on one node. */
+function warnings(model: NodeModel, files: readonly PlanFile[], modes: readonly PlanModeChange[], locked: boolean): string[] {
+  const out: string[] = [];
+  const report = model.report;
+  const peers = report.peers;
+  if (peers.callbackTokens.length > 0 || peers.members.length > 1 || peers.clustered) {
+    const who = [...peers.callbackTokens, ...peers.members.filter((m) => m !== peers.self)];
+    out.push(
+      `this node has peers${who.length ? ` (${[...new Set(who)].join(', ')})` : ''}: control-plane flags such as --authorization-mode must be the same on every control-plane node, and harden changes only this one`,
+    );
+  }
+  if (report.era === 'kubelite' && files.some((file) => KUBERNETES_FILES.has(file.name))) {
+    out.push(
+      'kubelite rewrites its args files at every start: it deletes flags Kubernetes removed (unless var/lock/no-arg-sanitisation exists) and adds --resolv-conf and a few host-specific kubelet flags',
+    );
+  }
+  if (files.length > 0) {
+    out.push('the configure hook (every snap refresh and `snap set microk8s`) patches some flags in place; `microk8s join` overwrites args/kubelet with the control plane\'s, so harden the joined node again after a join');
+  }
+  if (modes.length > 0 && !locked) {
+    out.push('the configure hook and the apiservice-kicker reset file modes under args/, credentials/, certs/ and var/kubernetes/backend/ unless var/lock/cis-hardening exists');
+  }
+  return out;
+}
