@@ -1,0 +1,97 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { evaluateRules, factQueries } from '../../src/core/evaluate.js';
+import { describeNode } from '../../src/core/node.js';
+import { snapVars } from '../../src/core/node-env.js';
+import { buildPlan, type Plan } from '../../src/core/plan.js';
+import type { Rule } from '../../src/core/profile.js';
+import { realFileSystem } from '../../src/effects/file-system.js';
+import { answerFacts } from '../../src/effects/node-facts.js';
+import { readNodeFacts } from '../../src/effects/node-reader.js';
+import { loadFlagCatalogue, loadProfile } from '../../src/effects/profile-store.js';
+import { makeNode, type NodeRootOptions } from '../helpers/node-root.js';
+
+const base = { title: 't', rationale: 'r', severity: 'low' } as const;
+
+async function planFor(options: NodeRootOptions, rules: readonly Rule[], edit?: (dataDir: string) => Promise<void>): Promise<Plan> {
+  const root = await makeNode(options);
+  if (edit) await edit(path.join(root, 'var/snap/microk8s/current'));
+  const facts = await readNodeFacts(realFileSystem, { root, argsDir: undefined });
+  const model = describeNode(facts);
+  const vars = snapVars(model.report.revision);
+  const answers = await answerFacts(realFileSystem, root, facts, factQueries(rules, vars));
+  const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue());
+  return buildPlan({ model, rules, results, facts: answers, vars, profile: { name: 't', source: 't' }, templates: { 'templates/x': 'x\n' }, locks: facts.locks });
+}
+
+test('include and exclude rules on one list flag give one final value, keeping the items there are', async () => {
+  const rules: Rule[] = [
+    { ...base, id: 'a.plugins', component: 'kube-apiserver', operation: 'include-items', flag: '--enable-admission-plugins', items: ['NodeRestriction', 'EventRateLimit'] },
+    { ...base, id: 'a.no-admit', component: 'kube-apiserver', operation: 'exclude-items', flag: '--enable-admission-plugins', items: ['AlwaysAdmit'] },
+  ];
+  const plan = await planFor({ version: '1.28' }, rules, async (dataDir) => {
+    await fs.appendFile(path.join(dataDir, 'args/kube-apiserver'), '--enable-admission-plugins=AlwaysAdmit\n');
+  });
+  // 1.28 already has --enable-admission-plugins=EventRateLimit (line 33); the list flag accumulates both lines.
+  const edits = plan.files[0].edits.map((e) => [e.action, e.before, e.after, e.ruleIds.join(' ')]);
+  assert.equal(edits, [
+    ['remove', '--enable-admission-plugins=EventRateLimit', null, 'a.plugins a.no-admit'],
+    ['change', '--enable-admission-plugins=AlwaysAdmit', '--enable-admission-plugins=EventRateLimit,NodeRestriction', 'a.plugins a.no-admit'],
+  ]);
+  assert.equal(plan.problems, []);
+});
+
+test('two rules that want different values of one flag make a problem, not a guess', async () => {
+  const rules: Rule[] = [
+    { ...base, id: 'a.one', component: 'kube-apiserver', operation: 'set-flag', flag: '--profiling', value: 'false', default: 'true' },
+    { ...base, id: 'a.two', component: 'kube-apiserver', operation: 'remove-flag', flag: '--profiling' },
+  ];
+  const plan = await planFor({ version: '1.21' }, rules, async (dataDir) => {
+    await fs.appendFile(path.join(dataDir, 'args/kube-apiserver'), '--profiling=true\n');
+  });
+  assert.equal(plan.files, []);
+  assert.equal(plan.problems, [{ ruleId: 'a.one', text: 'rules a.one,a.two ask for different things of --profiling' }]);
+});
+
+test('mode changes only close bits, combine rules on one path, and skip what is already right', async () => {
+  const rules: Rule[] = [
+    { ...base, id: 'f.mode', component: 'kube-apiserver', operation: 'file-mode', path: '${SNAP_DATA}/args/kube-apiserver', mode: '0644' },
+    { ...base, id: 'f.owner', component: 'kube-apiserver', operation: 'file-mode', path: '${SNAP_DATA}/args/kube-apiserver', owner: 'root:root' },
+  ];
+  const plan = await planFor({ version: '1.28' }, rules, async (dataDir) => {
+    await fs.chmod(path.join(dataDir, 'args/kube-apiserver'), 0o620);
+  });
+  assert.is(plan.modes.length, 1);
+  const [change] = plan.modes;
+  assert.equal([change.path, change.mode, change.ruleIds], ['/var/snap/microk8s/6089/args/kube-apiserver', { from: '0620', to: '0600' }, ['f.mode', 'f.owner']]);
+  assert.equal(plan.restarts, []);
+  assert.ok(plan.warnings.some((w) => w.includes('unless var/lock/cis-hardening exists')));
+});
+
+test('daemons era: one restart per component daemon, datastore first; kubelite era: kubelite once', async () => {
+  const profile = loadProfile('baseline');
+  const old = await planFor({ version: '1.13' }, profile.rules);
+  assert.equal(old.restarts, ['snap.microk8s.daemon-apiserver', 'snap.microk8s.daemon-controller-manager', 'snap.microk8s.daemon-kubelet', 'snap.microk8s.daemon-proxy', 'snap.microk8s.daemon-scheduler']);
+  const lite = await planFor({ version: '1.21' }, profile.rules);
+  assert.equal(lite.restarts, ['snap.microk8s.daemon-kubelite']);
+  const etcd: Rule = { ...base, id: 'e.auth', component: 'etcd', operation: 'set-flag', flag: '--auto-tls', value: 'false', default: 'false' };
+  const both = await planFor({ version: '1.18' }, [...profile.rules, etcd], async (dataDir) => {
+    await fs.appendFile(path.join(dataDir, 'args/etcd'), '--auto-tls=true\n');
+  });
+  assert.is(both.restarts[0], 'snap.microk8s.daemon-etcd');
+});
+
+test('a node with peers is told that control-plane flags must match on every control-plane node', async () => {
+  const plan = await planFor({ version: '1.28', callbackPeers: ['10.0.0.2:25000'] }, loadProfile('baseline').rules);
+  assert.ok(plan.warnings[0].startsWith('this node has peers (10.0.0.2:25000): control-plane flags such as --authorization-mode must be the same'));
+});
+
+test('a compliant node plans nothing and says so', async () => {
+  const rules: Rule[] = [{ ...base, id: 'k.ro', component: 'kubelet', operation: 'set-flag', flag: '--read-only-port', value: '0', default: '10255' }];
+  const plan = await planFor({ version: '1.28' }, rules);
+  assert.equal([plan.files, plan.summary], [[], { add: 0, change: 0, remove: 0, files: 0, compliantAfter: true, compliantNow: true }]);
+});
+
+test.run();
