@@ -195,8 +195,10 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
     case 'remove-flag':
       return flag ? fail(`${rule.flag} must not be set`) : pass(`${rule.flag} is not set`);
     case 'set-flag': {
-      if (value === null) return fail(`${rule.flag} must be ${rule.value}`);
-      return accepts(rule, value) ? pass(`${rule.flag} is ${value}`) : fail(`${rule.flag} must be ${rule.value}${rule.accept ? ` (or ${acceptText(rule)})` : ''}, found ${value}`);
+      // gte/lte name the bound; the others name the value harden writes, and what else passes.
+      const wanted = rule.accept?.op === 'gte' || rule.accept?.op === 'lte' ? acceptText(rule) : `${rule.value}${rule.accept ? ` (or ${acceptText(rule)})` : ''}`;
+      if (value === null) return fail(`${rule.flag} must be ${wanted}`);
+      return accepts(rule, value) ? pass(`${rule.flag} is ${value}`) : fail(`${rule.flag} must be ${wanted}, found ${value}`);
     }
     case 'include-items':
     case 'exclude-items': {
