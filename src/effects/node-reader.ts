@@ -202,7 +202,7 @@ export class RootedReader {
       });
     }
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {
       throw new NodeReadError(`${shown} is not UTF-8 text`, { hint: 'restore the file from a backup or snapshot, or move it out of the args dir' });
     }

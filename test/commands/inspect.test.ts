@@ -85,6 +85,16 @@ test('1.18 reports the duplicated --token-auth-file of its shipped defaults', as
   assert.match(findings[0].message, '--token-auth-file is set again on line');
 });
 
+test('a byte-order mark is kept, as bash and kubelite keep it: the first word becomes a stray argument', async () => {
+  const root = await node({ version: '1.28' });
+  const file = path.join(root, 'var/snap/microk8s/current/args/kube-scheduler');
+  await fs.writeFile(file, `\ufeff${await fs.readFile(file, 'utf8')}`);
+  const doc = inspectJson(root);
+  const scheduler = doc.files.find((f: any) => f.name === 'kube-scheduler');
+  assert.ok(scheduler.argv[0].startsWith('\ufeff--kubeconfig='), scheduler.argv[0]);
+  assert.ok(scheduler.findings.some((f: any) => f.code === 'stray-argument' && f.line === 1), JSON.stringify(scheduler.findings));
+});
+
 test('1.28 etcd: ${DEFAULT_INTERFACE_IP_ADDR} is reported unknown and kept as written', async () => {
   const report = inspectJson(await node({ version: '1.28' }));
   const etcd = fileOf(report, 'etcd');
