@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
+import { planCommand } from './commands/plan.js';
 import { profilesCommand } from './commands/profiles.js';
 import type { CommandContext, Effects } from './commands/context.js';
 import { realFileSystem } from './effects/file-system.js';
@@ -32,7 +33,7 @@ export function buildCli(args: readonly string[], context: CommandContext): Argv
       if (error) throw error;
       throw usageError(message, args);
     });
-  const commands = [inspectCommand(context), checkCommand(context, version()), profilesCommand(context)];
+  const commands = [inspectCommand(context), checkCommand(context, version()), planCommand(context, version()), profilesCommand(context)];
   for (const command of commands) cli = cli.command(command as never);
   return cli;
 }
@@ -69,7 +70,7 @@ function reportError(error: unknown, effects: Effects): number {
   return ExitCode.error;
 }
 
-const COMMAND_NAMES = ['inspect', 'check', 'profiles'];
+const COMMAND_NAMES = ['inspect', 'check', 'plan', 'profiles'];
 
 /** yargs' message, plus a suggestion for a mistyped option or command. */
 function usageError(message: string, args: readonly string[]): UsageError {
@@ -89,7 +90,7 @@ function usageError(message: string, args: readonly string[]): UsageError {
   return new UsageError(message.replace(/\s*\n\s*/g, ' '), { hint: 'see harden --help' });
 }
 
-const KNOWN_OPTIONS = ['root', 'args-dir', 'state-dir', 'format', 'json', 'no-color', 'help', 'version', 'profile', 'only', 'skip'];
+const KNOWN_OPTIONS = ['root', 'args-dir', 'state-dir', 'format', 'json', 'no-color', 'help', 'version', 'profile', 'only', 'skip', 'detailed-exitcode', 'out', 'in'];
 
 function closest(word: string, candidates: readonly string[]): string | null {
   let best: string | null = null;

@@ -7,6 +7,7 @@ import { checkEditedFile } from './edit-check.js';
 import { expandPath, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
 import { printArgsFile } from './args-file.js';
 import type { NodeModel } from './node.js';
+import { SNAP_DATA_CURRENT } from './node-env.js';
 import type { Rule } from './profile.js';
 
 export const PLAN_SCHEMA = 'harden.plan/v1';
@@ -140,7 +141,7 @@ export function buildPlan(inputs: PlanInputs): Plan {
     const edits: FlagEdit[] = [];
     for (const [flag, flagRules] of flags) {
       const edit = finalEdit(flag, flagRules, view.flags.flags.get(flag)?.value ?? null, view.flags.flags.has(flag));
-      if ('problem' in edit) problems.push({ ruleId: flagRules[0].id, text: edit.problem });
+      if ('problem' in edit) problems.push({ ruleId: flagRules.map((rule) => rule.id).join(','), text: edit.problem });
       else if (edit.edit) edits.push(edit.edit);
     }
     const before = printArgsFile(view.file);
@@ -189,7 +190,9 @@ export function buildPlan(inputs: PlanInputs): Plan {
   const manual = results.filter((r) => r.status === 'MANUAL').map((r) => ({ ruleId: r.id, text: r.reason }));
 
   const count = (action: PlanEdit['action']) => files.reduce((sum, file) => sum + file.edits.filter((edit) => edit.action === action).length, 0);
-  const touched = new Set([...files.map((f) => f.path), ...companions.map((c) => c.path), ...modes.map((m) => m.path)]);
+  // Args files are named through `current`, rule paths through the revision: count each file once.
+  const samePath = (path: string) => (path.startsWith(`${vars.SNAP_DATA}/`) ? `${SNAP_DATA_CURRENT}/${path.slice(vars.SNAP_DATA.length + 1)}` : path);
+  const touched = new Set([...files.map((f) => f.path), ...companions.map((c) => c.path), ...modes.map((m) => m.path)].map(samePath));
   const compliantNow = results.every((r) => r.status !== 'FAIL' && r.status !== 'BLOCKED');
   return {
     schema: PLAN_SCHEMA,
@@ -229,7 +232,7 @@ function finalEdit(flag: string, rules: readonly Rule[], current: string | null,
   const removes = rules.filter((rule) => rule.operation === 'remove-flag');
   const lists = rules.filter((rule) => rule.operation === 'include-items' || rule.operation === 'exclude-items');
   if (sets.length + (removes.length > 0 ? 1 : 0) + (lists.length > 0 ? 1 : 0) > 1 || new Set(sets.map((rule) => rule.value)).size > 1) {
-    return { problem: `rules ${ruleId} ask for different things of ${flag}` };
+    return { problem: `they ask for different values of ${flag}; keep one of them` };
   }
   if (sets.length > 0) return { edit: { kind: 'set', flag, value: sets[0].value!, ruleId } };
   if (removes.length > 0) return { edit: present ? { kind: 'remove', flag, ruleId } : null };

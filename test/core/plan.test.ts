@@ -52,7 +52,7 @@ test('two rules that want different values of one flag make a problem, not a gue
     await fs.appendFile(path.join(dataDir, 'args/kube-apiserver'), '--profiling=true\n');
   });
   assert.equal(plan.files, []);
-  assert.equal(plan.problems, [{ ruleId: 'a.one', text: 'rules a.one,a.two ask for different things of --profiling' }]);
+  assert.equal(plan.problems, [{ ruleId: 'a.one,a.two', text: 'they ask for different values of --profiling; keep one of them' }]);
 });
 
 test('mode changes only close bits, combine rules on one path, and skip what is already right', async () => {

@@ -1,0 +1,117 @@
+// `harden plan`: what applying a profile would change on one node, as diffs and one summary line (or one
+// JSON document); `--out` saves it for `harden apply`, `--in` shows a saved plan again. Never writes a node.
+import type { CommandModule } from 'yargs';
+import { evaluateRules, factQueries } from '../core/evaluate.js';
+import { describeNode } from '../core/node.js';
+import { snapVars } from '../core/node-env.js';
+import { buildPlan, type Plan } from '../core/plan.js';
+import { answerFacts } from '../effects/node-facts.js';
+import { readNodeFacts } from '../effects/node-reader.js';
+import { atomicWrite, inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
+import { loadFlagCatalogue, loadProfile } from '../effects/profile-store.js';
+import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
+import { planJson, planText, type PlanOrigin } from '../ui/plan-view.js';
+import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
+import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withOutputOptions, withRuleOptions, type NodeOptions } from './options.js';
+
+type PlanOptions = NodeOptions &
+  OutputOptions & {
+    profile?: string;
+    only?: string[];
+    skip?: string[];
+    detailedExitcode?: boolean;
+    out?: string;
+    in?: string;
+  };
+
+export function planCommand(context: CommandContext, toolVersion: string): CommandModule<object, PlanOptions> {
+  return {
+    command: 'plan',
+    describe: 'Show what applying a profile would change on one node: diffs per args file, files to create, modes, restarts',
+    builder: (yargs) =>
+      withRuleOptions(withOutputOptions(withNodeOptions(yargs, false)))
+        // No default here, so that --in can tell a --profile given from none (the default is still baseline).
+        .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
+        .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 with no changes, 2 with changes (1 on error)' })
+        .option('out', { type: 'string', describe: 'save the plan as JSON to FILE, for harden apply', requiresArg: true })
+        .option('in', { type: 'string', describe: 'show a plan saved with --out instead of reading a node', requiresArg: true })
+        .example('$0 --root ./examples/node-1.28 plan', 'what the baseline profile would change on the example node')
+        .example('$0 plan --profile cis --out cis.plan.json', 'save the plan, to review it and apply it later')
+        .example('$0 plan --in cis.plan.json', 'show a saved plan again')
+        .example('$0 plan --detailed-exitcode', 'exit 2 when there is something to change')
+        .epilogue(EXIT_CODES_HELP) as never,
+    handler: async (options) => {
+      context.setExitCode(await runPlan(context, options, toolVersion));
+    },
+  };
+}
+
+export async function runPlan(context: CommandContext, options: PlanOptions, toolVersion: string): Promise<number> {
+  const { io } = context.effects;
+  const format = outputFormat(options);
+  const text = (plan: Plan, origin: PlanOrigin) =>
+    format === 'json' ? planJson(plan, origin) : planText(plan, outputPalette(options, io), { root: origin.root, reasons: origin.reasons });
+
+  if (options.in !== undefined) {
+    const given = (['out', 'profile', 'only', 'skip'] as const).filter((name) => options[name] !== undefined);
+    if (given.length > 0) {
+      throw new UsageError(`--in shows a saved plan and does not take ${given.map((name) => `--${name}`).join(', ')}`, {
+        hint: 'the plan file already says what it changes; to make a new plan, leave out --in',
+      });
+    }
+    const document = await readPlanFile(context.effects.fs, options.in);
+    io.out(text(document, document));
+    return exitCode(document, options);
+  }
+
+  const { plan, origin } = await makePlan(context, options, toolVersion);
+  if (plan.problems.length > 0) {
+    const [first, ...more] = plan.problems.map((problem) => {
+      const ids = problem.ruleId.split(',');
+      return `plan refused: ${ids.length === 1 ? 'rule' : 'rules'} ${ids.join(', ')}: ${problem.text}`;
+    });
+    throw new HardenError(first, {
+      more,
+      hint: `nothing was written; fix what is named, or leave a rule out with --skip RULE (${[...new Set(plan.problems.flatMap((p) => p.ruleId.split(',')))].join(', ')})`,
+    });
+  }
+  if (options.out !== undefined) await atomicWrite(options.out, planJson(plan, origin));
+  io.out(text(plan, origin));
+  if (options.out !== undefined) {
+    const saved = `Saved the plan to ${options.out}: apply it with harden apply ${options.out}\n`;
+    if (format === 'json') io.err(saved);
+    else io.out(`\n${saved}`);
+  }
+  return exitCode(plan, options);
+}
+
+/** Facts gathered exactly as `check` gathers them, then the plan and what it was made from. */
+async function makePlan(context: CommandContext, options: PlanOptions, toolVersion: string): Promise<{ plan: Plan; origin: PlanOrigin }> {
+  const { fs } = context.effects;
+  const [target] = nodeTargets(options, false);
+  const profile = loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
+  const facts = await readNodeFacts(fs, { root: target.root, argsDir: target.argsDir });
+  const model = describeNode(facts);
+  const vars = snapVars(model.report.revision);
+  const answers = await answerFacts(fs, target.root, facts, factQueries(profile.rules, vars));
+  const results = evaluateRules(model, profile.rules, answers, vars, loadFlagCatalogue());
+  const plan = buildPlan({
+    model,
+    rules: profile.rules,
+    results,
+    facts: answers,
+    vars,
+    profile: { name: profile.name, source: profile.source },
+    templates: readTemplates(profile.rules),
+    locks: facts.locks,
+  });
+  const reasons = Object.fromEntries(results.filter((result) => result.status === 'FAIL').map((result) => [result.id, result.reason]));
+  const origin: PlanOrigin = { root: target.root, toolVersion, createdAt: new Date().toISOString(), inputs: inputDigests(facts), reasons };
+  return { plan, origin };
+}
+
+function exitCode(plan: Plan, options: PlanOptions): number {
+  if (!options.detailedExitcode) return ExitCode.ok;
+  const { add, change, remove } = plan.summary;
+  return add + change + remove > 0 ? ExitCode.findings : ExitCode.ok;
+}
