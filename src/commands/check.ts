@@ -1,11 +1,8 @@
 // `harden check`: where each node stands against a profile, for people and CI.
 import type { CommandModule } from 'yargs';
-import { evaluateRules, factQueries, summarize } from '../core/evaluate.js';
-import { describeNode } from '../core/node.js';
-import { snapVars } from '../core/node-env.js';
-import { answerFacts } from '../effects/node-facts.js';
-import { readNodeFacts } from '../effects/node-reader.js';
-import { loadFlagCatalogue, loadProfile } from '../effects/profile-store.js';
+import { summarize } from '../core/evaluate.js';
+import { assessNode } from '../effects/assess.js';
+import { loadProfile } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
@@ -37,11 +34,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   let worst: number = ExitCode.ok;
   for (const target of targets) {
     try {
-      const facts = await readNodeFacts(fs, { root: target.root, argsDir: target.argsDir });
-      const model = describeNode(facts);
-      const vars = snapVars(model.report.revision);
-      const answers = await answerFacts(fs, target.root, facts, factQueries(profile.rules, vars));
-      const results = evaluateRules(model, profile.rules, answers, vars, loadFlagCatalogue());
+      const { model, results } = await assessNode(fs, target, profile.rules);
       outcomes.push({ root: target.root, profile: { name: profile.name, source: profile.source }, version: model.report.version, results });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {

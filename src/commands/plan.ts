@@ -1,14 +1,10 @@
 // `harden plan`: what applying a profile would change on one node, as diffs and one summary line (or one
 // JSON document); `--out` saves it for `harden apply`, `--in` shows a saved plan again. Never writes a node.
 import type { CommandModule } from 'yargs';
-import { evaluateRules, factQueries } from '../core/evaluate.js';
-import { describeNode } from '../core/node.js';
-import { snapVars } from '../core/node-env.js';
 import { buildPlan, type Plan } from '../core/plan.js';
-import { answerFacts } from '../effects/node-facts.js';
-import { readNodeFacts } from '../effects/node-reader.js';
+import { assessNode } from '../effects/assess.js';
 import { atomicWrite, inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
-import { loadFlagCatalogue, loadProfile } from '../effects/profile-store.js';
+import { loadProfile } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { planJson, planText, type PlanOrigin } from '../ui/plan-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
@@ -90,11 +86,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   const { fs } = context.effects;
   const [target] = nodeTargets(options, false);
   const profile = loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
-  const facts = await readNodeFacts(fs, { root: target.root, argsDir: target.argsDir });
-  const model = describeNode(facts);
-  const vars = snapVars(model.report.revision);
-  const answers = await answerFacts(fs, target.root, facts, factQueries(profile.rules, vars));
-  const results = evaluateRules(model, profile.rules, answers, vars, loadFlagCatalogue());
+  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules);
   const plan = buildPlan({
     model,
     rules: profile.rules,

@@ -2,15 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { evaluateRules, factQueries } from '../../src/core/evaluate.js';
-import { describeNode } from '../../src/core/node.js';
-import { snapVars } from '../../src/core/node-env.js';
 import { buildPlan, type Plan } from '../../src/core/plan.js';
 import type { Rule } from '../../src/core/profile.js';
 import { realFileSystem } from '../../src/effects/file-system.js';
-import { answerFacts } from '../../src/effects/node-facts.js';
-import { readNodeFacts } from '../../src/effects/node-reader.js';
-import { loadFlagCatalogue, loadProfile } from '../../src/effects/profile-store.js';
+import { assessNode } from '../../src/effects/assess.js';
+import { loadProfile } from '../../src/effects/profile-store.js';
 import { makeNode, type NodeRootOptions } from '../helpers/node-root.js';
 
 const base = { title: 't', rationale: 'r', severity: 'low' } as const;
@@ -18,11 +14,7 @@ const base = { title: 't', rationale: 'r', severity: 'low' } as const;
 async function planFor(options: NodeRootOptions, rules: readonly Rule[], edit?: (dataDir: string) => Promise<void>): Promise<Plan> {
   const root = await makeNode(options);
   if (edit) await edit(path.join(root, 'var/snap/microk8s/current'));
-  const facts = await readNodeFacts(realFileSystem, { root, argsDir: undefined });
-  const model = describeNode(facts);
-  const vars = snapVars(model.report.revision);
-  const answers = await answerFacts(realFileSystem, root, facts, factQueries(rules, vars));
-  const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue());
+  const { facts, model, vars, answers, results } = await assessNode(realFileSystem, { root, argsDir: undefined }, rules);
   return buildPlan({ model, rules, results, facts: answers, vars, profile: { name: 't', source: 't' }, templates: { 'templates/x': 'x\n' }, locks: facts.locks });
 }
 

@@ -1,0 +1,27 @@
+// Where a node stands against a set of rules: read the node, describe it, answer the facts the rules ask
+// about, and evaluate. `check` reports this; `plan` builds on it.
+import { evaluateRules, factQueries, type NodeFactAnswers, type RuleResult } from '../core/evaluate.js';
+import { describeNode, type NodeFacts, type NodeModel } from '../core/node.js';
+import { snapVars } from '../core/node-env.js';
+import type { Rule } from '../core/profile.js';
+import type { FileSystem } from './file-system.js';
+import { answerFacts } from './node-facts.js';
+import { readNodeFacts } from './node-reader.js';
+import { loadFlagCatalogue } from './profile-store.js';
+
+export interface Assessment {
+  readonly facts: NodeFacts;
+  readonly model: NodeModel;
+  readonly vars: Readonly<Record<string, string>>;
+  readonly answers: NodeFactAnswers;
+  readonly results: readonly RuleResult[];
+}
+
+export async function assessNode(fs: FileSystem, target: { readonly root: string; readonly argsDir: string | undefined }, rules: readonly Rule[]): Promise<Assessment> {
+  const facts = await readNodeFacts(fs, { root: target.root, argsDir: target.argsDir });
+  const model = describeNode(facts);
+  const vars = snapVars(model.report.revision);
+  const answers = await answerFacts(fs, target.root, facts, factQueries(rules, vars));
+  const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue());
+  return { facts, model, vars, answers, results };
+}
