@@ -80,6 +80,13 @@ test('a node with peers is told that control-plane flags must match on every con
   assert.ok(plan.warnings[0].startsWith('this node has peers (10.0.0.2:25000): control-plane flags such as --authorization-mode must be the same'));
 });
 
+test('dqlite members in cluster.yaml count as peers too; a lone node gets no such warning', async () => {
+  const clustered = await planFor({ version: '1.28', members: ['10.0.0.1:19001', '10.0.0.2:19001'] }, loadProfile('baseline').rules);
+  assert.match(clustered.warnings[0], /^this node has peers \(10\.0\.0\.2:19001\): control-plane flags/);
+  const alone = await planFor({ version: '1.28' }, loadProfile('baseline').rules);
+  assert.not.ok(alone.warnings.some((w) => w.includes('peers')));
+});
+
 test('a compliant node plans nothing and says so', async () => {
   const rules: Rule[] = [{ ...base, id: 'k.ro', component: 'kubelet', operation: 'set-flag', flag: '--read-only-port', value: '0', default: '10255' }];
   const plan = await planFor({ version: '1.28' }, rules);
