@@ -69,7 +69,7 @@ export function nodeTargets(options: NodeOptions, multipleRoots: boolean): NodeT
   const roots = [...new Set(options.root)];
   if (roots.length === 0) throw new UsageError('--root needs a directory');
   if (roots.length > 1 && !multipleRoots) {
-    throw new UsageError('this command changes a node and takes exactly one --root', { hint: 'run it once per node' });
+    throw new UsageError('this command takes exactly one --root', { hint: 'run it once per node' });
   }
   if (roots.length > 1 && (options.argsDir !== undefined || options.stateDir !== undefined)) {
     throw new UsageError('--args-dir and --state-dir go with a single --root', {

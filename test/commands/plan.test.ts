@@ -319,7 +319,7 @@ test('one --root only', async () => {
   const run = runBin(['--root', EXAMPLE, '--root', EXAMPLE.replace('1.28', '1.27'), 'plan']);
   assert.is(run.status, 1);
   assert.is(run.stdout, '');
-  assert.match(run.stderr, 'takes exactly one --root');
+  assert.is(run.stderr, 'error: this command takes exactly one --root\nhint: run it once per node\n');
 });
 
 test('colour: --color paints added lines green and removed lines red, whatever NO_COLOR says to the suite', () => {
