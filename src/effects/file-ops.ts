@@ -1,0 +1,96 @@
+// The low-level file effects that apply, snapshots and the lock need, behind one small interface so tests
+// (and a crash or power-cut recorder) can hand in their own. Every write goes through here.
+import { promises as fs } from 'node:fs';
+import { HardenError } from '../errors.js';
+import { errorCode, type EntryStat } from './file-system.js';
+
+export interface FileOps {
+  readFile(path: string): Promise<Buffer>;
+  lstat(path: string): Promise<EntryStat>;
+  readlink(path: string): Promise<string>;
+  readdir(path: string): Promise<string[]>;
+  /** Creates the directory and any missing parents (`mode` for those it creates). */
+  mkdir(path: string, mode: number): Promise<void>;
+  /** Creates a file that must not exist yet (O_CREAT|O_EXCL), writes it, fsyncs and closes it. */
+  writeNew(path: string, data: Buffer | string, mode: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  chown(path: string, uid: number, gid: number): Promise<void>;
+  unlink(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  /** Makes a file's own metadata durable (after chmod or chown). */
+  fsync(path: string): Promise<void>;
+  /** Makes a directory's entries durable (after a create, rename or unlink in it). */
+  fsyncDir(path: string): Promise<void>;
+}
+
+async function syncPath(path: string): Promise<void> {
+  const handle = await fs.open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export const realFileOps: FileOps = {
+  readFile: (path) => fs.readFile(path),
+  lstat: (path) => fs.lstat(path),
+  readlink: (path) => fs.readlink(path),
+  readdir: (path) => fs.readdir(path),
+  mkdir: async (path, mode) => {
+    await fs.mkdir(path, { recursive: true, mode });
+  },
+  writeNew: async (path, data, mode) => {
+    const handle = await fs.open(path, 'wx', mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await fs.unlink(path).catch(() => undefined);
+      throw error;
+    }
+    await handle.close();
+  },
+  rename: (from, to) => fs.rename(from, to),
+  chmod: (path, mode) => fs.chmod(path, mode),
+  chown: (path, uid, gid) => fs.chown(path, uid, gid),
+  unlink: (path) => fs.unlink(path),
+  rmdir: (path) => fs.rmdir(path),
+  fsync: syncPath,
+  fsyncDir: syncPath,
+};
+
+/** Creates `dir` 0700, or tightens it to 0700 when it exists with other modes: it holds copies of private files. */
+export async function ensurePrivateDir(ops: FileOps, dir: string): Promise<void> {
+  try {
+    await ops.mkdir(dir, 0o700);
+    const stat = await ops.lstat(dir);
+    if (!stat.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    if ((stat.mode & 0o7777) !== 0o700) await ops.chmod(dir, 0o700);
+  } catch (error) {
+    throw new HardenError(`cannot use the state directory ${dir} (${errorCode(error) ?? 'error'})`, {
+      hint: errorHint(errorCode(error)),
+    });
+  }
+}
+
+/** The hint for a failed write, by errno. */
+export function errorHint(code: string | undefined): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'run harden as root (sudo): MicroK8s keeps these files private';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk is full: free some space and run harden again';
+    case 'EROFS':
+      return 'the filesystem is mounted read-only';
+    case 'ENOTDIR':
+    case 'EISDIR':
+      return 'something other than a directory or file is in the way: check the path';
+    default:
+      return 'check the disk (dmesg) and the file’s permissions, then run harden again';
+  }
+}

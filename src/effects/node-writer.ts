@@ -1,0 +1,264 @@
+// Writes to a node inside a root, the way a power cut cannot tear: a temp file next to the real file
+// (through `current` into the revision dir, so a symlink is never replaced by a file), fsync, the original's
+// mode and owner, rename, fsync of the directory. Node paths are resolved as the node resolves them, and a
+// link that climbs out of the root is refused. Every error names the node path and the errno.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { HardenError } from '../errors.js';
+import { errorHint, realFileOps, type FileOps } from './file-ops.js';
+import { errorCode, type EntryStat } from './file-system.js';
+
+const MAX_SYMLINKS = 40;
+
+export interface ResolvedNodePath {
+  /** The node path once every symlink is followed: `/var/snap/microk8s/6089/args/kubelet`. */
+  readonly nodePath: string;
+  /** The same on this machine: `<root>/var/snap/microk8s/6089/args/kubelet`. */
+  readonly hostPath: string;
+  /** lstat of the real path (never a symlink); null when the last component does not exist. */
+  readonly stat: EntryStat | null;
+}
+
+/**
+ * The real host path behind a node path: every symlink followed (absolute targets taken inside the root),
+ * never a symlink itself, never outside the root. The last component may be missing (a file to create).
+ */
+export async function resolveNodePath(ops: FileOps, root: string, nodePath: string): Promise<string> {
+  return (await resolveNode(ops, root, nodePath)).hostPath;
+}
+
+/** The same, with the resolved node path and the lstat of what is there. */
+export async function resolveNode(ops: FileOps, root: string, nodePath: string): Promise<ResolvedNodePath> {
+  if (!nodePath.startsWith('/')) throw new HardenError(`${nodePath} is not an absolute node path`, { hint: 'this is a bug in harden: please report it' });
+  const base = path.resolve(root);
+  const host = (parts: readonly string[]) => path.join(base, ...parts);
+  const pending = nodePath.split('/').filter(Boolean);
+  let resolved: string[] = [];
+  let links = 0;
+  let lastLink: string | null = null;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '.') continue;
+    if (part === '..') {
+      if (resolved.length === 0) {
+        throw new HardenError(`${nodePath} leads outside the node root${lastLink ? ` (through the symlink ${lastLink})` : ''}`, {
+          hint: 'fix the symlink so that it stays inside the node; harden never writes outside --root',
+        });
+      }
+      resolved.pop();
+      continue;
+    }
+    const candidate = [...resolved, part];
+    const shown = `/${candidate.join('/')}`;
+    let stat: EntryStat;
+    try {
+      stat = await ops.lstat(host(candidate));
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ENOENT' && pending.length === 0) return { nodePath: shown, hostPath: host(candidate), stat: null };
+      throw new HardenError(`cannot resolve ${nodePath}: ${shown} (${code ?? 'error'})`, { hint: errorHint(code) });
+    }
+    if (stat.isSymbolicLink()) {
+      links += 1;
+      if (links > MAX_SYMLINKS) throw new HardenError(`cannot resolve ${nodePath} (ELOOP)`, { hint: 'a symlink loop: fix the links under this path' });
+      const target = await ops.readlink(host(candidate));
+      lastLink = `${shown} -> ${target}`;
+      if (target.startsWith('/')) resolved = [];
+      pending.unshift(...target.split('/').filter(Boolean));
+      continue;
+    }
+    if (pending.length > 0 && !stat.isDirectory()) {
+      throw new HardenError(`cannot resolve ${nodePath}: ${shown} (ENOTDIR)`, { hint: errorHint('ENOTDIR') });
+    }
+    resolved = candidate;
+  }
+  return { nodePath: `/${resolved.join('/')}`, hostPath: host(resolved), stat: await ops.lstat(host(resolved)) };
+}
+
+export interface NodeFileState {
+  readonly path: string;
+  readonly realPath: string;
+  readonly content: Buffer;
+  /** Permission bits, `0660`. */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The real file behind a node path, with its bytes, mode and owner; null when it does not exist. */
+export async function readNodeFile(ops: FileOps, root: string, nodePath: string): Promise<NodeFileState | null> {
+  const real = await resolveNode(ops, root, nodePath);
+  if (!real.stat) return null;
+  if (!real.stat.isFile()) throw notAFile(nodePath, real);
+  try {
+    const content = await ops.readFile(real.hostPath);
+    return { path: nodePath, realPath: real.nodePath, content, mode: real.stat.mode & 0o7777, uid: real.stat.uid, gid: real.stat.gid };
+  } catch (error) {
+    throw new HardenError(`cannot read ${nodePath} (${errorCode(error) ?? 'error'})`, { hint: errorHint(errorCode(error)) });
+  }
+}
+
+export interface CreateOptions {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * Replaces the real file behind `nodePath` with `content` so that a crash leaves the old file or the new one:
+ * temp file in the same directory, fsync, the original's mode and owner (`create`'s for a new file), rename,
+ * fsync of the directory. On failure the temp file is removed and the original is left as it was.
+ */
+export async function atomicReplace(
+  ops: FileOps,
+  root: string,
+  nodePath: string,
+  content: Buffer | string,
+  options: { create?: CreateOptions } = {},
+): Promise<void> {
+  const real = await resolveNode(ops, root, nodePath);
+  if (real.stat && !real.stat.isFile()) throw notAFile(nodePath, real);
+  if (!real.stat && !options.create) {
+    throw new HardenError(`cannot write ${nodePath}: it does not exist`, { hint: 'the node changed since the plan was made: run harden plan again' });
+  }
+  const mode = real.stat ? real.stat.mode & 0o7777 : options.create!.mode;
+  const uid = real.stat ? real.stat.uid : options.create!.uid;
+  const gid = real.stat ? real.stat.gid : options.create!.gid;
+  const dir = path.dirname(real.hostPath);
+  const original = real.stat ? await ops.readFile(real.hostPath).catch((error) => Promise.reject(writeError(nodePath, error))) : null;
+
+  const temp = tempPath(real.hostPath);
+  try {
+    await ops.writeNew(temp, content, 0o600);
+    await ops.chown(temp, uid, gid);
+    await ops.chmod(temp, mode);
+    await ops.rename(temp, real.hostPath);
+  } catch (error) {
+    await ops.unlink(temp).catch(() => undefined);
+    throw writeError(nodePath, error);
+  }
+  try {
+    await ops.fsyncDir(dir);
+  } catch (error) {
+    // The new file is in place but not durable: put the original back rather than leave a half-made change.
+    await putBack(ops, real.hostPath, original, { mode, uid, gid }).catch(() => undefined);
+    throw writeError(nodePath, error);
+  }
+}
+
+async function putBack(ops: FileOps, hostPath: string, original: Buffer | null, meta: CreateOptions): Promise<void> {
+  if (original === null) {
+    await ops.unlink(hostPath);
+  } else {
+    const temp = tempPath(hostPath);
+    try {
+      await ops.writeNew(temp, original, 0o600);
+      await ops.chown(temp, meta.uid, meta.gid);
+      await ops.chmod(temp, meta.mode);
+      await ops.rename(temp, hostPath);
+    } catch (error) {
+      await ops.unlink(temp).catch(() => undefined);
+      throw error;
+    }
+  }
+  await ops.fsyncDir(path.dirname(hostPath)).catch(() => undefined);
+}
+
+/** chmod of the real file or directory behind a node path, made durable. */
+export async function setMode(ops: FileOps, root: string, nodePath: string, mode: number): Promise<void> {
+  const real = await existing(ops, root, nodePath);
+  try {
+    await ops.chmod(real.hostPath, mode);
+    await ops.fsync(real.hostPath);
+  } catch (error) {
+    throw writeError(nodePath, error);
+  }
+}
+
+/** chown of the real file or directory behind a node path, made durable. */
+export async function setOwner(ops: FileOps, root: string, nodePath: string, uid: number, gid: number): Promise<void> {
+  const real = await existing(ops, root, nodePath);
+  try {
+    await ops.chown(real.hostPath, uid, gid);
+    await ops.fsync(real.hostPath);
+  } catch (error) {
+    throw writeError(nodePath, error);
+  }
+}
+
+/** Removes the real file behind a node path (a file harden created); a missing file is not an error. */
+export async function removeFile(ops: FileOps, root: string, nodePath: string): Promise<void> {
+  const real = await resolveNode(ops, root, nodePath);
+  if (!real.stat) return;
+  if (!real.stat.isFile()) throw notAFile(nodePath, real);
+  try {
+    await ops.unlink(real.hostPath);
+    await ops.fsyncDir(path.dirname(real.hostPath));
+  } catch (error) {
+    throw writeError(nodePath, error);
+  }
+}
+
+/** `user:group` (names or numbers) as the node's own /etc/passwd and /etc/group map them. */
+export async function ownerIds(root: string, owner: string, ops: FileOps = realFileOps): Promise<{ uid: number; gid: number }> {
+  const [user, group] = owner.split(':');
+  const passwd = await readIdFile(ops, root, '/etc/passwd');
+  const uid = idOf(user, passwd);
+  if (uid === null) throw unknownOwner(owner, `user ${user}`, '/etc/passwd');
+  if (group === undefined || group === '') {
+    const primary = passwd.find((entry) => entry.name === user)?.fields[3];
+    if (primary !== undefined && /^\d+$/.test(primary)) return { uid, gid: Number(primary) };
+    throw unknownOwner(owner, `the primary group of ${user}`, '/etc/passwd');
+  }
+  const gid = idOf(group, await readIdFile(ops, root, '/etc/group'));
+  if (gid === null) throw unknownOwner(owner, `group ${group}`, '/etc/group');
+  return { uid, gid };
+}
+
+interface IdEntry {
+  readonly name: string;
+  readonly id: number;
+  readonly fields: readonly string[];
+}
+
+async function readIdFile(ops: FileOps, root: string, nodePath: string): Promise<IdEntry[]> {
+  const real = await resolveNode(ops, root, nodePath);
+  if (!real.stat?.isFile()) return [];
+  const text = (await ops.readFile(real.hostPath)).toString('utf8');
+  return text.split('\n').flatMap((line) => {
+    const fields = line.split(':');
+    return fields.length >= 3 && fields[0] && /^\d+$/.test(fields[2]) ? [{ name: fields[0], id: Number(fields[2]), fields }] : [];
+  });
+}
+
+function idOf(name: string, entries: readonly IdEntry[]): number | null {
+  if (/^\d+$/.test(name)) return Number(name);
+  return entries.find((entry) => entry.name === name)?.id ?? null;
+}
+
+function unknownOwner(owner: string, what: string, file: string): HardenError {
+  return new HardenError(`cannot set the owner ${owner}: the node has no ${what} in ${file}`, {
+    hint: 'name a user and group that exist on the node, or fix the profile',
+  });
+}
+
+async function existing(ops: FileOps, root: string, nodePath: string): Promise<ResolvedNodePath> {
+  const real = await resolveNode(ops, root, nodePath);
+  if (!real.stat) throw new HardenError(`cannot change ${nodePath}: it does not exist`, { hint: 'the node changed since the plan was made: run harden plan again' });
+  return real;
+}
+
+function tempPath(hostPath: string): string {
+  return path.join(path.dirname(hostPath), `.${path.basename(hostPath)}.harden-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function notAFile(nodePath: string, real: ResolvedNodePath): HardenError {
+  const shown = real.nodePath === nodePath ? nodePath : `${nodePath} (${real.nodePath})`;
+  return new HardenError(`cannot write ${shown}: it is not a regular file`, { hint: 'move whatever is there out of the way, then run harden again' });
+}
+
+function writeError(nodePath: string, error: unknown): HardenError {
+  if (error instanceof HardenError) return error;
+  const code = errorCode(error);
+  return new HardenError(`cannot write ${nodePath} (${code ?? (error instanceof Error ? error.message : String(error))})`, { hint: errorHint(code) });
+}

@@ -1,0 +1,321 @@
+// The snapshot store, `<stateDir>/snapshots/<id>/`: a manifest and a byte copy of every file apply changes,
+// all durable before apply touches an args file. Reading a snapshot back verifies every copy against the
+// digest the manifest recorded, so a rollback never writes a damaged copy onto a node.
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { HardenError } from '../errors.js';
+import { ensurePrivateDir, errorHint, type FileOps } from './file-ops.js';
+import { errorCode } from './file-system.js';
+
+export const SNAPSHOT_SCHEMA = 'harden.snapshot/v1';
+const MANIFEST = 'manifest.json';
+
+export type SnapshotStatus = 'planned' | 'written' | 'restarted' | 'verified' | 'put-back' | 'put-back-failed' | 'rolled-back';
+const STATUSES: readonly SnapshotStatus[] = ['planned', 'written', 'restarted', 'verified', 'put-back', 'put-back-failed', 'rolled-back'];
+/** Snapshots in these states are finished with; the others may still be needed to put a node back. */
+const SETTLED: readonly SnapshotStatus[] = ['verified', 'put-back', 'rolled-back'];
+
+export interface SnapshotFile {
+  /** Node path as the plan names it (through `current`). */
+  path: string;
+  /** Resolved node path inside the revision dir. */
+  realPath: string;
+  /** Apply created the file: rolling back removes it. */
+  created: boolean;
+  sha256Before: string | null;
+  sha256After: string | null;
+  sha256AfterRestart?: string | null;
+  /** Mode before apply (for a created file: the mode apply gives it), `0660`. */
+  mode: string;
+  uid: number;
+  gid: number;
+  owner: string;
+  /** The copy's file name inside the snapshot dir; null for a created file. */
+  copy: string | null;
+}
+
+/** A mode or owner change apply makes without touching the content. */
+export interface SnapshotModeChange {
+  path: string;
+  realPath: string;
+  modeBefore: string;
+  modeAfter: string;
+  uidBefore: number;
+  gidBefore: number;
+  ownerBefore: string;
+  uidAfter: number;
+  gidAfter: number;
+  ownerAfter: string;
+}
+
+export interface SnapshotManifest {
+  schema: typeof SNAPSHOT_SCHEMA;
+  id: string;
+  createdAt: string;
+  toolVersion: string;
+  kind: 'apply' | 'rollback';
+  profile: { name: string; source: string } | null;
+  version: string | null;
+  revision: string | null;
+  status: SnapshotStatus;
+  history: { status: SnapshotStatus; at: string }[];
+  plan: unknown;
+  restartsOwed: string[];
+  files: SnapshotFile[];
+  modes?: SnapshotModeChange[];
+}
+
+export type Clock = () => Date;
+const systemClock: Clock = () => new Date();
+
+const ID = /^\d{8}T\d{6}Z-[0-9a-f]{4}$/;
+
+/** `sha256:<hex>` of bytes. */
+export function sha256Of(bytes: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+export function snapshotsDir(stateDir: string): string {
+  return path.join(stateDir, 'snapshots');
+}
+
+/**
+ * Writes a snapshot and returns its manifest once everything is durable. The manifest's files are built from
+ * `copies` (copy names assigned here, each digest checked against the bytes); `manifest.files` is ignored.
+ */
+export async function createSnapshot(
+  ops: FileOps,
+  stateDir: string,
+  manifest: Omit<SnapshotManifest, 'id' | 'history'>,
+  copies: readonly { file: SnapshotFile; content: Buffer | null }[],
+  clock: Clock = systemClock,
+): Promise<SnapshotManifest> {
+  const now = clock();
+  await ensurePrivateDir(ops, stateDir);
+  const parent = snapshotsDir(stateDir);
+  await ensurePrivateDir(ops, parent);
+
+  let id = '';
+  for (let attempt = 0; ; attempt += 1) {
+    id = `${compactTime(now)}-${randomBytes(2).toString('hex')}`;
+    if (!(await exists(ops, path.join(parent, id)))) break;
+    if (attempt > 20) throw new HardenError(`cannot pick a new snapshot id in ${parent}`, { hint: 'remove old snapshots and try again' });
+  }
+  const dir = path.join(parent, id);
+
+  const files: SnapshotFile[] = copies.map(({ file, content }, index) => {
+    const digest = content === null ? null : sha256Of(content);
+    if (file.sha256Before !== null && file.sha256Before !== digest) {
+      throw new HardenError(`${file.path} changed while its snapshot was taken`, { hint: 'run harden apply again' });
+    }
+    const copy = content === null ? null : `${String(index + 1).padStart(2, '0')}-${path.basename(file.realPath).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+    return { ...file, sha256Before: digest, copy };
+  });
+  const full: SnapshotManifest = { ...manifest, schema: SNAPSHOT_SCHEMA, id, createdAt: now.toISOString(), history: [{ status: manifest.status, at: now.toISOString() }], files };
+
+  try {
+    await ops.mkdir(dir, 0o700);
+    await ops.chmod(dir, 0o700);
+    for (const [index, { content }] of copies.entries()) {
+      const name = files[index].copy;
+      if (name === null || content === null) continue;
+      await writePrivate(ops, path.join(dir, name), content);
+    }
+    // The manifest last: a directory with a manifest is a complete snapshot.
+    await writePrivate(ops, path.join(dir, MANIFEST), `${JSON.stringify(full, null, 2)}\n`);
+    await ops.fsyncDir(dir);
+    await ops.fsyncDir(parent);
+    await ops.fsyncDir(stateDir);
+  } catch (error) {
+    await removeDir(ops, dir).catch(() => undefined);
+    throw storeError(`cannot write the snapshot ${id} in ${parent}`, error);
+  }
+  return full;
+}
+
+/** Records a new status (and any other fields) in a snapshot's manifest, atomically and durably. */
+export async function setStatus(
+  ops: FileOps,
+  stateDir: string,
+  id: string,
+  status: SnapshotStatus,
+  patch: Partial<SnapshotManifest> = {},
+  clock: Clock = systemClock,
+): Promise<SnapshotManifest> {
+  const dir = snapshotDir(stateDir, id);
+  const current = await readManifest(ops, dir, id);
+  const next: SnapshotManifest = {
+    ...current,
+    ...patch,
+    schema: SNAPSHOT_SCHEMA,
+    id,
+    createdAt: current.createdAt,
+    status,
+    history: [...current.history, { status, at: clock().toISOString() }],
+  };
+  const temp = path.join(dir, `.${MANIFEST}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writePrivate(ops, temp, `${JSON.stringify(next, null, 2)}\n`);
+    await ops.rename(temp, path.join(dir, MANIFEST));
+    await ops.fsyncDir(dir);
+  } catch (error) {
+    await ops.unlink(temp).catch(() => undefined);
+    throw storeError(`cannot record the status ${status} in the snapshot ${id}`, error);
+  }
+  return next;
+}
+
+/** Every complete snapshot, oldest first (a directory without a manifest is an interrupted one: left out). */
+export async function listSnapshots(ops: FileOps, stateDir: string): Promise<SnapshotManifest[]> {
+  const parent = snapshotsDir(stateDir);
+  let names: string[];
+  try {
+    names = await ops.readdir(parent);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw storeError(`cannot list the snapshots in ${parent}`, error);
+  }
+  const manifests: SnapshotManifest[] = [];
+  for (const name of names.filter((n) => ID.test(n))) {
+    if (!(await exists(ops, path.join(parent, name, MANIFEST)))) continue;
+    manifests.push(await readManifest(ops, path.join(parent, name), name));
+  }
+  return manifests.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+}
+
+/** A snapshot with the bytes of every copy, each checked against the digest its manifest recorded. */
+export async function readSnapshot(ops: FileOps, stateDir: string, id: string): Promise<{ manifest: SnapshotManifest; contents: Map<string, Buffer> }> {
+  const dir = snapshotDir(stateDir, id);
+  const manifest = await readManifest(ops, dir, id);
+  const contents = new Map<string, Buffer>();
+  for (const file of manifest.files) {
+    if (file.copy === null) continue;
+    let bytes: Buffer;
+    try {
+      bytes = await ops.readFile(path.join(dir, file.copy));
+    } catch (error) {
+      const code = errorCode(error);
+      throw damaged(id, code === 'ENOENT' ? `the copy of ${file.path} (${file.copy}) is missing` : `the copy of ${file.path} (${file.copy}) cannot be read (${code ?? 'error'})`);
+    }
+    if (sha256Of(bytes) !== file.sha256Before) throw damaged(id, `the copy of ${file.path} (${file.copy}) does not match its recorded sha256`);
+    contents.set(file.path, bytes);
+  }
+  return { manifest, contents };
+}
+
+/** Removes all but the newest `keep` snapshots; unsettled ones (an apply that needs a person) are never removed. */
+export async function pruneSnapshots(ops: FileOps, stateDir: string, keep: number): Promise<string[]> {
+  if (!Number.isInteger(keep) || keep < 0) throw new HardenError(`cannot keep ${keep} snapshots`, { hint: 'give a whole number, 0 or more' });
+  const all = await listSnapshots(ops, stateDir);
+  const old = all.slice(0, Math.max(0, all.length - keep)).filter((manifest) => SETTLED.includes(manifest.status));
+  const parent = snapshotsDir(stateDir);
+  const removed: string[] = [];
+  for (const manifest of old) {
+    const dir = path.join(parent, manifest.id);
+    try {
+      await removeDir(ops, dir);
+    } catch (error) {
+      throw storeError(`cannot remove the snapshot ${manifest.id}`, error);
+    }
+    removed.push(manifest.id);
+  }
+  if (removed.length > 0) await ops.fsyncDir(parent).catch(() => undefined);
+  return removed;
+}
+
+/** Removes a snapshot dir, the manifest first: a crash part-way leaves an incomplete snapshot, which nothing reads. */
+async function removeDir(ops: FileOps, dir: string): Promise<void> {
+  await ops.unlink(path.join(dir, MANIFEST)).catch((error) => {
+    if (errorCode(error) !== 'ENOENT') throw error;
+  });
+  for (const name of await ops.readdir(dir)) await ops.unlink(path.join(dir, name));
+  await ops.rmdir(dir);
+}
+
+function snapshotDir(stateDir: string, id: string): string {
+  if (!ID.test(id)) throw new HardenError(`${id} is not a snapshot id`, { hint: 'snapshot ids look like 20261122T183000Z-1a2b' });
+  return path.join(snapshotsDir(stateDir), id);
+}
+
+async function readManifest(ops: FileOps, dir: string, id: string): Promise<SnapshotManifest> {
+  let text: string;
+  try {
+    text = (await ops.readFile(path.join(dir, MANIFEST))).toString('utf8');
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') throw new HardenError(`no snapshot ${id} in ${path.dirname(dir)}`, { hint: 'choose one of the snapshots that exist' });
+    throw storeError(`cannot read the snapshot ${id}`, error);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw damaged(id, 'manifest.json is not valid JSON');
+  }
+  const problem = manifestProblem(value, id);
+  if (problem) throw damaged(id, `manifest.json ${problem}`);
+  return value as SnapshotManifest;
+}
+
+/** What is wrong with a parsed manifest, or null. */
+function manifestProblem(value: unknown, id: string): string | null {
+  if (!isObject(value)) return 'is not an object';
+  if (value.schema !== SNAPSHOT_SCHEMA) return `has schema ${JSON.stringify(value.schema)}, not ${SNAPSHOT_SCHEMA}`;
+  if (value.id !== id) return `names the snapshot ${JSON.stringify(value.id)}`;
+  if (!STATUSES.includes(value.status as SnapshotStatus)) return `has an unknown status ${JSON.stringify(value.status)}`;
+  if (typeof value.createdAt !== 'string' || !Array.isArray(value.history) || !Array.isArray(value.restartsOwed)) return 'lacks createdAt, history or restartsOwed';
+  if (value.kind !== 'apply' && value.kind !== 'rollback') return `has an unknown kind ${JSON.stringify(value.kind)}`;
+  if (!Array.isArray(value.files)) return 'has no files list';
+  for (const [index, file] of value.files.entries()) {
+    const ok =
+      isObject(file) &&
+      typeof file.path === 'string' &&
+      typeof file.realPath === 'string' &&
+      typeof file.created === 'boolean' &&
+      (file.sha256Before === null || typeof file.sha256Before === 'string') &&
+      (file.sha256After === null || typeof file.sha256After === 'string') &&
+      typeof file.mode === 'string' &&
+      /^[0-7]{4}$/.test(file.mode) &&
+      Number.isInteger(file.uid) &&
+      Number.isInteger(file.gid) &&
+      (file.copy === null ? file.sha256Before === null : typeof file.copy === 'string' && /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(file.copy) && typeof file.sha256Before === 'string');
+    if (!ok) return `has a malformed file entry ${index + 1}`;
+  }
+  if (value.modes !== undefined && !Array.isArray(value.modes)) return 'has a malformed modes list';
+  return null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function writePrivate(ops: FileOps, file: string, data: Buffer | string): Promise<void> {
+  await ops.writeNew(file, data, 0o600);
+  await ops.chmod(file, 0o600);
+}
+
+async function exists(ops: FileOps, file: string): Promise<boolean> {
+  try {
+    await ops.lstat(file);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw storeError(`cannot read ${file}`, error);
+  }
+}
+
+function compactTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+function damaged(id: string, what: string): HardenError {
+  return new HardenError(`snapshot ${id} is damaged: ${what}`, {
+    hint: 'harden will not restore from it; restore the files from another snapshot or by hand',
+  });
+}
+
+function storeError(message: string, error: unknown): HardenError {
+  if (error instanceof HardenError) return error;
+  const code = errorCode(error);
+  return new HardenError(`${message} (${code ?? (error instanceof Error ? error.message : String(error))})`, { hint: errorHint(code) });
+}

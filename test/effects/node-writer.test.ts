@@ -1,0 +1,198 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HardenError } from '../../src/errors.js';
+import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
+import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, resolveNodePath, setMode, setOwner } from '../../src/effects/node-writer.js';
+import { makeNode, makeTempDir, MICROK8S_GID } from '../helpers/node-root.js';
+
+const asRoot = process.getuid?.() === 0;
+const APISERVER = '/var/snap/microk8s/current/args/kube-apiserver';
+const REV_ARGS = 'var/snap/microk8s/6089/args';
+
+async function refusal(promise: Promise<unknown>): Promise<HardenError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.instance(error, HardenError);
+    return error as HardenError;
+  }
+  assert.unreachable('expected a refusal');
+  throw new Error('unreachable');
+}
+
+/** Real file ops with one of them failing with `code`. */
+function failing(op: keyof FileOps, code = 'EIO'): FileOps {
+  return {
+    ...realFileOps,
+    [op]: async () => {
+      throw Object.assign(new Error(`${op} failed`), { code });
+    },
+  };
+}
+
+async function snapshotOf(dir: string): Promise<Record<string, { bytes: string; mode: number; uid: number; gid: number; ino: number }>> {
+  const out: Record<string, { bytes: string; mode: number; uid: number; gid: number; ino: number }> = {};
+  for (const name of (await fs.readdir(dir)).sort()) {
+    const stat = await fs.lstat(path.join(dir, name));
+    const bytes = stat.isFile() ? (await fs.readFile(path.join(dir, name))).toString('base64') : stat.isSymbolicLink() ? `-> ${await fs.readlink(path.join(dir, name))}` : 'dir';
+    out[name] = { bytes, mode: stat.mode, uid: stat.uid, gid: stat.gid, ino: stat.ino };
+  }
+  return out;
+}
+
+test('atomicReplace writes through `current` into the revision dir, keeping mode, owner and the symlink', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const real = path.join(root, REV_ARGS, 'kube-apiserver');
+  const before = await fs.lstat(real);
+  await atomicReplace(realFileOps, root, APISERVER, '--secure-port=16443\n--authorization-mode=RBAC,Node\n');
+
+  assert.is(await fs.readFile(real, 'utf8'), '--secure-port=16443\n--authorization-mode=RBAC,Node\n');
+  const after = await fs.lstat(real);
+  assert.ok(after.isFile());
+  assert.is.not(after.ino, before.ino, 'the revision-dir file is a new inode: it was renamed over');
+  assert.is(after.mode & 0o7777, 0o660);
+  if (asRoot) assert.equal([after.uid, after.gid], [0, MICROK8S_GID]);
+  const current = await fs.lstat(path.join(root, 'var/snap/microk8s/current'));
+  assert.ok(current.isSymbolicLink());
+  assert.is(await fs.readlink(path.join(root, 'var/snap/microk8s/current')), '6089');
+  assert.not.ok((await fs.readdir(path.join(root, REV_ARGS))).some((name) => name.endsWith('.tmp')), 'no temp file left');
+});
+
+test('atomicReplace replaces the target of an args-file symlink, never the link (absolute targets inside the root)', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const args = path.join(root, REV_ARGS);
+  await fs.rename(path.join(args, 'kube-scheduler'), path.join(args, 'kube-scheduler.real'));
+  await fs.symlink('/var/snap/microk8s/current/args/kube-scheduler.real', path.join(args, 'kube-scheduler'));
+  await atomicReplace(realFileOps, root, '/var/snap/microk8s/current/args/kube-scheduler', 'new\n');
+  assert.is(await fs.readlink(path.join(args, 'kube-scheduler')), '/var/snap/microk8s/current/args/kube-scheduler.real');
+  assert.is(await fs.readFile(path.join(args, 'kube-scheduler.real'), 'utf8'), 'new\n');
+  const resolved = await resolveNode(realFileOps, root, '/var/snap/microk8s/current/args/kube-scheduler');
+  assert.is(resolved.nodePath, '/var/snap/microk8s/6089/args/kube-scheduler.real');
+  assert.is(resolved.hostPath, path.join(args, 'kube-scheduler.real'));
+  assert.is(await resolveNodePath(realFileOps, root, '/var/snap/microk8s/current/args/kube-scheduler'), path.join(args, 'kube-scheduler.real'));
+});
+
+test('atomicReplace refuses a missing file unless told how to create it', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const nodePath = '/var/snap/microk8s/current/args/audit-policy.yaml';
+  const error = await refusal(atomicReplace(realFileOps, root, nodePath, 'x'));
+  assert.is(error.message, `cannot write ${nodePath}: it does not exist`);
+
+  await atomicReplace(realFileOps, root, nodePath, 'apiVersion: audit.k8s.io/v1\n', { create: { mode: 0o640, uid: 0, gid: asRoot ? MICROK8S_GID : process.getgid!() } });
+  const file = path.join(root, REV_ARGS, 'audit-policy.yaml');
+  assert.is(await fs.readFile(file, 'utf8'), 'apiVersion: audit.k8s.io/v1\n');
+  const stat = await fs.stat(file);
+  assert.is(stat.mode & 0o7777, 0o640);
+  if (asRoot) assert.equal([stat.uid, stat.gid], [0, MICROK8S_GID]);
+});
+
+test('atomicReplace refuses what is not a regular file', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const error = await refusal(atomicReplace(realFileOps, root, '/var/snap/microk8s/current/args/certs.d', 'x'));
+  assert.is(error.message, 'cannot write /var/snap/microk8s/current/args/certs.d (/var/snap/microk8s/6089/args/certs.d): it is not a regular file');
+});
+
+for (const op of ['writeNew', 'chown', 'chmod', 'rename', 'fsyncDir'] as const) {
+  test(`a failing ${op} leaves the original byte-identical and no temp file behind`, async () => {
+    const root = await makeNode({ version: '1.28' });
+    const args = path.join(root, REV_ARGS);
+    const before = await snapshotOf(args);
+    const error = await refusal(atomicReplace(failing(op), root, APISERVER, 'replaced\n'));
+    assert.is(error.message, `cannot write ${APISERVER} (EIO)`);
+    assert.is(error.exitCode, 1);
+    const after = await snapshotOf(args);
+    if (op === 'fsyncDir') {
+      // The rename happened, so the original came back as a new file: same bytes, mode and owner.
+      for (const entry of Object.values(after)) entry.ino = 0;
+      for (const entry of Object.values(before)) entry.ino = 0;
+    }
+    assert.equal(after, before);
+  });
+}
+
+test('a failing fsyncDir after creating a file removes the new file', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const args = path.join(root, REV_ARGS);
+  const before = (await fs.readdir(args)).sort();
+  const nodePath = '/var/snap/microk8s/current/args/audit-policy.yaml';
+  await refusal(atomicReplace(failing('fsyncDir', 'EIO'), root, nodePath, 'x', { create: { mode: 0o600, uid: process.getuid!(), gid: process.getgid!() } }));
+  assert.equal((await fs.readdir(args)).sort(), before);
+});
+
+test('a symlink leading out of the root is refused and nothing outside is touched', async () => {
+  const parent = await makeTempDir();
+  const root = path.join(parent, 'node');
+  await fs.mkdir(root);
+  await fs.mkdir(path.join(parent, 'outside/args'), { recursive: true });
+  await fs.writeFile(path.join(parent, 'outside/args/kube-apiserver'), 'host file\n');
+  await fs.mkdir(path.join(root, 'var/snap/microk8s'), { recursive: true });
+  await fs.symlink('../../../../outside', path.join(root, 'var/snap/microk8s/current'));
+
+  const error = await refusal(atomicReplace(realFileOps, root, APISERVER, 'x'));
+  assert.is(error.message, `${APISERVER} leads outside the node root (through the symlink /var/snap/microk8s/current -> ../../../../outside)`);
+  assert.is(await fs.readFile(path.join(parent, 'outside/args/kube-apiserver'), 'utf8'), 'host file\n');
+  assert.equal(await fs.readdir(path.join(parent, 'outside/args')), ['kube-apiserver']);
+});
+
+test('an absolute symlink is taken inside the root, not on the host', async () => {
+  const root = await makeNode({ version: '1.28' });
+  await fs.symlink('/etc/passwd', path.join(root, REV_ARGS, 'passwd-link'));
+  const resolved = await resolveNode(realFileOps, root, '/var/snap/microk8s/current/args/passwd-link');
+  assert.is(resolved.nodePath, '/etc/passwd');
+  assert.is(resolved.hostPath, path.join(root, 'etc/passwd'));
+});
+
+test('a symlink loop is refused', async () => {
+  const root = await makeNode({ version: '1.28' });
+  await fs.symlink('b', path.join(root, REV_ARGS, 'a'));
+  await fs.symlink('a', path.join(root, REV_ARGS, 'b'));
+  const error = await refusal(atomicReplace(realFileOps, root, '/var/snap/microk8s/current/args/a', 'x'));
+  assert.is(error.message, 'cannot resolve /var/snap/microk8s/current/args/a (ELOOP)');
+});
+
+test('setMode and setOwner change the revision-dir file through `current`; removeFile removes it', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const real = path.join(root, REV_ARGS, 'kubelet');
+  await setMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', 0o600);
+  assert.is((await fs.stat(real)).mode & 0o7777, 0o600);
+  if (asRoot) {
+    await setOwner(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', 0, 0);
+    const stat = await fs.stat(real);
+    assert.equal([stat.uid, stat.gid], [0, 0]);
+  }
+  assert.ok((await fs.lstat(path.join(root, 'var/snap/microk8s/current'))).isSymbolicLink());
+  await removeFile(realFileOps, root, '/var/snap/microk8s/current/args/kubelet');
+  assert.not.ok(await fs.lstat(real).catch(() => null));
+  await removeFile(realFileOps, root, '/var/snap/microk8s/current/args/kubelet'); // already gone: fine
+  const error = await refusal(setMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', 0o600));
+  assert.is(error.message, 'cannot change /var/snap/microk8s/current/args/kubelet: it does not exist');
+});
+
+test('readNodeFile gives bytes, real path, mode and owner', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const state = await readNodeFile(realFileOps, root, APISERVER);
+  assert.ok(state);
+  assert.is(state!.realPath, '/var/snap/microk8s/6089/args/kube-apiserver');
+  assert.equal(state!.content, await fs.readFile(path.join(root, REV_ARGS, 'kube-apiserver')));
+  assert.is(state!.mode, 0o660);
+  assert.is(await readNodeFile(realFileOps, root, '/var/snap/microk8s/current/args/none'), null);
+});
+
+test('ownerIds maps names with the node’s own passwd and group files', async () => {
+  const root = await makeNode({ version: '1.28' });
+  await fs.appendFile(path.join(root, 'etc/passwd'), 'kube:x:1234:4321::/:/bin/false\n');
+  await fs.appendFile(path.join(root, 'etc/group'), 'kube:x:4321:\n');
+  assert.equal(await ownerIds(root, 'root:root'), { uid: 0, gid: 0 });
+  assert.equal(await ownerIds(root, 'root:microk8s'), { uid: 0, gid: MICROK8S_GID });
+  assert.equal(await ownerIds(root, 'kube:kube'), { uid: 1234, gid: 4321 });
+  assert.equal(await ownerIds(root, 'kube'), { uid: 1234, gid: 4321 });
+  assert.equal(await ownerIds(root, '0:998'), { uid: 0, gid: 998 });
+  const user = await refusal(ownerIds(root, 'nobody:root'));
+  assert.is(user.message, 'cannot set the owner nobody:root: the node has no user nobody in /etc/passwd');
+  const group = await refusal(ownerIds(root, 'root:wheel'));
+  assert.is(group.message, 'cannot set the owner root:wheel: the node has no group wheel in /etc/group');
+});
+
+test.run();
