@@ -1,0 +1,477 @@
+// The health gate after a restart: probes built from the node's own args files and credentials (the same
+// endpoints MicroK8s' own health helpers use), and a poll that waits until every probe passes and every
+// watched unit has stayed up, unchanged, long enough to rule out a crash loop.
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { NodeModel } from '../core/node.js';
+import { snapVars } from '../core/node-env.js';
+import type { Services, UnitState } from './services.js';
+
+export interface Probe {
+  /** What is checked, e.g. `kube-apiserver /readyz`. */
+  readonly name: string;
+  /** The unit whose restart the probe watches. */
+  readonly service: string;
+  check(): Promise<{ ok: boolean; detail: string }>;
+}
+
+export interface ProbeInput {
+  /** The node's root on this machine: sockets are host paths below it. */
+  readonly root: string;
+  readonly model: NodeModel;
+  /** Units to build probes for (`snap.microk8s.daemon-kubelite`, …); units without a probe are skipped. */
+  readonly services: readonly string[];
+  /** Where TCP probes go: the live machine's loopback. */
+  readonly host?: string;
+  /** Time allowed for one probe request. Default 3000. */
+  readonly requestTimeoutMs?: number;
+}
+
+type ReadText = (nodePath: string) => Promise<string | null>;
+type Flags = Readonly<Record<string, string | null>>;
+
+const unit = (daemon: string) => `snap.microk8s.daemon-${daemon}`;
+
+export function healthProbes(input: ProbeInput, readText: ReadText): Probe[] {
+  const { model } = input;
+  const host = input.host ?? '127.0.0.1';
+  const timeoutMs = input.requestTimeoutMs ?? 3000;
+  const vars = snapVars(model.report.revision);
+  const expand = (value: string) => value.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a, b) => vars[a ?? b] ?? whole);
+  const flagsOf = (file: string): Flags => model.report.files.find((f) => f.name === file)?.flags ?? {};
+  const flag = (file: string, name: string) => {
+    const value = flagsOf(file)[name];
+    return value === undefined || value === null ? null : expand(value);
+  };
+  // Only units this node runs: one of its args files names the unit (kubelite from 1.21, the separate
+  // daemons before), and no `var/lock/no-<daemon>` lock keeps it off.
+  const runs = (service: string) => {
+    const files = model.report.files.filter((f) => f.service === service);
+    return files.length > 0 && files.every((f) => f.serviceEnabled);
+  };
+  const pick = (address: string | null) => (address && !isUnspecified(address) && !isLoopback(address) ? address : host);
+  const context: Context = { root: input.root, readText, expand, timeoutMs, snapData: vars.SNAP_DATA };
+
+  const probes: Probe[] = [];
+  for (const service of [...new Set(input.services)]) {
+    if (!runs(service)) continue;
+    const runsApiserver = service === unit('apiserver') || (service === unit('kubelite') && model.report.role === 'control-plane');
+    if (runsApiserver) {
+      const port = flag('kube-apiserver', '--secure-port') ?? '6443';
+      if (port !== '0') probes.push(apiserverProbe(service, host, Number(port), context));
+    }
+    if (service === unit('kubelet') || service === unit('kubelite')) {
+      const port = flag('kubelet', '--healthz-port') ?? '10248';
+      const address = pick(flag('kubelet', '--healthz-bind-address'));
+      if (port !== '0') probes.push(httpProbe('kubelet /healthz', service, { protocol: 'http:', host: address, port: Number(port), path: '/healthz' }, timeoutMs));
+    }
+    if (service === unit('etcd')) {
+      const url = (flag('etcd', '--listen-client-urls') ?? 'http://127.0.0.1:2379').split(',')[0];
+      probes.push(etcdProbe(service, url, pick, context, {
+        cert: flag('etcd', '--cert-file'),
+        key: flag('etcd', '--key-file'),
+        ca: flag('etcd', '--trusted-ca-file'),
+      }));
+    }
+    if (service === unit('k8s-dqlite')) {
+      const listen = flag('k8s-dqlite', '--listen') ?? `unix://${vars.SNAP_DATA}/var/kubernetes/backend/kine.sock:12379`;
+      probes.push(connectProbe('k8s-dqlite socket', service, listen, pick, context));
+    }
+    if (service === unit('containerd')) {
+      const address = flag('containerd', '--address') ?? `${vars.SNAP_COMMON}/run/containerd.sock`;
+      probes.push(connectProbe('containerd socket', service, `unix://${address.replace(/^unix:\/\//, '')}`, pick, context));
+    }
+  }
+  return probes;
+}
+
+interface Context {
+  readonly root: string;
+  readonly readText: ReadText;
+  readonly expand: (value: string) => string;
+  readonly timeoutMs: number;
+  readonly snapData: string;
+}
+
+interface Request {
+  readonly protocol: 'http:' | 'https:';
+  readonly host?: string;
+  readonly port?: number;
+  readonly socketPath?: string;
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  readonly rejectUnauthorized?: boolean;
+}
+
+function httpProbe(name: string, service: string, request: Request, timeoutMs: number): Probe {
+  return { name, service, check: () => get(request, timeoutMs) };
+}
+
+/** `/readyz` with the CA and credentials of `credentials/client.config` (x509, token, or basic auth). */
+function apiserverProbe(service: string, host: string, port: number, context: Context): Probe {
+  const configPath = `${context.snapData}/credentials/client.config`;
+  const shown = 'credentials/client.config';
+  return {
+    name: 'kube-apiserver /readyz',
+    service,
+    async check() {
+      const text = await context.readText(configPath);
+      if (text === null) return { ok: false, detail: `${configPath} not found: no CA or credentials to reach the API server with` };
+      let config: Kubeconfig;
+      try {
+        config = kubeconfigParts(parseYaml(text));
+      } catch (error) {
+        return { ok: false, detail: `${shown} is not a readable kubeconfig (${messageOf(error)})` };
+      }
+      const material = async (data: unknown, file: unknown): Promise<Buffer | string | undefined> => {
+        if (typeof data === 'string' && data !== '') return Buffer.from(data, 'base64');
+        if (typeof file === 'string' && file !== '') return (await context.readText(context.expand(file))) ?? undefined;
+        return undefined;
+      };
+      const { cluster, user } = config;
+      const ca = await material(cluster['certificate-authority-data'], cluster['certificate-authority']);
+      const skipVerify = cluster['insecure-skip-tls-verify'] === true;
+      if (!ca && !skipVerify) return { ok: false, detail: `${shown} names no certificate authority: the API server cannot be verified` };
+      const headers: Record<string, string> = {};
+      if (typeof user.token === 'string' && user.token !== '') headers.authorization = `Bearer ${user.token}`;
+      else if (typeof user.username === 'string' && typeof user.password === 'string') {
+        headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
+      }
+      return get({
+        protocol: 'https:',
+        host,
+        port,
+        path: '/readyz',
+        headers,
+        ca,
+        cert: await material(user['client-certificate-data'], user['client-certificate']),
+        key: await material(user['client-key-data'], user['client-key']),
+        rejectUnauthorized: !skipVerify,
+      }, context.timeoutMs);
+    },
+  };
+}
+
+interface Kubeconfig {
+  readonly cluster: Record<string, unknown>;
+  readonly user: Record<string, unknown>;
+}
+
+/** The cluster and user of the current context (or the first of each). */
+function kubeconfigParts(doc: unknown): Kubeconfig {
+  const record = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(record) : []);
+  const root = record(doc);
+  const contexts = list(root.contexts);
+  const current = record((contexts.find((c) => c.name === root['current-context']) ?? contexts[0])?.context);
+  const named = (items: Record<string, unknown>[], name: unknown, key: string) => record((items.find((i) => i.name === name) ?? items[0])?.[key]);
+  return {
+    cluster: named(list(root.clusters), current.cluster, 'cluster'),
+    user: named(list(root.users), current.user, 'user'),
+  };
+}
+
+/** etcd's `/health`, over TLS with its own server pair as the client pair, or plain HTTP, or its unix socket. */
+function etcdProbe(service: string, url: string, pick: (host: string | null) => string, context: Context, files: { cert: string | null; key: string | null; ca: string | null }): Probe {
+  return {
+    name: 'etcd /health',
+    service,
+    async check() {
+      const endpoint = parseEndpoint(url, context);
+      if (endpoint.socket) return get({ protocol: 'http:', socketPath: endpoint.socket.host, path: '/health' }, context.timeoutMs);
+      if (endpoint.scheme !== 'https') return get({ protocol: 'http:', host: pick(endpoint.host), port: endpoint.port ?? 2379, path: '/health' }, context.timeoutMs);
+      const read = async (file: string | null) => (file ? ((await context.readText(file)) ?? undefined) : undefined);
+      const ca = await read(files.ca);
+      if (!ca) return { ok: false, detail: `etcd's --trusted-ca-file ${files.ca ?? '(not set)'} cannot be read: the server cannot be verified` };
+      return get({
+        protocol: 'https:',
+        host: pick(endpoint.host),
+        port: endpoint.port ?? 2379,
+        path: '/health',
+        ca,
+        cert: await read(files.cert),
+        key: await read(files.key),
+      }, context.timeoutMs);
+    },
+  };
+}
+
+/** A daemon is healthy when its socket (or TCP port) accepts a connection. */
+function connectProbe(name: string, service: string, address: string, pick: (host: string | null) => string, context: Context): Probe {
+  return {
+    name,
+    service,
+    async check() {
+      const endpoint = parseEndpoint(address, context);
+      if (!endpoint.socket) {
+        const target = { host: pick(endpoint.host), port: endpoint.port ?? 0 };
+        const result = await connect(target, context.timeoutMs);
+        return result ?? { ok: true, detail: `accepting connections on ${target.host}:${target.port}` };
+      }
+      // `unix://…/kine.sock:12379` names a socket file called `kine.sock:12379`; also try it without the port.
+      const candidates = [endpoint.socket, ...(endpoint.socket.bare ? [endpoint.socket.bare] : [])];
+      let failure: { ok: boolean; detail: string } | null = null;
+      for (const candidate of candidates) {
+        failure = await connect({ path: candidate.host }, context.timeoutMs, candidate.node);
+        if (!failure) return { ok: true, detail: `accepting connections on ${candidate.node}` };
+        if (!failure.detail.startsWith('no socket')) break;
+      }
+      return failure!;
+    },
+  };
+}
+
+interface SocketPath {
+  /** The node path, for messages. */
+  readonly node: string;
+  /** The path on this machine (below the root). */
+  readonly host: string;
+  /** The same without a trailing `:port`, when there is one. */
+  readonly bare?: SocketPath;
+}
+
+interface Endpoint {
+  readonly scheme: string;
+  readonly host: string | null;
+  readonly port: number | null;
+  readonly socket: SocketPath | null;
+}
+
+/** `unix://path[:port]`, `scheme://host:port`, or `host:port`. Relative socket paths are relative to $SNAP_DATA, where snapd starts daemons. */
+function parseEndpoint(address: string, context: Context): Endpoint {
+  const match = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(.*)$/i.exec(address.trim())!;
+  const scheme = (match[1] ?? 'tcp').toLowerCase();
+  const rest = match[2];
+  if (scheme === 'unix') {
+    const node = path.posix.resolve(context.snapData, rest);
+    const socketOf = (nodePath: string): SocketPath => ({ node: nodePath, host: path.join(context.root, nodePath) });
+    const bare = /:\d+$/.test(node) ? socketOf(node.replace(/:\d+$/, '')) : undefined;
+    return { scheme, host: null, port: null, socket: { ...socketOf(node), bare } };
+  }
+  const hostPort = rest.replace(/\/.*$/, '');
+  const bracketed = /^\[([^\]]*)\](?::(\d+))?$/.exec(hostPort);
+  const plain = /^([^:]*)(?::(\d+))?$/.exec(hostPort);
+  const [hostPart, portPart] = bracketed ? [bracketed[1], bracketed[2]] : plain ? [plain[1], plain[2]] : [hostPort, undefined];
+  return { scheme, host: hostPart || null, port: portPart ? Number(portPart) : null, socket: null };
+}
+
+function isUnspecified(address: string): boolean {
+  return ['0.0.0.0', '::', '[::]', ''].includes(address);
+}
+
+function isLoopback(address: string): boolean {
+  return /^127\./.test(address) || address === '::1' || address === 'localhost';
+}
+
+function get(request: Request, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const { protocol, ...options } = request;
+    const send = protocol === 'https:' ? https.request : http.request;
+    const req = send({ ...options, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 64 * 1024) body += chunk;
+      });
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const ok = status >= 200 && status < 300;
+        resolve({ ok, detail: `HTTP ${status}: ${summarise(body) || res.statusMessage || ''}`.trimEnd() });
+      });
+      res.on('error', (error) => resolve({ ok: false, detail: describeError(error, request.socketPath) }));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'HARDEN_TIMEOUT', timeoutMs })));
+    req.on('error', (error) => resolve({ ok: false, detail: describeError(error, request.socketPath) }));
+    req.end();
+  });
+}
+
+/** Resolves null when the connection is accepted, or a failed result saying why. */
+function connect(target: { path: string } | { host: string; port: number }, timeoutMs: number, shown?: string): Promise<{ ok: boolean; detail: string } | null> {
+  return new Promise((resolve) => {
+    const socket = net.connect(target);
+    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error('timeout'), { code: 'HARDEN_TIMEOUT', timeoutMs })));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(null);
+    });
+    socket.once('error', (error) => resolve({ ok: false, detail: describeError(error, shown) }));
+  });
+}
+
+/** The lines of a health endpoint's body that say what failed (`[-]etcd failed: …`), or its first line. */
+function summarise(body: string): string {
+  const lines = body.split('\n').map((line) => line.trim()).filter(Boolean);
+  const failed = lines.filter((line) => line.startsWith('[-]'));
+  const text = (failed.length > 0 ? failed.join('; ') : (lines[0] ?? ''));
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function describeError(error: unknown, socket?: string): string {
+  const err = error as NodeJS.ErrnoException & { timeoutMs?: number };
+  const code = err.code ?? '';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOENT' && socket) return `no socket at ${socket}`;
+  if (code === 'HARDEN_TIMEOUT') return `no answer within ${(err.timeoutMs ?? 0) / 1000}s`;
+  if (code === 'ECONNRESET') return 'connection reset by the server';
+  if (CERTIFICATE_ERRORS.has(code)) return `TLS: the server's certificate is not trusted (${code})`;
+  if (/ALERT_CERTIFICATE_REQUIRED|ALERT_BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_HANDSHAKE_FAILURE/.test(code)) {
+    return `TLS: the server refused the client certificate (${code})`;
+  }
+  return code ? `${code}: ${err.message}` : err.message;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0] : String(error);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface GateOptions {
+  readonly timeoutMs: number;
+  /** How long every watched unit must stay active with the same MainPID and NRestarts. Default 5000. */
+  readonly stableMs?: number;
+  /** Default 1000. */
+  readonly pollMs?: number;
+  readonly onProgress?: (line: string) => void;
+  readonly clock?: Clock;
+}
+
+export interface GateFailure {
+  /** The probe's name, or the unit. */
+  readonly name: string;
+  readonly service: string;
+  /** What was last seen, e.g. `connection refused`, `HTTP 500: [-]etcd failed`, `restarted 3 times in the window`. */
+  readonly detail: string;
+  /** One line for people: `kube-apiserver /readyz: connection refused`, `snap.microk8s.daemon-kubelite restarted 3 times in the window`. */
+  readonly message: string;
+}
+
+export interface GateResult {
+  ok: boolean;
+  failures: GateFailure[];
+}
+
+interface Watch {
+  last: UnitState | null;
+  error: string | null;
+  /** When the unit last changed state, MainPID or NRestarts. */
+  since: number;
+  restarts: number;
+  lastPid: number;
+}
+
+const PROGRESS_EVERY_MS = 5000;
+
+export async function runGates(services: Services, probes: readonly Probe[], unitsToWatch: readonly string[], options: GateOptions): Promise<GateResult> {
+  const clock = options.clock ?? systemClock;
+  const stableMs = options.stableMs ?? 5000;
+  const pollMs = options.pollMs ?? 1000;
+  const start = clock.now();
+  const watches = new Map<string, Watch>([...new Set(unitsToWatch)].map((u) => [u, { last: null, error: null, since: start, restarts: 0, lastPid: 0 }]));
+  let results: { ok: boolean; detail: string }[] = [];
+  let progress = { subject: '', at: -Infinity };
+
+  for (;;) {
+    results = await Promise.all(probes.map((probe) => probe.check().catch((error: unknown) => ({ ok: false, detail: messageOf(error) }))));
+    for (const [name, watch] of watches) {
+      const seenAt = clock.now();
+      try {
+        observe(watch, await services.state(name), seenAt);
+      } catch (error) {
+        watch.error = messageOf(error);
+      }
+    }
+    const now = clock.now();
+    const elapsed = now - start;
+    const waiting = waitingFor(probes, results, watches, now, stableMs);
+    if (waiting === null) return { ok: true, failures: [] };
+    if (elapsed >= options.timeoutMs) return { ok: false, failures: failuresOf(probes, results, watches, now, stableMs) };
+    if (options.onProgress && (waiting !== progress.subject || now - progress.at >= PROGRESS_EVERY_MS)) {
+      options.onProgress(`waiting for ${waiting}… (${Math.floor(elapsed / 1000)}s)`);
+      progress = { subject: waiting, at: now };
+    }
+    await clock.sleep(Math.max(0, Math.min(pollMs, options.timeoutMs - elapsed)));
+  }
+}
+
+function observe(watch: Watch, state: UnitState, at: number): void {
+  const last = watch.last;
+  watch.error = null;
+  if (last && (last.activeState !== state.activeState || last.mainPid !== state.mainPid || last.restarts !== state.restarts)) watch.since = at;
+  // NRestarts counts systemd's automatic restarts; a new MainPID without one is a restart all the same.
+  const bumped = last && state.restarts > last.restarts ? state.restarts - last.restarts : 0;
+  const newPid = state.mainPid > 0 && watch.lastPid > 0 && state.mainPid !== watch.lastPid ? 1 : 0;
+  watch.restarts += Math.max(bumped, newPid);
+  if (state.mainPid > 0) watch.lastPid = state.mainPid;
+  watch.last = state;
+}
+
+/** What the gate still waits for, or null when everything passes. */
+function waitingFor(probes: readonly Probe[], results: readonly { ok: boolean }[], watches: Map<string, Watch>, now: number, stableMs: number): string | null {
+  const failing = probes.find((_, i) => !results[i].ok);
+  if (failing) return failing.name;
+  for (const [name, watch] of watches) {
+    if (watch.error !== null || !watch.last) return `${name} to answer`;
+    if (watch.last.activeState !== 'active') return `${name} to be active (${watch.last.activeState})`;
+  }
+  for (const [name, watch] of watches) {
+    if (now - watch.since < stableMs) {
+      return `${name} to stay up ${seconds(stableMs)}${watch.restarts > 0 ? ` (restarted ${times(watch.restarts)} so far)` : ''}`;
+    }
+  }
+  return null;
+}
+
+function failuresOf(probes: readonly Probe[], results: readonly { ok: boolean; detail: string }[], watches: Map<string, Watch>, now: number, stableMs: number): GateFailure[] {
+  const failures: GateFailure[] = [];
+  probes.forEach((probe, i) => {
+    if (!results[i].ok) failures.push({ name: probe.name, service: probe.service, detail: results[i].detail, message: `${probe.name}: ${results[i].detail}` });
+  });
+  for (const [name, watch] of watches) {
+    let detail: string | null = null;
+    if (watch.error !== null) detail = `state unknown: ${watch.error}`;
+    else if (!watch.last) detail = 'state unknown';
+    else if (watch.restarts > 0) detail = `restarted ${times(watch.restarts)} in the window`;
+    else if (watch.last.activeState !== 'active') detail = `is ${watch.last.activeState}`;
+    else if (now - watch.since < stableMs) detail = `has been up only ${seconds(now - watch.since)} of the ${seconds(stableMs)} required`;
+    if (detail !== null) failures.push({ name, service: name, detail, message: `${name} ${detail}` });
+  }
+  return failures;
+}
+
+function times(n: number): string {
+  return n === 1 ? 'once' : `${n} times`;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}

@@ -1,0 +1,84 @@
+// MicroK8s' snap services as the host sees them: restart one with `snap restart`, read its systemd state
+// with `systemctl show`. Both run without a shell, found on PATH; never `microk8s stop`, which kills pods.
+import { execFile } from 'node:child_process';
+import { HardenError } from '../errors.js';
+
+export interface UnitState {
+  /** systemd's ActiveState: active, activating, deactivating, failed, inactive. */
+  readonly activeState: string;
+  /** 0 when no process runs. */
+  readonly mainPid: number;
+  /** Automatic restarts since the unit was last started by hand (0 when systemd does not report it). */
+  readonly restarts: number;
+}
+
+export interface Services {
+  /** `service` is the unit name, e.g. `snap.microk8s.daemon-kubelite`. */
+  restart(service: string): Promise<void>;
+  state(service: string): Promise<UnitState>;
+}
+
+const UNIT = /^snap\.microk8s\.daemon-[a-z0-9][a-z0-9-]*$/;
+const RESTART_TIMEOUT_MS = 5 * 60_000;
+const SHOW_TIMEOUT_MS = 30_000;
+
+export function systemServices(options: { env?: NodeJS.ProcessEnv } = {}): Services {
+  const env = options.env ?? process.env;
+  return {
+    async restart(service) {
+      // The snap's own name for the unit: `snap.microk8s.daemon-kubelite` -> `microk8s.daemon-kubelite`.
+      await run('snap', ['restart', unitName(service).slice('snap.'.length)], env, RESTART_TIMEOUT_MS);
+    },
+    async state(service) {
+      const unit = unitName(service);
+      const out = await run('systemctl', ['show', '--property=ActiveState,MainPID,NRestarts', `${unit}.service`], env, SHOW_TIMEOUT_MS);
+      return parseUnitState(out, unit);
+    },
+  };
+}
+
+/** `Key=value` lines of `systemctl show`. */
+export function parseUnitState(text: string, unit: string): UnitState {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+  }
+  const activeState = values.get('ActiveState');
+  if (!activeState) {
+    throw new HardenError(`systemctl show ${unit}.service printed no ActiveState`, { hint: 'check that systemd manages this unit: systemctl status ' + unit });
+  }
+  const number = (key: string) => {
+    const value = values.get(key);
+    return value !== undefined && /^\d+$/.test(value) ? Number(value) : 0;
+  };
+  return { activeState, mainPid: number('MainPID'), restarts: number('NRestarts') };
+}
+
+function unitName(service: string): string {
+  const unit = service.replace(/\.service$/, '');
+  if (!UNIT.test(unit)) {
+    throw new HardenError(`${service} is not a MicroK8s service`, { hint: 'MicroK8s services are named snap.microk8s.daemon-<name>' });
+  }
+  return unit;
+}
+
+function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
+  const shown = [command, ...args].join(' ');
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env, timeout, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+      if (!error) return resolve(stdout);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        return reject(new HardenError(`cannot run ${shown}: ${command} not found on PATH`, {
+          hint: `harden restarts MicroK8s through ${command}; run it on the node itself, where snapd and systemd are installed`,
+        }));
+      }
+      const firstLine = stderr.split('\n').map((line) => line.trim()).find(Boolean) ?? '';
+      const how = error.killed ? `timed out after ${Math.round(timeout / 1000)}s` : `exit ${typeof code === 'number' ? code : (error.signal ?? code ?? 'error')}`;
+      reject(new HardenError(`${shown} failed (${how})${firstLine ? `: ${firstLine}` : ''}`, {
+        hint: command === 'snap' ? 'see `snap changes` and `journalctl -u snap.microk8s.*` for why the restart failed' : 'check that systemd is running on this machine',
+      }));
+    });
+  });
+}
