@@ -5,6 +5,8 @@ import yargs, { type Argv } from 'yargs';
 import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
 import { planCommand } from './commands/plan.js';
+import { applyCommand } from './commands/apply.js';
+import { rollbackCommand, snapshotsCommand } from './commands/rollback.js';
 import { profilesCommand } from './commands/profiles.js';
 import type { CommandContext, Effects } from './commands/context.js';
 import { realFileSystem } from './effects/file-system.js';
@@ -33,7 +35,7 @@ export function buildCli(args: readonly string[], context: CommandContext): Argv
       if (error) throw error;
       throw usageError(message, args);
     });
-  const commands = [inspectCommand(context), checkCommand(context, version()), planCommand(context, version()), profilesCommand(context)];
+  const commands = [inspectCommand(context), checkCommand(context, version()), planCommand(context, version()), applyCommand(context, version()), rollbackCommand(context, version()), snapshotsCommand(context), profilesCommand(context)];
   for (const command of commands) cli = cli.command(command as never);
   return cli;
 }
@@ -70,7 +72,7 @@ function reportError(error: unknown, effects: Effects): number {
   return ExitCode.error;
 }
 
-const COMMAND_NAMES = ['inspect', 'check', 'plan', 'profiles'];
+const COMMAND_NAMES = ['inspect', 'check', 'plan', 'apply', 'rollback', 'snapshots', 'profiles'];
 
 /** yargs' message, plus a suggestion for a mistyped option or command. */
 function usageError(message: string, args: readonly string[]): UsageError {
@@ -90,7 +92,7 @@ function usageError(message: string, args: readonly string[]): UsageError {
   return new UsageError(message.replace(/\s*\n\s*/g, ' '), { hint: 'see harden --help' });
 }
 
-const KNOWN_OPTIONS = ['root', 'args-dir', 'state-dir', 'format', 'json', 'no-color', 'help', 'version', 'profile', 'only', 'skip', 'detailed-exitcode', 'out', 'in'];
+const KNOWN_OPTIONS = ['root', 'args-dir', 'state-dir', 'format', 'json', 'no-color', 'help', 'version', 'profile', 'only', 'skip', 'detailed-exitcode', 'out', 'in', 'yes', 'no-restart', 'health-timeout', 'force', 'keep'];
 
 function closest(word: string, candidates: readonly string[]): string | null {
   let best: string | null = null;
@@ -123,6 +125,7 @@ function processEffects(): Effects {
       out: (text) => process.stdout.write(text),
       err: (text) => process.stderr.write(text),
       isTTY: Boolean(process.stdout.isTTY),
+      interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       env: process.env,
     },
   };

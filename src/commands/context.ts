@@ -1,5 +1,8 @@
 // What every command gets: the effects it may use, and one place to record its exit code.
+import type { FileOps } from '../effects/file-ops.js';
 import type { FileSystem } from '../effects/file-system.js';
+import type { Prompt } from '../effects/prompt.js';
+import type { Services } from '../effects/services.js';
 import { colorEnabled, palette, type Palette } from '../ui/color.js';
 
 export interface Io {
@@ -8,12 +11,23 @@ export interface Io {
   /** Diagnostics: errors, warnings, progress. */
   err(text: string): void;
   readonly isTTY: boolean;
+  /** Whether questions can be asked: a terminal on both stdin and stdout. */
+  readonly interactive: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Effects {
   readonly fs: FileSystem;
   readonly io: Io;
+  /** What changing a node needs (apply, rollback); the real ones when a test does not supply its own. */
+  readonly change?: Partial<ChangeEffects>;
+}
+
+export interface ChangeEffects {
+  readonly ops: FileOps;
+  readonly services: Services;
+  readonly prompt: Prompt;
+  readonly now: () => Date;
 }
 
 export interface CommandContext {

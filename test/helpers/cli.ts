@@ -28,7 +28,7 @@ export async function runInProcess(args: readonly string[], fs: FileSystem = rea
   let stderr = '';
   const effects: Effects = {
     fs,
-    io: { out: (text) => { stdout += text; }, err: (text) => { stderr += text; }, isTTY: false, env: {} },
+    io: { out: (text) => { stdout += text; }, err: (text) => { stderr += text; }, isTTY: false, interactive: false, env: {} },
   };
   const status = await main(args, effects);
   return { status, stdout, stderr };

@@ -1,0 +1,197 @@
+// `harden rollback [ID]` and `harden snapshots`: bring back what an apply changed, from its snapshot, with the
+// same care as apply — a snapshot of the present state first, so that a rollback can be undone too.
+import { createTwoFilesPatch } from 'diff';
+import type { CommandModule } from 'yargs';
+import { assessNode } from '../effects/assess.js';
+import { resolveNode } from '../effects/node-writer.js';
+import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest } from '../effects/snapshots.js';
+import { acquireLock } from '../effects/lock.js';
+import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
+import type { Plan } from '../core/plan.js';
+import { changeEffects, gateRunner, putBack, restoreSnapshot } from './apply.js';
+import type { CommandContext } from './context.js';
+import { nodeTargets, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
+
+type RollbackOptions = NodeOptions & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout: number };
+
+export function rollbackCommand(context: CommandContext, toolVersion: string): CommandModule<object, RollbackOptions> {
+  return {
+    command: 'rollback [id]',
+    describe: 'Restore the files an apply changed, from its snapshot (the latest by default), restart and check health',
+    builder: (yargs) =>
+      withNodeOptions(yargs, false)
+        .positional('id', { type: 'string', describe: 'the snapshot to restore (harden snapshots list)' })
+        .option('yes', { type: 'boolean', describe: 'restore without asking (needed without a terminal)' })
+        .option('restart', { type: 'boolean', default: true, describe: 'restart the affected services (--no-restart writes only)' })
+        .option('force', { type: 'boolean', describe: 'restore even if the files changed since the apply, or current points to another revision' })
+        .option('health-timeout', { type: 'number', default: 180, describe: 'seconds the health gates may take', requiresArg: true })
+        .epilogue(EXIT_CODES_HELP) as never,
+    handler: async (options) => {
+      context.setExitCode(await runRollback(context, options, toolVersion));
+    },
+  };
+}
+
+/** The snapshot to roll back: the one named, or the newest apply that was not put back or rolled back already. */
+async function chosenSnapshot(context: CommandContext, target: NodeTarget, id: string | undefined): Promise<SnapshotManifest> {
+  const { ops } = changeEffects(context);
+  if (id !== undefined) return (await readSnapshot(ops, target.stateDir, id)).manifest;
+  const candidates = (await listSnapshots(ops, target.stateDir)).filter((s) => s.kind === 'apply' && s.status !== 'put-back' && s.status !== 'rolled-back');
+  const latest = candidates[candidates.length - 1];
+  if (!latest) throw new HardenError(`no apply to roll back in ${target.stateDir}/snapshots`, { hint: 'harden snapshots list shows what there is' });
+  return latest;
+}
+
+export async function runRollback(context: CommandContext, options: RollbackOptions, toolVersion: string): Promise<number> {
+  const { io, fs } = context.effects;
+  const change = changeEffects(context);
+  const { ops } = change;
+  const [target] = nodeTargets(options, false);
+  const say = (line: string) => io.out(`${line}\n`);
+
+  const lock = await acquireLock(ops, target.stateDir);
+  if (lock.tookOverFrom !== null) io.err(`note: took over ${target.stateDir}/lock from harden pid ${lock.tookOverFrom}, which no longer runs\n`);
+  try {
+    const snapshot = await chosenSnapshot(context, target, options.id);
+    const { contents } = await readSnapshot(ops, target.stateDir, snapshot.id);
+    const assessment = await assessNode(fs, target, []);
+    const revision = assessment.model.report.revision;
+    const refusals: string[] = [];
+    if (snapshot.revision !== null && revision !== snapshot.revision) refusals.push(`current points to revision ${revision ?? 'unknown'}, the snapshot was taken on ${snapshot.revision}`);
+
+    // What is on the node now, against what the apply left: its own writes, MicroK8s' start-up rewrites after
+    // them, or — after an apply killed part-way — the original still.
+    const present: { file: SnapshotFile; now: Buffer | null }[] = [];
+    for (const file of snapshot.files) {
+      const resolved = await resolveNode(ops, target.root, file.path);
+      const now = resolved.stat ? await ops.readFile(resolved.hostPath) : null;
+      const hash = now ? sha256Of(now) : null;
+      const known = [file.sha256After, file.sha256AfterRestart ?? null, file.sha256Before];
+      if (!known.includes(hash)) refusals.push(`${file.path} changed since the apply`);
+      present.push({ file, now });
+    }
+    if (refusals.length > 0 && !options.force) {
+      throw new HardenError(`will not roll back ${snapshot.id}: ${refusals.join('; ')}`, { hint: 'look at harden snapshots diff ID; pass --force to restore the snapshot anyway' });
+    }
+
+    for (const { file, now } of present) {
+      const before = file.created ? '' : contents.get(file.path)!.toString('utf8');
+      const patch = createTwoFilesPatch(file.path, file.path, now?.toString('utf8') ?? '', before, 'now', `snapshot ${snapshot.id}`, { context: 3 });
+      io.out(`${file.created ? `- ${file.path} (created by the apply: removed)` : patch}\n`);
+    }
+    for (const mode of snapshot.modes ?? []) say(`~ ${mode.path}: mode ${mode.modeAfter} -> ${mode.modeBefore}, owner ${mode.ownerAfter} -> ${mode.ownerBefore}`);
+
+    if (!options.yes) {
+      if (!io.interactive) throw new HardenError('no terminal to confirm the rollback: nothing was written', { hint: 'run it in a terminal, or pass --yes' });
+      if (!(await change.prompt.confirm(`Restore snapshot ${snapshot.id}?`))) {
+        say('Nothing was changed.');
+        return ExitCode.error;
+      }
+    }
+
+    // The present state first, so that this rollback can be rolled back in turn.
+    const undo = await createSnapshot(
+      ops,
+      target.stateDir,
+      {
+        schema: 'harden.snapshot/v1',
+        createdAt: change.now().toISOString(),
+        toolVersion,
+        kind: 'rollback',
+        profile: snapshot.profile,
+        version: snapshot.version,
+        revision,
+        status: 'planned',
+        plan: snapshot.plan,
+        restartsOwed: [],
+        files: [],
+        modes: (snapshot.modes ?? []).map((m) => ({ ...m, modeBefore: m.modeAfter, modeAfter: m.modeBefore, uidBefore: m.uidAfter, gidBefore: m.gidAfter, ownerBefore: m.ownerAfter, uidAfter: m.uidBefore, gidAfter: m.gidBefore, ownerAfter: m.ownerBefore })),
+      },
+      present.map(({ file, now }) => ({
+        file: { ...file, created: now === null, sha256Before: now ? sha256Of(now) : null, sha256After: file.sha256Before, sha256AfterRestart: null, copy: null },
+        content: now,
+      })),
+      change.now,
+    );
+    say(`Snapshot of the present state: ${undo.id}`);
+    await restoreSnapshot(ops, target.root, target.stateDir, snapshot);
+    await setStatus(ops, target.stateDir, undo.id, 'written');
+    say(`Restored ${snapshot.files.length} files${snapshot.modes?.length ? ` and ${snapshot.modes.length} modes` : ''} from ${snapshot.id}.`);
+
+    const restarts = (snapshot.plan as Plan | null)?.restarts ?? [];
+    if (!options.restart) {
+      await setStatus(ops, target.stateDir, undo.id, 'written', { restartsOwed: [...restarts] });
+      await setStatus(ops, target.stateDir, snapshot.id, 'rolled-back');
+      if (restarts.length) say(`Not restarted (--no-restart): ${restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')} is still owed.`);
+      return ExitCode.ok;
+    }
+    const gate = gateRunner(context, change, target, assessment, options.healthTimeout);
+    for (const service of restarts) {
+      say(`Restarting ${service}`);
+      try {
+        await change.services.restart(service);
+      } catch (error) {
+        return putBack(context, change, target, restarts, undo, `${service} did not restart: ${(error as Error).message}`, gate);
+      }
+    }
+    const after = await gate(restarts, 'after');
+    if (!after.ok) return putBack(context, change, target, restarts, undo, `the rollback failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`, gate);
+    await setStatus(ops, target.stateDir, undo.id, 'verified');
+    await setStatus(ops, target.stateDir, snapshot.id, 'rolled-back');
+    say(`Rolled back ${snapshot.id}; ${restarts.length ? `${restarts.join(', ')} restarted and healthy` : 'nothing to restart'}.`);
+    return ExitCode.ok;
+  } finally {
+    await lock.release();
+  }
+}
+
+type SnapshotsOptions = NodeOptions & { action: string; id?: string; keep?: number; json?: boolean };
+
+export function snapshotsCommand(context: CommandContext): CommandModule<object, SnapshotsOptions> {
+  return {
+    command: 'snapshots <action> [id]',
+    describe: 'List, show, diff or prune the snapshots apply and rollback take',
+    builder: (yargs) =>
+      withNodeOptions(yargs, false)
+        .positional('action', { choices: ['list', 'show', 'diff', 'prune'], describe: 'what to do' })
+        .positional('id', { type: 'string', describe: 'a snapshot id (show, diff)' })
+        .option('keep', { type: 'number', describe: 'prune: how many of the newest to keep', requiresArg: true })
+        .option('json', { type: 'boolean', describe: 'list and show as JSON' })
+        .epilogue(EXIT_CODES_HELP) as never,
+    handler: async (options) => {
+      const { io } = context.effects;
+      const { ops } = changeEffects(context);
+      const [target] = nodeTargets(options, false);
+      if (options.action === 'list') {
+        const all = await listSnapshots(ops, target.stateDir);
+        if (options.json) io.out(`${JSON.stringify(all.map(({ plan: _plan, ...rest }) => rest), null, 2)}\n`);
+        else if (all.length === 0) io.out(`no snapshots in ${target.stateDir}/snapshots\n`);
+        else for (const s of all) io.out(`${s.id}  ${s.kind.padEnd(8)} ${s.status.padEnd(15)} ${s.profile?.name ?? '-'}  ${s.files.length} files  MicroK8s ${s.version ?? '?'} r${s.revision ?? '?'}\n`);
+      } else if (options.action === 'prune') {
+        if (options.keep === undefined || !Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('snapshots prune needs --keep N (a whole number)', { hint: 'harden snapshots prune --keep 5' });
+        const removed = await pruneSnapshots(ops, target.stateDir, options.keep);
+        io.out(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing to prune\n');
+      } else {
+        if (!options.id) throw new UsageError(`snapshots ${options.action} needs a snapshot id`, { hint: 'harden snapshots list shows them' });
+        const { manifest, contents } = await readSnapshot(ops, target.stateDir, options.id);
+        if (options.action === 'show') {
+          if (options.json) io.out(`${JSON.stringify(manifest, null, 2)}\n`);
+          else {
+            io.out(`${manifest.id}: ${manifest.kind}, ${manifest.status}, profile ${manifest.profile?.name ?? '-'}, MicroK8s ${manifest.version ?? '?'} revision ${manifest.revision ?? '?'}, ${manifest.createdAt}\n`);
+            for (const h of manifest.history) io.out(`  ${h.at}  ${h.status}\n`);
+            for (const f of manifest.files) io.out(`  ${f.created ? '+' : '~'} ${f.path}  ${f.mode} ${f.owner}  ${f.sha256Before ?? '-'} -> ${f.sha256After}\n`);
+            for (const m of manifest.modes ?? []) io.out(`  ~ ${m.path}  mode ${m.modeBefore} -> ${m.modeAfter}, owner ${m.ownerBefore} -> ${m.ownerAfter}\n`);
+          }
+        } else {
+          for (const f of manifest.files) {
+            const resolved = await resolveNode(ops, target.root, f.path);
+            const now = resolved.stat ? (await ops.readFile(resolved.hostPath)).toString('utf8') : '';
+            const before = f.created ? '' : contents.get(f.path)!.toString('utf8');
+            io.out(createTwoFilesPatch(f.path, f.path, before, now, `snapshot ${manifest.id}`, 'now', { context: 3 }));
+          }
+        }
+      }
+      context.setExitCode(ExitCode.ok);
+    },
+  };
+}
