@@ -92,7 +92,7 @@ function usageError(message: string, args: readonly string[]): UsageError {
   return new UsageError(message.replace(/\s*\n\s*/g, ' '), { hint: 'see harden --help' });
 }
 
-const KNOWN_OPTIONS = ['root', 'args-dir', 'state-dir', 'format', 'json', 'no-color', 'help', 'version', 'profile', 'only', 'skip', 'detailed-exitcode', 'out', 'in', 'yes', 'no-restart', 'health-timeout', 'force', 'keep'];
+const KNOWN_OPTIONS = ['root', 'args-dir', 'state-dir', 'format', 'json', 'no-color', 'help', 'version', 'profile', 'only', 'skip', 'detailed-exitcode', 'out', 'in', 'yes', 'no-restart', 'health-timeout', 'health-window', 'force', 'keep'];
 
 function closest(word: string, candidates: readonly string[]): string | null {
   let best: string | null = null;

@@ -30,6 +30,7 @@ export type ApplyOptions = NodeOptions &
     yes?: boolean;
     restart: boolean;
     healthTimeout: number;
+    healthWindow: number;
     force?: boolean;
   };
 
@@ -44,6 +45,7 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
         .option('yes', { type: 'boolean', describe: 'apply without asking (needed without a terminal)' })
         .option('restart', { type: 'boolean', default: true, describe: 'restart the affected services (--no-restart writes only and records the restarts owed)' })
         .option('health-timeout', { type: 'number', default: 180, describe: 'seconds the health gates may take', requiresArg: true })
+        .option('health-window', { type: 'number', default: 5, describe: 'seconds each restarted unit must stay up with the same PID and restart count', requiresArg: true })
         .option('force', { type: 'boolean', describe: 'apply even when the node is unhealthy before the change' })
         .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' })
         .example('$0 apply', 'plan the baseline profile, choose the changes, confirm, apply')
@@ -90,7 +92,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   const lock = await acquireLock(change.ops, target.stateDir);
   if (lock.tookOverFrom !== null) io.err(`note: took over ${target.stateDir}/lock from harden pid ${lock.tookOverFrom}, which no longer runs\n`);
   try {
-    const gate = gateRunner(context, change, target, planned.assessment, options.healthTimeout);
+    const gate = gateRunner(context, change, target, planned.assessment, options.healthTimeout, options.healthWindow);
 
     if (options.restart) {
       const before = await gate(planned.plan.restarts, 'before');
@@ -156,10 +158,10 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
 }
 
 /** Health gates over the given services, with progress on stderr. */
-export function gateRunner(context: CommandContext, change: ChangeEffects, target: NodeTarget, assessment: Assessment, timeoutSeconds: number) {
+export function gateRunner(context: CommandContext, change: ChangeEffects, target: NodeTarget, assessment: Assessment, timeoutSeconds: number, windowSeconds: number) {
   return (restarts: readonly string[], what: string): Promise<GateResult> => {
     const probes = healthProbes({ root: target.root, model: assessment.model, services: restarts }, (nodePath) => readNodeText(change.ops, target.root, nodePath));
-    return runGates(change.services, probes, restarts, { timeoutMs: timeoutSeconds * 1000, onProgress: (line) => context.effects.io.err(`${what}: ${line}\n`) });
+    return runGates(change.services, probes, restarts, { timeoutMs: timeoutSeconds * 1000, stableMs: windowSeconds * 1000, onProgress: (line) => context.effects.io.err(`${what}: ${line}\n`) });
   };
 }
 

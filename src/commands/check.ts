@@ -1,7 +1,7 @@
 // `harden check`: where each node stands against a profile, for people and CI.
 import type { CommandModule } from 'yargs';
 import { summarize } from '../core/evaluate.js';
-import { assessNode } from '../effects/assess.js';
+import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { loadProfile } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
@@ -35,6 +35,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   for (const target of targets) {
     try {
       const { model, results } = await assessNode(fs, target, profile.rules);
+      await warnOwedRestarts(context, target.stateDir);
       outcomes.push({ root: target.root, profile: { name: profile.name, source: profile.source }, version: model.report.version, results });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {

@@ -2,7 +2,7 @@
 // JSON document); `--out` saves it for `harden apply`, `--in` shows a saved plan again. Never writes a node.
 import type { CommandModule } from 'yargs';
 import { buildPlan, type Plan } from '../core/plan.js';
-import { assessNode } from '../effects/assess.js';
+import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { atomicWrite, inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
@@ -87,6 +87,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   const [target] = nodeTargets(options, false);
   const profile = loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules);
+  await warnOwedRestarts(context, target.stateDir);
   const plan = buildPlan({
     model,
     rules: profile.rules,

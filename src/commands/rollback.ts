@@ -12,7 +12,7 @@ import { changeEffects, gateRunner, putBack, restoreSnapshot } from './apply.js'
 import type { CommandContext } from './context.js';
 import { nodeTargets, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
 
-type RollbackOptions = NodeOptions & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout: number };
+type RollbackOptions = NodeOptions & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout: number; healthWindow: number };
 
 export function rollbackCommand(context: CommandContext, toolVersion: string): CommandModule<object, RollbackOptions> {
   return {
@@ -25,6 +25,7 @@ export function rollbackCommand(context: CommandContext, toolVersion: string): C
         .option('restart', { type: 'boolean', default: true, describe: 'restart the affected services (--no-restart writes only)' })
         .option('force', { type: 'boolean', describe: 'restore even if the files changed since the apply, or current points to another revision' })
         .option('health-timeout', { type: 'number', default: 180, describe: 'seconds the health gates may take', requiresArg: true })
+        .option('health-window', { type: 'number', default: 5, describe: 'seconds each restarted unit must stay up with the same PID and restart count', requiresArg: true })
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
       context.setExitCode(await runRollback(context, options, toolVersion));
@@ -125,7 +126,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       if (restarts.length) say(`Not restarted (--no-restart): ${restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')} is still owed.`);
       return ExitCode.ok;
     }
-    const gate = gateRunner(context, change, target, assessment, options.healthTimeout);
+    const gate = gateRunner(context, change, target, assessment, options.healthTimeout, options.healthWindow);
     for (const service of restarts) {
       say(`Restarting ${service}`);
       try {

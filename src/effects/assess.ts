@@ -4,7 +4,9 @@ import { evaluateRules, factQueries, type NodeFactAnswers, type RuleResult } fro
 import { describeNode, type NodeFacts, type NodeModel } from '../core/node.js';
 import { snapVars } from '../core/node-env.js';
 import type { Rule } from '../core/profile.js';
+import { realFileOps, type FileOps } from './file-ops.js';
 import type { FileSystem } from './file-system.js';
+import { owedRestarts } from './snapshots.js';
 import { answerFacts } from './node-facts.js';
 import { readNodeFacts } from './node-reader.js';
 import { loadFlagCatalogue } from './profile-store.js';
@@ -24,4 +26,12 @@ export async function assessNode(fs: FileSystem, target: { readonly root: string
   const answers = await answerFacts(fs, target.root, facts, factQueries(rules, vars));
   const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue());
   return { facts, model, vars, answers, results };
+}
+
+/** Says on stderr when the running services do not use the files yet (an apply or rollback with --no-restart). */
+export async function warnOwedRestarts(context: { effects: { io: { err(text: string): void }; change?: { ops?: FileOps } } }, stateDir: string): Promise<void> {
+  const owed = await owedRestarts(context.effects.change?.ops ?? realFileOps, stateDir);
+  if (!owed) return;
+  const commands = owed.restarts.map((service) => `snap restart ${service.replace(/^snap\./, '')}`).join(', ');
+  context.effects.io.err(`warning: the running services do not use these files yet: ${owed.id} was applied with --no-restart; run ${commands}\n`);
 }

@@ -319,3 +319,17 @@ function storeError(message: string, error: unknown): HardenError {
   const code = errorCode(error);
   return new HardenError(`${message} (${code ?? (error instanceof Error ? error.message : String(error))})`, { hint: errorHint(code) });
 }
+
+/**
+ * Restarts an `apply --no-restart` (or `rollback --no-restart`) left owed: the newest snapshot's, while no later
+ * apply or rollback has taken place. Never throws: this only feeds a warning.
+ */
+export async function owedRestarts(ops: FileOps, stateDir: string): Promise<{ id: string; restarts: string[] } | null> {
+  try {
+    const all = await listSnapshots(ops, stateDir);
+    const newest = all[all.length - 1];
+    return newest && newest.restartsOwed.length > 0 ? { id: newest.id, restarts: [...newest.restartsOwed] } : null;
+  } catch {
+    return null;
+  }
+}

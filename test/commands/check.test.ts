@@ -120,4 +120,17 @@ test('profiles list, show, validate', async () => {
   assert.is(runBin(['profiles', 'validate']).status, 1);
 });
 
+
+
+test('after apply --no-restart, check and plan warn that the running services do not use the files yet', async () => {
+  const root = await node({ version: '1.28' });
+  const applied = runBin(['--root', root, 'apply', '--yes', '--no-restart']);
+  assert.is(applied.status, 0, applied.stderr);
+  const id = /^Snapshot (\S+) in /m.exec(applied.stdout)![1];
+  const warning = `warning: the running services do not use these files yet: ${id} was applied with --no-restart; run snap restart microk8s.daemon-kubelite\n`;
+  const check = runBin(['--root', root, 'check']);
+  assert.is(check.status, 0);
+  assert.is(check.stderr, warning);
+  assert.is(runBin(['--root', root, 'plan']).stderr, warning);
+});
 test.run();
