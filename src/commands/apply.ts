@@ -143,14 +143,16 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     if (!after.ok) return putBack(context, change, target, plan.restarts, snapshot, `the change failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`, gate);
 
     // Verify: the applied rules pass now, and MicroK8s' own start-up rewrites are recorded, not taken for drift.
-    const now = await assessNode(fs, target, planned.profile?.rules ?? []);
+    const rules = planned.profile?.rules ?? profileRulesOf(plan);
+    const now = await assessNode(fs, target, rules ?? []);
     const files = await Promise.all(
       snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await hashOf(change.ops, target.root, file.path) })),
     );
     await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files });
     const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
     const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
-    say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
+    if (rules === null) say(`Applied; the rules were not checked again: profile ${plan.profile.source} could not be loaded (run harden check).`);
+    else say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
     return ExitCode.ok;
   } finally {
     await lock.release();
@@ -163,6 +165,18 @@ export function gateRunner(context: CommandContext, change: ChangeEffects, targe
     const probes = healthProbes({ root: target.root, model: assessment.model, services: restarts }, (nodePath) => readNodeText(change.ops, target.root, nodePath));
     return runGates(change.services, probes, restarts, { timeoutMs: timeoutSeconds * 1000, stableMs: windowSeconds * 1000, onProgress: (line) => context.effects.io.err(`${what}: ${line}\n`) });
   };
+}
+
+/** The rules of a saved plan's profile, to check the node again after applying it; null when it cannot be loaded. */
+function profileRulesOf(plan: Plan): readonly Rule[] | null {
+  for (const reference of [plan.profile.source, plan.profile.name]) {
+    try {
+      return loadProfile(reference.startsWith('profiles/') ? plan.profile.name : reference).rules;
+    } catch {
+      // try the next way of naming it
+    }
+  }
+  return null;
 }
 
 async function makePlan(context: CommandContext, options: ApplyOptions, target: NodeTarget, rules?: readonly Rule[]): Promise<Planned> {
