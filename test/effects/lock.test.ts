@@ -3,21 +3,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HardenError } from '../../src/errors.js';
 import { realFileOps } from '../../src/effects/file-ops.js';
 import { acquireLock, pidIsAlive } from '../../src/effects/lock.js';
 import { makeTempDir } from '../helpers/node-root.js';
+import { refusal } from '../helpers/refusal.js';
 
-async function refusal(promise: Promise<unknown>): Promise<HardenError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.instance(error, HardenError);
-    return error as HardenError;
-  }
-  assert.unreachable('expected a refusal');
-  throw new Error('unreachable');
-}
 
 async function stateDir(): Promise<string> {
   return path.join(await makeTempDir(), 'state');

@@ -2,25 +2,15 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HardenError } from '../../src/errors.js';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
 import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, resolveNodePath, setMode, setOwner } from '../../src/effects/node-writer.js';
 import { makeNode, makeTempDir, MICROK8S_GID } from '../helpers/node-root.js';
+import { refusal } from '../helpers/refusal.js';
 
 const asRoot = process.getuid?.() === 0;
 const APISERVER = '/var/snap/microk8s/current/args/kube-apiserver';
 const REV_ARGS = 'var/snap/microk8s/6089/args';
 
-async function refusal(promise: Promise<unknown>): Promise<HardenError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.instance(error, HardenError);
-    return error as HardenError;
-  }
-  assert.unreachable('expected a refusal');
-  throw new Error('unreachable');
-}
 
 /** Real file ops with one of them failing with `code`. */
 function failing(op: keyof FileOps, code = 'EIO'): FileOps {

@@ -2,7 +2,6 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HardenError } from '../../src/errors.js';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
 import { readNodeFile } from '../../src/effects/node-writer.js';
 import {
@@ -16,21 +15,12 @@ import {
   type SnapshotManifest,
 } from '../../src/effects/snapshots.js';
 import { makeNode, makeTempDir } from '../helpers/node-root.js';
+import { refusal } from '../helpers/refusal.js';
 
 const APISERVER = '/var/snap/microk8s/current/args/kube-apiserver';
 const KUBELET = '/var/snap/microk8s/current/args/kubelet';
 const POLICY = '/var/snap/microk8s/6089/args/audit-policy.yaml';
 
-async function refusal(promise: Promise<unknown>): Promise<HardenError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.instance(error, HardenError);
-    return error as HardenError;
-  }
-  assert.unreachable('expected a refusal');
-  throw new Error('unreachable');
-}
 
 const at = (iso: string) => () => new Date(iso);
 
