@@ -121,11 +121,10 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     const snapshot = await takeSnapshot(change, target, planned, toolVersion);
     say(`Snapshot ${snapshot.id} in ${target.stateDir}/snapshots/${snapshot.id}`);
     await writeAll(change.ops, target.root, plan, snapshot, target.stateDir);
-    await setStatus(change.ops, target.stateDir, snapshot.id, 'written');
+    await setStatus(change.ops, target.stateDir, snapshot.id, 'written', options.restart ? {} : { restartsOwed: [...plan.restarts] });
     say(`Wrote ${plan.files.length + plan.companions.length} files${plan.modes.length ? `, changed ${plan.modes.length} modes` : ''}.`);
 
     if (!options.restart) {
-      await setStatus(change.ops, target.stateDir, snapshot.id, 'written', { restartsOwed: [...plan.restarts] });
       if (plan.restarts.length > 0) say(`Not restarted (--no-restart): the running services do not use the new files until ${plan.restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')}.`);
       return ExitCode.ok;
     }
@@ -262,6 +261,7 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
   const { ops } = change;
   const plan = planned.plan;
   const copies: { file: SnapshotFile; content: Buffer | null }[] = [];
+  const { users, groups } = planned.assessment.facts;
   const describe = async (path: string, after: string, created: boolean) => {
     const resolved = await resolveNode(ops, target.root, path);
     const content = created ? null : await ops.readFile(resolved.hostPath);
@@ -276,7 +276,7 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
         mode: stat ? (stat.mode & 0o777).toString(8).padStart(4, '0') : '0600',
         uid: stat?.uid ?? 0,
         gid: stat?.gid ?? 0,
-        owner: '',
+        owner: stat ? `${users[stat.uid] ?? stat.uid}:${groups[stat.gid] ?? stat.gid}` : 'root:root',
         copy: null,
       },
       content,
@@ -366,7 +366,7 @@ export async function restoreSnapshot(ops: FileOps, root: string, stateDir: stri
   const { contents } = await readSnapshot(ops, stateDir, snapshot.id);
   for (const file of snapshot.files) {
     if (file.created) await removeFile(ops, root, file.path);
-    else await atomicReplace(ops, root, file.path, contents.get(file.path)!);
+    else await atomicReplace(ops, root, file.path, contents.get(file.path)!, { create: { mode: Number.parseInt(file.mode, 8), uid: file.uid, gid: file.gid } });
     restored.push(file.path);
   }
   for (const mode of snapshot.modes ?? []) {
@@ -395,13 +395,17 @@ export async function putBack(
     await restoreSnapshot(ops, target.root, target.stateDir, snapshot, restored);
     for (const service of restarts) await change.services.restart(service);
     const again = await gate(restarts, 'after put-back');
-    if (!again.ok) throw new Error(`the node is still unhealthy after the put-back: ${again.failures.map((f) => f.message).join('; ')}`);
+    if (!again.ok) {
+      throw new Error(
+        `every file is back as it was and ${restarts.join(', ')} restarted on them, but the node is still unhealthy: ${again.failures.map((f) => f.message).join('; ')}`,
+      );
+    }
   } catch (error) {
     await setStatus(ops, target.stateDir, snapshot.id, 'put-back-failed').catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
     io.err(`error: the put-back failed: ${message}\n`);
     io.err(`error: restored so far: ${restored.length ? restored.join(', ') : 'nothing'}; the original files are in ${target.stateDir}/snapshots/${snapshot.id}\n`);
-    io.err(`hint: run harden rollback ${snapshot.id} --force, and journalctl -u ${restarts.join(' -u ')} to see why\n`);
+    io.err(`hint: the node needs a person: journalctl -u ${restarts.join(' -u ')} says why; if files were not restored, harden rollback ${snapshot.id} --force restores them\n`);
     return ExitCode.restoreFailed;
   }
   await setStatus(ops, target.stateDir, snapshot.id, 'put-back');

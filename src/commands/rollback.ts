@@ -80,7 +80,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       const patch = createTwoFilesPatch(file.path, file.path, now?.toString('utf8') ?? '', before, 'now', `snapshot ${snapshot.id}`, { context: 3 });
       io.out(`${file.created ? `- ${file.path} (created by the apply: removed)` : patch}\n`);
     }
-    for (const mode of snapshot.modes ?? []) say(`~ ${mode.path}: mode ${mode.modeAfter} -> ${mode.modeBefore}, owner ${mode.ownerAfter} -> ${mode.ownerBefore}`);
+    for (const mode of snapshot.modes ?? []) say(`~ ${mode.path}: ${modeChangeText(mode.modeAfter, mode.modeBefore, mode.ownerAfter, mode.ownerBefore)}`);
 
     if (!options.yes) {
       if (!io.interactive) throw new HardenError('no terminal to confirm the rollback: nothing was written', { hint: 'run it in a terminal, or pass --yes' });
@@ -146,6 +146,12 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
   }
 }
 
+/** `mode 0660 -> 0600, owner root:microk8s -> root:root`, leaving out what does not change. */
+function modeChangeText(modeFrom: string, modeTo: string, ownerFrom: string, ownerTo: string): string {
+  const parts = [modeFrom !== modeTo && `mode ${modeFrom} -> ${modeTo}`, ownerFrom !== ownerTo && `owner ${ownerFrom} -> ${ownerTo}`];
+  return parts.filter(Boolean).join(', ') || 'unchanged';
+}
+
 type SnapshotsOptions = NodeOptions & { action: string; id?: string; keep?: number; json?: boolean };
 
 export function snapshotsCommand(context: CommandContext): CommandModule<object, SnapshotsOptions> {
@@ -181,7 +187,7 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
             io.out(`${manifest.id}: ${manifest.kind}, ${manifest.status}, profile ${manifest.profile?.name ?? '-'}, MicroK8s ${manifest.version ?? '?'} revision ${manifest.revision ?? '?'}, ${manifest.createdAt}\n`);
             for (const h of manifest.history) io.out(`  ${h.at}  ${h.status}\n`);
             for (const f of manifest.files) io.out(`  ${f.created ? '+' : '~'} ${f.path}  ${f.mode} ${f.owner}  ${f.sha256Before ?? '-'} -> ${f.sha256After}\n`);
-            for (const m of manifest.modes ?? []) io.out(`  ~ ${m.path}  mode ${m.modeBefore} -> ${m.modeAfter}, owner ${m.ownerBefore} -> ${m.ownerAfter}\n`);
+            for (const m of manifest.modes ?? []) io.out(`  ~ ${m.path}  ${modeChangeText(m.modeBefore, m.modeAfter, m.ownerBefore, m.ownerAfter)}\n`);
           }
         } else {
           for (const f of manifest.files) {

@@ -1,9 +1,9 @@
 // Running harden the two ways users and tests do: the real bin in a child process, or main() in-process
 // with effects a test supplies.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { main } from '../../src/cli.js';
-import type { Effects } from '../../src/commands/context.js';
+import type { ChangeEffects, Effects } from '../../src/commands/context.js';
 import { realFileSystem, type FileSystem } from '../../src/effects/file-system.js';
 import { repoRoot } from './paths.js';
 
@@ -22,6 +22,23 @@ export function runBin(args: readonly string[], env: Record<string, string> = {}
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * The same without blocking this process: for tests whose own servers (health endpoints on loopback) must
+ * keep answering while the bin runs.
+ */
+export function runBinAsync(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key)));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** Runs main() in this process with the given filesystem and captured output. */
 export async function runInProcess(args: readonly string[], fs: FileSystem = realFileSystem): Promise<Run> {
   let stdout = '';
@@ -29,6 +46,29 @@ export async function runInProcess(args: readonly string[], fs: FileSystem = rea
   const effects: Effects = {
     fs,
     io: { out: (text) => { stdout += text; }, err: (text) => { stderr += text; }, isTTY: false, interactive: false, env: {} },
+  };
+  const status = await main(args, effects);
+  return { status, stdout, stderr };
+}
+
+export interface InProcessOptions {
+  readonly fs?: FileSystem;
+  /** What apply and rollback use to change a node: file ops, services, prompt, clock. */
+  readonly change?: Partial<ChangeEffects>;
+  /** Whether questions may be asked (a terminal on stdin and stdout). Default false. */
+  readonly interactive?: boolean;
+  readonly env?: Record<string, string | undefined>;
+}
+
+/** runInProcess with change effects and a terminal (or not). */
+export async function runInProcessWith(args: readonly string[], options: InProcessOptions = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const interactive = options.interactive ?? false;
+  const effects: Effects = {
+    fs: options.fs ?? realFileSystem,
+    io: { out: (text) => { stdout += text; }, err: (text) => { stderr += text; }, isTTY: interactive, interactive, env: options.env ?? { NO_COLOR: '1' } },
+    change: options.change,
   };
   const status = await main(args, effects);
   return { status, stdout, stderr };
