@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -12,7 +11,10 @@ import { realFileSystem } from '../../src/effects/file-system.js';
 import { healthProbes, runGates, type Clock, type Probe } from '../../src/effects/health.js';
 import { readNodeFacts, RootedReader } from '../../src/effects/node-reader.js';
 import { systemServices } from '../../src/effects/services.js';
-import { DEFAULT_REVISIONS, makeNode, makeTempDir, type NodeRootOptions } from '../helpers/node-root.js';
+import { DEFAULT_REVISIONS, kubeconfigText, makeNode, type NodeRootOptions } from '../helpers/node-root.js';
+import { b64, testCerts, x509User, type TestCerts } from '../helpers/test-certs.js';
+
+const kubeconfig = (ca: string, user: string) => kubeconfigText(user, b64(ca));
 import type { FixtureVersion } from '../helpers/paths.js';
 import { makeStandIns, setMode, setUnitState } from '../helpers/stand-ins.js';
 
@@ -21,75 +23,11 @@ const unit = (daemon: string) => `snap.microk8s.daemon-${daemon}`;
 
 // ---- certificates, made with openssl at test time -------------------------------------------------------
 
-interface Certs {
-  readonly ca: string;
-  readonly serverCert: string;
-  readonly serverKey: string;
-  readonly clientCert: string;
-  readonly clientKey: string;
-  readonly otherCa: string;
-}
+type Certs = TestCerts;
+const certs = testCerts;
 
-let certsOnce: Promise<Certs> | null = null;
 
-/** A CA, a server pair for 127.0.0.1 and an admin client pair signed by it, and an unrelated CA. No openssl: the test fails. */
-function certs(): Promise<Certs> {
-  certsOnce ??= (async () => {
-    const dir = await makeTempDir('harden-certs-');
-    const openssl = (...args: string[]) => {
-      try {
-        execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new Error(code === 'ENOENT' ? 'openssl is not installed: the health tests need it to make certificates (apt-get install openssl)' : `openssl ${args.join(' ')} failed: ${error}`);
-      }
-    };
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=10.152.183.1');
-    openssl('req', '-x509', ...ec, '-keyout', 'other-ca.key', '-out', 'other-ca.crt', '-days', '2', '-subj', '/CN=someone-else');
-    await fs.writeFile(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
-    await fs.writeFile(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-    for (const [name, subject] of [['server', '/CN=127.0.0.1'], ['client', '/O=system:masters/CN=admin']]) {
-      openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
-    }
-    const read = (name: string) => fs.readFile(path.join(dir, name), 'utf8');
-    return {
-      ca: await read('ca.crt'),
-      serverCert: await read('server.crt'),
-      serverKey: await read('server.key'),
-      clientCert: await read('client.crt'),
-      clientKey: await read('client.key'),
-      otherCa: await read('other-ca.crt'),
-    };
-  })();
-  return certsOnce;
-}
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
-
-function kubeconfig(ca: string, user: string): string {
-  return `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: ${b64(ca)}
-    server: https://127.0.0.1:16443
-  name: microk8s-cluster
-contexts:
-- context:
-    cluster: microk8s-cluster
-    user: admin
-  name: microk8s
-current-context: microk8s
-kind: Config
-preferences: {}
-users:
-- name: admin
-  user:
-${user}`;
-}
-
-const x509User = (c: Certs) => `    client-certificate-data: ${b64(c.clientCert)}\n    client-key-data: ${b64(c.clientKey)}\n`;
 
 // ---- servers on loopback --------------------------------------------------------------------------------
 

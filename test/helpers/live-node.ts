@@ -5,64 +5,21 @@
 // the root, an etcd /health server for the etcd era, and the recording snap/systemctl stand-ins with every
 // unit active. The API server can be told to "reject" a flag: a restart hook looks for it in
 // args/kube-apiserver and, while it is there, /readyz answers 500.
-import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { DEFAULT_REVISIONS, makeNode, makeTempDir, type NodeRootOptions } from './node-root.js';
+import { DEFAULT_REVISIONS, kubeconfigText, makeNode, type NodeRootOptions } from './node-root.js';
+import { b64, testCerts, x509User, type TestCerts } from './test-certs.js';
 import type { FixtureVersion } from './paths.js';
 import { makeStandIns, setRestartHook, setUnitState, type StandIns } from './stand-ins.js';
 
-export interface LiveCerts {
-  readonly ca: string;
-  readonly caKey: string;
-  /** For 127.0.0.1, usable as a server and as a client pair (etcd's probe uses its own server pair). */
-  readonly serverCert: string;
-  readonly serverKey: string;
-  /** An admin client pair (O=system:masters). */
-  readonly clientCert: string;
-  readonly clientKey: string;
-}
+export type LiveCerts = TestCerts;
 
-let certsOnce: Promise<LiveCerts> | null = null;
-
-/** One CA and its pairs per test process, made with openssl (the tests fail plainly without it). */
-export function liveCerts(): Promise<LiveCerts> {
-  certsOnce ??= (async () => {
-    const dir = await makeTempDir('harden-live-certs-');
-    const openssl = (...args: string[]) => {
-      try {
-        execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new Error(code === 'ENOENT' ? 'openssl is not installed: live-node tests need it to make certificates' : `openssl ${args.join(' ')} failed: ${error}`);
-      }
-    };
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=10.152.183.1');
-    await fs.writeFile(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
-    await fs.writeFile(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-    for (const [name, subject] of [['server', '/CN=127.0.0.1'], ['client', '/O=system:masters/CN=admin']]) {
-      openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
-    }
-    const read = (name: string) => fs.readFile(path.join(dir, name), 'utf8');
-    const certs = {
-      ca: await read('ca.crt'),
-      caKey: await read('ca.key'),
-      serverCert: await read('server.crt'),
-      serverKey: await read('server.key'),
-      clientCert: await read('client.crt'),
-      clientKey: await read('client.key'),
-    };
-    await fs.rm(dir, { recursive: true, force: true });
-    return certs;
-  })();
-  return certsOnce;
-}
+/** The certificates live nodes use (one set per test process). */
+export const liveCerts = testCerts;
 
 export interface LiveNodeOptions extends NodeRootOptions {
   readonly version: FixtureVersion;
@@ -105,7 +62,6 @@ export interface LiveNode {
   close(): Promise<void>;
 }
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const minor = (version: FixtureVersion) => Number(version.split('.')[1]);
 
 export const ALL_UNITS = ['apiserver', 'kubelet', 'proxy', 'scheduler', 'controller-manager', 'kubelite', 'etcd', 'k8s-dqlite', 'containerd', 'flanneld', 'cluster-agent', 'apiserver-kicker'].map(
@@ -142,26 +98,6 @@ async function overwrite(file: string, content: string): Promise<void> {
   if (!existed) await fs.chmod(file, 0o660);
 }
 
-function kubeconfig(ca: string, user: string): string {
-  return `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: ${b64(ca)}
-    server: https://127.0.0.1:16443
-  name: microk8s-cluster
-contexts:
-- context:
-    cluster: microk8s-cluster
-    user: admin
-  name: microk8s
-current-context: microk8s
-kind: Config
-preferences: {}
-users:
-- name: admin
-  user:
-${user}`;
-}
 
 export async function makeLiveNode(options: LiveNodeOptions): Promise<LiveNode> {
   const { version } = options;
@@ -198,8 +134,8 @@ export async function makeLiveNode(options: LiveNodeOptions): Promise<LiveNode> 
 
   // credentials/client.config: x509 from 1.28, a token before (as MicroK8s' own layouts do).
   const token = minor(version) >= 28 ? null : `live-node-token-${path.basename(root)}`;
-  const user = token === null ? `    client-certificate-data: ${b64(certs.clientCert)}\n    client-key-data: ${b64(certs.clientKey)}\n` : `    token: ${token}\n`;
-  await overwrite(path.join(dataDir, 'credentials/client.config'), kubeconfig(certs.ca, user));
+  const user = token === null ? x509User(certs) : `    token: ${token}\n`;
+  await overwrite(path.join(dataDir, 'credentials/client.config'), kubeconfigText(user, b64(certs.ca)));
 
   // The API server.
   let readyz = 0;

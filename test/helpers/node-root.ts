@@ -153,10 +153,15 @@ function kubeconfig(certificates: boolean): string {
   const user = certificates
     ? '    client-certificate-data: Y2VydGlmaWNhdGU=\n    client-key-data: a2V5\n'
     : '    token: not-a-real-token\n';
+  return kubeconfigText(user);
+}
+
+/** A kubeconfig as MicroK8s writes one: its cluster with this CA (base64 data), and one user with these lines. */
+export function kubeconfigText(user: string, caData = 'Y2E='): string {
   return `apiVersion: v1
 clusters:
 - cluster:
-    certificate-authority-data: Y2E=
+    certificate-authority-data: ${caData}
     server: https://127.0.0.1:16443
   name: microk8s-cluster
 contexts:
