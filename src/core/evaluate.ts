@@ -106,17 +106,31 @@ function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, resu
   return entry?.type === 'directory' && entry.writable ? null : `needs writable directory ${path}${why}`;
 }
 
-const FILE_OF: Readonly<Record<string, string>> = {
-  'kube-apiserver': 'kube-apiserver',
-  kubelet: 'kubelet',
-  'kube-proxy': 'kube-proxy',
-  'kube-scheduler': 'kube-scheduler',
-  'kube-controller-manager': 'kube-controller-manager',
-  kubelite: 'kubelite',
-  etcd: 'etcd',
-  'k8s-dqlite': 'k8s-dqlite',
-  containerd: 'containerd',
-};
+/** The args file a component's flags live in: MicroK8s names each after its component. */
+export function argsFileOf(component: string): string {
+  return component;
+}
+
+/** `0660`: a mode's permission bits as profiles and reports write them. */
+export function octalMode(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, '0');
+}
+
+/**
+ * What a file-mode rule covers on this node: its path, and with `match` the directory's entries whose names
+ * match (the directory itself too when its own name does), like `find PATH -maxdepth 1 -name GLOB`. Nothing
+ * when the path does not exist.
+ */
+export function fileModeTargets(rule: Rule, facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): { path: string; fact: PathFact }[] {
+  const path = expandPath(rule.path!, vars);
+  const fact = facts.paths[path];
+  if (!fact) return [];
+  if (!rule.match) return [{ path, fact }];
+  const pattern = globPattern(rule.match);
+  const self = pattern.test(path.split('/').pop() ?? '') ? [{ path, fact }] : [];
+  const children = (facts.listings[path] ?? []).filter((child) => pattern.test(child.name)).map((child) => ({ path: `${path}/${child.name}`, fact: child }));
+  return [...self, ...children];
+}
 
 const CONTROL_PLANE = new Set(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'k8s-dqlite']);
 
@@ -149,24 +163,18 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
     const entry = facts.paths[path];
     // A file that does not exist exposes nothing; the rule that creates it, if any, is another rule.
     if (!entry) return result('NOT APPLICABLE', 'absent', `${path} does not exist on this node`, path);
-    const checked = [{ name: path, ...entry }];
-    if (rule.match) {
-      const pattern = globPattern(rule.match);
-      if (!pattern.test(path.split('/').pop() ?? '')) checked.length = 0;
-      checked.push(...(facts.listings[path] ?? []).filter((child) => pattern.test(child.name)).map((child) => ({ ...child, name: `${path}/${child.name}` })));
-    }
+    const checked = fileModeTargets(rule, facts, vars).map(({ path: name, fact }) => ({ ...fact, name }));
     const wanted = rule.mode === undefined ? 0o777 : Number.parseInt(rule.mode, 8);
-    const modeOf = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
     const bad = checked.flatMap((item) => {
       const problems = [
-        (item.mode & 0o777 & ~wanted) !== 0 && `mode ${modeOf(item.mode)} is more open than ${rule.mode}`,
+        (item.mode & 0o777 & ~wanted) !== 0 && `mode ${octalMode(item.mode)} is more open than ${rule.mode}`,
         rule.owner !== undefined && item.owner !== rule.owner && `owner ${item.owner} is not ${rule.owner}`,
       ].filter((text): text is string => typeof text === 'string');
       return problems.length > 0 ? [{ item, problems }] : [];
     });
     const want = [rule.mode && `mode ${rule.mode} or stricter`, rule.owner && `owner ${rule.owner}`].filter(Boolean).join(', ');
     if (!rule.match) {
-      const found = `${modeOf(entry.mode)} ${entry.owner}`;
+      const found = `${octalMode(entry.mode)} ${entry.owner}`;
       return bad.length > 0 ? result('FAIL', found, bad[0].problems.join(', '), path) : result('PASS', found, want, path);
     }
     if (bad.length === 0) return result('PASS', `${checked.length} checked`, `${want} on ${checked.length} ${checked.length === 1 ? 'entry' : 'entries'} matching ${rule.match}`, path);
@@ -175,7 +183,7 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
     return result('FAIL', `${bad.length} of ${checked.length} out of policy`, `${shown.join('; ')}${more}`, path);
   }
 
-  const fileName = FILE_OF[rule.component];
+  const fileName = argsFileOf(rule.component);
   const file = report.files.find((f) => f.name === fileName);
   const view = model.views.get(fileName);
   const shownFile = `${report.argsDir}/${fileName}`;
@@ -274,7 +282,7 @@ function versionGate(model: NodeModel, rule: Rule, result: RuleResult, catalogue
   const support = flagSupport(catalogue, { component: rule.component, flag: written.flag, value: written.value, version: model.version });
   if (support.status === 'supported') return result;
   const what = written.value === null ? written.flag : `${written.flag}=${written.value}`;
-  const present = model.views.get(FILE_OF[rule.component])?.flags.flags.has(written.flag) ?? false;
+  const present = model.views.get(argsFileOf(rule.component))?.flags.flags.has(written.flag) ?? false;
   if ((support.status === 'removed' || support.status === 'not-yet') && !present) {
     return { ...result, status: 'NOT APPLICABLE', reason: `${support.reason} (${what} cannot be set on this node)` };
   }

@@ -4,7 +4,7 @@
 import type { Era } from './consumers.js';
 import { editArgsFile, type FlagEdit } from './edit-args.js';
 import { checkEditedFile } from './edit-check.js';
-import { expandPath, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
+import { argsFileOf, expandPath, fileModeTargets, octalMode, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
 import { printArgsFile } from './args-file.js';
 import type { NodeModel } from './node.js';
 import { SNAP_DATA_CURRENT } from './node-env.js';
@@ -102,11 +102,6 @@ export interface PlanInputs {
   readonly templates: Readonly<Record<string, string>>;
   /** The node's `var/lock/` entries. */
   readonly locks: readonly string[];
-}
-
-/** The args file a component's flags live in. */
-export function argsFileOf(component: string): string {
-  return component;
 }
 
 const SERVICE_ORDER = ['etcd', 'k8s-dqlite', 'containerd', 'apiserver'];
@@ -254,20 +249,11 @@ function modeChanges(rules: readonly Rule[], facts: NodeFactAnswers, vars: Reado
     entry.ruleIds.push(rule.id);
     byPath.set(path, entry);
   };
-  for (const rule of rules) {
-    const path = expandPath(rule.path!, vars);
-    const fact = facts.paths[path];
-    if (!fact) continue;
-    const glob = rule.match ? new RegExp(`^${rule.match.replace(/\./g, '\\.').replace(/\*/g, '.*')}$`) : null;
-    if (!glob || glob.test(path.split('/').pop() ?? '')) want(path, fact, rule);
-    if (!glob) continue;
-    for (const child of facts.listings[path] ?? []) if (glob.test(child.name)) want(`${path}/${child.name}`, child, rule);
-  }
-  const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+  for (const rule of rules) for (const { path, fact } of fileModeTargets(rule, facts, vars)) want(path, fact, rule);
   const changes: PlanModeChange[] = [];
   for (const [path, { fact, mask, owner, ruleIds }] of [...byPath].sort(([a], [b]) => a.localeCompare(b))) {
     const to = fact.mode & 0o777 & mask;
-    const mode = to !== (fact.mode & 0o777) ? { from: octal(fact.mode), to: octal(to) } : null;
+    const mode = to !== (fact.mode & 0o777) ? { from: octalMode(fact.mode), to: octalMode(to) } : null;
     const ownerChange = owner && owner !== fact.owner ? { from: fact.owner, to: owner } : null;
     if (mode || ownerChange) changes.push({ ruleIds, path, type: fact.type, mode, owner: ownerChange });
   }
