@@ -1,20 +1,20 @@
 // `harden apply`: carry out a plan on a live node, so that an operator can say yes without fear. Lock, gates
 // before, the plan shown and confirmed, a durable snapshot before the first write, atomic writes, one restart
 // per service, gates after, and the node put back by itself when they fail.
-import { createHash } from 'node:crypto';
 import type { CommandModule } from 'yargs';
+import { octalMode } from '../core/evaluate.js';
 import { buildPlan, type Plan } from '../core/plan.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
 import { realFileOps, type FileOps } from '../effects/file-ops.js';
 import { healthProbes, runGates, type GateResult } from '../effects/health.js';
 import { acquireLock } from '../effects/lock.js';
-import { atomicReplace, ownerIds, removeFile, resolveNode, resolveNodePath, setMode, setOwner } from '../effects/node-writer.js';
+import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, setMode, setOwner } from '../effects/node-writer.js';
 import { inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile, type LoadedProfile } from '../effects/profile-store.js';
 import { inquirerPrompt } from '../effects/prompt.js';
 import { systemServices, type Services } from '../effects/services.js';
-import { createSnapshot, readSnapshot, setStatus, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
+import { createSnapshot, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import { planText } from '../ui/plan-view.js';
@@ -62,8 +62,6 @@ export function changeEffects(context: CommandContext): ChangeEffects {
   const given = context.effects.change ?? {};
   return { ops: given.ops ?? realFileOps, services: given.services ?? systemServices(), prompt: given.prompt ?? inquirerPrompt, now: given.now ?? (() => new Date()) };
 }
-
-const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 interface Planned {
   readonly plan: Plan;
@@ -145,7 +143,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     const rules = planned.profile?.rules ?? profileRulesOf(plan);
     const now = await assessNode(fs, target, rules ?? []);
     const files = await Promise.all(
-      snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await hashOf(change.ops, target.root, file.path) })),
+      snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await nodeBytes(change.ops, target.root, file.path).then((bytes) => (bytes ? sha256Of(bytes) : null)) })),
     );
     await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files });
     const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
@@ -161,7 +159,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
 /** Health gates over the given services, with progress on stderr. */
 export function gateRunner(context: CommandContext, change: ChangeEffects, target: NodeTarget, assessment: Assessment, timeoutSeconds: number, windowSeconds: number) {
   return (restarts: readonly string[], what: string): Promise<GateResult> => {
-    const probes = healthProbes({ root: target.root, model: assessment.model, services: restarts }, (nodePath) => readNodeText(change.ops, target.root, nodePath));
+    const probes = healthProbes({ root: target.root, model: assessment.model, services: restarts }, async (nodePath) => (await nodeBytes(change.ops, target.root, nodePath))?.toString('utf8') ?? null);
     return runGates(change.services, probes, restarts, { timeoutMs: timeoutSeconds * 1000, stableMs: windowSeconds * 1000, onProgress: (line) => context.effects.io.err(`${what}: ${line}\n`) });
   };
 }
@@ -240,18 +238,10 @@ async function chooseChanges(context: CommandContext, change: ChangeEffects, opt
   return makePlan(context, options, target, rules);
 }
 
-/** Reads a node file's text inside the root, through symlinks; null when it does not exist. */
-async function readNodeText(ops: FileOps, root: string, nodePath: string): Promise<string | null> {
+/** A node file's bytes inside the root, through symlinks; null when it is missing or cannot be read. */
+async function nodeBytes(ops: FileOps, root: string, nodePath: string): Promise<Buffer | null> {
   try {
-    return (await ops.readFile(await resolveNodePath(ops, root, nodePath))).toString('utf8');
-  } catch {
-    return null;
-  }
-}
-
-async function hashOf(ops: FileOps, root: string, nodePath: string): Promise<string | null> {
-  try {
-    return sha256(await ops.readFile(await resolveNodePath(ops, root, nodePath)));
+    return (await readNodeFile(ops, root, nodePath))?.content ?? null;
   } catch {
     return null;
   }
@@ -271,9 +261,9 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
         path,
         realPath: resolved.nodePath,
         created,
-        sha256Before: content ? sha256(content) : null,
-        sha256After: sha256(after),
-        mode: stat ? (stat.mode & 0o777).toString(8).padStart(4, '0') : '0600',
+        sha256Before: content ? sha256Of(content) : null,
+        sha256After: sha256Of(after),
+        mode: stat ? octalMode(stat.mode) : '0600',
         uid: stat?.uid ?? 0,
         gid: stat?.gid ?? 0,
         owner: stat ? `${users[stat.uid] ?? stat.uid}:${groups[stat.gid] ?? stat.gid}` : 'root:root',
@@ -298,8 +288,8 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
     modes.push({
       path: change.path,
       realPath: resolved.nodePath,
-      modeBefore: (stat.mode & 0o777).toString(8).padStart(4, '0'),
-      modeAfter: change.mode?.to ?? (stat.mode & 0o777).toString(8).padStart(4, '0'),
+      modeBefore: octalMode(stat.mode),
+      modeAfter: change.mode?.to ?? octalMode(stat.mode),
       uidBefore: stat.uid,
       gidBefore: stat.gid,
       ownerBefore: change.owner?.from ?? `${stat.uid}:${stat.gid}`,

@@ -3,7 +3,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { CommandModule } from 'yargs';
 import { assessNode } from '../effects/assess.js';
-import { resolveNode } from '../effects/node-writer.js';
+import { readNodeFile } from '../effects/node-writer.js';
 import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest } from '../effects/snapshots.js';
 import { acquireLock } from '../effects/lock.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
@@ -64,8 +64,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     // them, or — after an apply killed part-way — the original still.
     const present: { file: SnapshotFile; now: Buffer | null }[] = [];
     for (const file of snapshot.files) {
-      const resolved = await resolveNode(ops, target.root, file.path);
-      const now = resolved.stat ? await ops.readFile(resolved.hostPath) : null;
+      const now = (await readNodeFile(ops, target.root, file.path))?.content ?? null;
       const hash = now ? sha256Of(now) : null;
       const known = [file.sha256After, file.sha256AfterRestart ?? null, file.sha256Before];
       if (!known.includes(hash)) refusals.push(`${file.path} changed since the apply`);
@@ -191,8 +190,7 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
           }
         } else {
           for (const f of manifest.files) {
-            const resolved = await resolveNode(ops, target.root, f.path);
-            const now = resolved.stat ? (await ops.readFile(resolved.hostPath)).toString('utf8') : '';
+            const now = (await readNodeFile(ops, target.root, f.path))?.content.toString('utf8') ?? '';
             const before = f.created ? '' : contents.get(f.path)!.toString('utf8');
             io.out(createTwoFilesPatch(f.path, f.path, before, now, `snapshot ${manifest.id}`, 'now', { context: 3 }));
           }
