@@ -1,25 +1,21 @@
 // Saved plans on disk: the digests of what a plan read, the templates it ships, writing a plan file
 // atomically (a temp file in the same directory, fsync, rename) and reading one back.
-import { createHash } from 'node:crypto';
-import { readFileSync, promises as fsp } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NodeFacts } from '../core/node.js';
 import type { Rule } from '../core/profile.js';
 import { HardenError } from '../errors.js';
 import { parsePlanDocument, type PlanDocument } from '../ui/plan-view.js';
+import { realFileOps, type FileOps } from './file-ops.js';
 import { errorCode, type FileSystem } from './file-system.js';
 import { PROFILES_DIR } from './profile-store.js';
-
-/** `sha256:<hex>` of a text as the node holds it (UTF-8). */
-export function sha256(text: string): string {
-  return `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
-}
+import { sha256Of } from './snapshots.js';
 
 /** Every args-dir entry the plan was built from, by node path, with the digest of its content. */
 export function inputDigests(facts: NodeFacts): Record<string, string> {
   const digests: Record<string, string> = {};
   for (const entry of [...facts.entries].sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.content !== null) digests[`${facts.argsDir.replace(/\/$/, '')}/${entry.name}`] = sha256(entry.content);
+    if (entry.content !== null) digests[`${facts.argsDir.replace(/\/$/, '')}/${entry.name}`] = sha256Of(entry.content);
   }
   return digests;
 }
@@ -39,28 +35,20 @@ export function readTemplates(rules: readonly Rule[]): Record<string, string> {
 }
 
 /** Writes `text` to `file` so that a crash leaves either the old file or the new one, never a torn one. */
-export async function atomicWrite(file: string, text: string): Promise<void> {
+export async function atomicWrite(file: string, text: string, ops: FileOps = realFileOps): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    const handle = await fsp.open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsp.rename(temp, file);
+    await ops.writeNew(temp, text, 0o600);
+    await ops.rename(temp, file);
   } catch (error) {
-    await fsp.rm(temp, { force: true }).catch(() => undefined);
+    await ops.unlink(temp).catch(() => undefined);
     throw new HardenError(`cannot write the plan to ${file}: ${errorCode(error) ?? (error instanceof Error ? error.message : String(error))}`, {
       hint: 'choose a file in a directory you can write to',
     });
   }
   // The rename is durable once the directory itself is synced (best effort: not every filesystem allows it).
-  const handle = await fsp.open(dir, 'r').catch(() => null);
-  await handle?.sync().catch(() => undefined);
-  await handle?.close();
+  await ops.fsyncDir(dir).catch(() => undefined);
 }
 
 /** Reads a plan saved by `harden plan --out`. */
