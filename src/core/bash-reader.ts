@@ -234,6 +234,7 @@ class BashArrayReader {
     const line = this.line;
     this.take();
     const body = this.scanBalanced('[', ']', "'[' at the start of a word without its closing ']'");
+    this.reportNestedSubstitution(line, body, '[...]');
     if (this.peek() === '=') {
       this.report(
         'unsupported-construct',
@@ -332,6 +333,7 @@ class BashArrayReader {
       case '[': {
         this.take();
         const body = this.scanBalanced('[', ']', "'$[' without its closing ']'");
+        this.reportNestedSubstitution(line, body, '$[...]');
         this.report('unsupported-construct', 'warning', line, 'arithmetic expansion $[...]: not supported here; write the result');
         return this.fixed(`$[${body}`);
       }
@@ -368,6 +370,7 @@ class BashArrayReader {
     const body = this.scanBalanced('{', '}', "'${' without its closing '}'");
     const inner = body.endsWith('}') ? body.slice(0, -1) : body;
     const written = `\${${body}`;
+    this.reportNestedSubstitution(line, body, '${...}');
     if (inner === '_') {
       this.reportSpecialParameter(line, written);
       return this.fixed(written);
@@ -397,6 +400,7 @@ class BashArrayReader {
     const arithmetic = this.peek() === '(';
     const body = this.scanBalanced('(', ')', "'$(' without its closing ')'");
     if (arithmetic) {
+      this.reportNestedSubstitution(line, body, '$((...))');
       this.report('unsupported-construct', 'warning', line, 'arithmetic expansion $((...)): not supported here; write the result');
     } else {
       this.report('unsupported-construct', 'error', line, `command substitution $(...): ${RUNS_AS_ROOT}`);
@@ -429,6 +433,16 @@ class BashArrayReader {
     else body += this.take();
     this.report('unsupported-construct', 'warning', line, "ANSI-C quoting $'...': not supported here; use plain quotes");
     this.fixed(`$${body}`);
+  }
+
+  /**
+   * A construct kept literally may hold a command substitution that bash still runs while expanding it:
+   * `${UNSET:-$(cmd)}`, `$(( $(cmd) ))`, `$[ $(cmd) ]`, a `[$(cmd)]=` subscript. Quotes inside do not
+   * make it safe (`"${x:-'$(cmd)'}"` runs it), so any `$(` or backtick in the body counts.
+   */
+  private reportNestedSubstitution(line: number, body: string, construct: string): void {
+    if (!body.includes('$(') && !body.includes('`')) return;
+    this.report('unsupported-construct', 'error', line, `command substitution inside ${construct}: ${RUNS_AS_ROOT}`);
   }
 
   private reportSpecialParameter(line: number, written: string): void {

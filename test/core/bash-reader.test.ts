@@ -324,6 +324,29 @@ test('command substitution is an error: bash would run it as root', () => {
   assert.is(readWithBash(text, EMPTY).fails, false);
 });
 
+test('a command substitution inside ${...}, $((...)), $[...] or a [...]= subscript is an error too: bash runs it', () => {
+  const constructs: [string, string][] = [
+    ['--a=${UNSET:-$(id -u)}', '${...}'],
+    ['--a="${UNSET:-`id -u`}"', '${...}'],
+    ["--a=\"${UNSET:-'$(id -u)'}\"", '${...}'],
+    ['--a=${SNAP/$(id -u)/x}', '${...}'],
+    ['--a=$((1+$(id -u)))', '$((...))'],
+    ['--a=$[$(id -u)]', '$[...]'],
+    ['[$(id -u)]=x', '[...]'],
+  ];
+  for (const [construct, where] of constructs) {
+    const text = `--first\n${construct}\n`;
+    const errors = readWithBash(text, EMPTY).findings.filter((f) => f.severity === 'error');
+    assert.equal(
+      errors.map((f) => [f.code, f.line, f.message]),
+      [['unsupported-construct', 2, `command substitution inside ${where}: bash would run it as root when reading the file; write the value literally`]],
+      construct,
+    );
+  }
+  // Without a command inside, they stay warnings.
+  assert.equal(reported('--a=${UNSET:-x} --b=$((1+2)) [0]=y\n').map(([, severity]) => severity), ['warning', 'warning', 'warning']);
+});
+
 test('an unclosed command substitution or backtick is also a syntax error', () => {
   assert.equal(reported('--a=$(id\n'), [
     ['reader-fails', 'error', 1],
