@@ -17,7 +17,7 @@ export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
   for (let index = 0; index < lines.length; index += 1) {
     const number = index + 1;
     let line = lines[index];
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    // The scanner's buffer holds the line with its carriage return: a CRLF line reaches the limit a byte sooner.
     if (Buffer.byteLength(line) >= KUBELITE_MAX_LINE_BYTES) {
       findings.push({
         code: 'reader-fails',
@@ -27,6 +27,7 @@ export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
       });
       return { reader: 'kubelite', argv, findings, fails: true };
     }
+    if (line.endsWith('\r')) line = line.slice(0, -1);
     line = goTrimSpace(line);
     if (line === '' || line.startsWith('#')) continue;
     line = line.replace(/["']/g, '');

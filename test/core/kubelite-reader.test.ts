@@ -78,4 +78,13 @@ test('a line of 64 KiB or more stops the reader: kubelite does not start', () =>
   assert.is(read(`--a=${'x'.repeat(65535 - 4)}\n`).fails, false);
 });
 
+test('the 64 KiB limit counts a line\'s carriage return, as bufio.Scanner does (compared with Go)', () => {
+  const body = `--a=${'x'.repeat(65535 - 4)}`;
+  assert.is(read(`${body}\n`).fails, false);
+  assert.is(read(body).fails, false);
+  assert.is(read(`${body}\r\n`).fails, true);
+  assert.is(read(`${body}\r`).fails, true);
+  assert.is(read(`--a=${'x'.repeat(65534 - 4)}\r\n`).fails, false);
+});
+
 test.run();
