@@ -1,7 +1,7 @@
 // Profiles: YAML documents validated against profiles/schema.json, with every error located by file, line
 // and rule id, all reported at once.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { Component } from './consumers.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
@@ -87,7 +87,14 @@ export function parseProfile(text: string, file: string, schema: object): Parsed
       })),
     };
   }
-  const data = doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // An alias without its anchor, or too many aliases: found only when the document is turned into data.
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { ok: false, problems: [{ file, line: badAliasLine(doc, lineCounter) ?? 1, ruleId: null, message: `not valid YAML: ${message}` }] };
+  }
   const check = validate(schema);
   const problems: ProfileProblem[] = [];
   const lineOf = (pointer: readonly (string | number)[]) => {
@@ -118,6 +125,19 @@ export function parseProfile(text: string, file: string, schema: object): Parsed
     });
   }
   return problems.length > 0 ? { ok: false, problems: problems.sort((a, b) => a.line - b.line) } : { ok: true, profile: data as ProfileDocument };
+}
+
+/** The line of the first alias whose anchor is not set before it. */
+function badAliasLine(doc: Document, lineCounter: LineCounter): number | null {
+  let line: number | null = null;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined || !node.range) return undefined;
+      line = lineCounter.linePos(node.range[0]).line;
+      return visit.BREAK;
+    },
+  });
+  return line;
 }
 
 /** ajv reports every branch of a oneOf/if; keep the errors a person can act on. */

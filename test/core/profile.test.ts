@@ -81,4 +81,10 @@ test('malformed YAML and duplicate ids are located', () => {
   assert.equal(problems(HEAD + rule + rule), ['mine.yaml:13: rule kubelet.x: duplicate rule id (first on line 6)']);
 });
 
+test('an alias without its anchor is located, not thrown (found by fuzzing)', () => {
+  assert.equal(problems(HEAD + RULE('    operation: manual\n    explain: E\n    risks: *missing\n')), [
+    'mine.yaml:13: not valid YAML: Unresolved alias (the anchor must be set before the alias): missing',
+  ]);
+});
+
 test.run();
