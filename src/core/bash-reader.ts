@@ -128,7 +128,8 @@ class BashArrayReader {
   }
 
   private report(code: string, severity: Severity, line: number, message: string): void {
-    this.findings.push({ code, severity, line, message });
+    // A construct quoted in a message may span lines (an unclosed `${`): a finding stays one line.
+    this.findings.push({ code, severity, line, message: message.replace(/\r/g, '\\r').replace(/\n/g, '\\n') });
   }
 
   // ---- words ----

@@ -347,6 +347,13 @@ test('a command substitution inside ${...}, $((...)), $[...] or a [...]= subscri
   assert.equal(reported('--a=${UNSET:-x} --b=$((1+2)) [0]=y\n').map(([, severity]) => severity), ['warning', 'warning', 'warning']);
 });
 
+test('a finding stays one line when the construct it quotes spans lines (found by fuzzing)', () => {
+  assert.equal(messages('--a=${SNAP_DAT{A}\n--b\n'), [
+    "'${' without its closing '}': bash refuses the whole file and the daemon does not start",
+    'bad substitution ${SNAP_DAT{A}\\n--b: bash aborts the wrapper and the daemon does not start; write ${NAME}',
+  ]);
+});
+
 test('an unclosed command substitution or backtick is also a syntax error', () => {
   assert.equal(reported('--a=$(id\n'), [
     ['reader-fails', 'error', 1],
