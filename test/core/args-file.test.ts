@@ -3,7 +3,6 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseArgsFile, printArgsFile, type ArgsLine } from '../../src/core/args-file.js';
-import { makeRng } from '../helpers/generate-args.js';
 import { fixtureArgsDir, fixtureVersions } from '../helpers/paths.js';
 
 function allFiles(dir: string): string[] {
@@ -27,20 +26,7 @@ test('every fixture file of every version prints back byte for byte', () => {
   assert.ok(count > 100, `read ${count} fixture files`);
 });
 
-// Hostile text: any mix of the characters args files are made of, and worse.
-const ALPHABET = ['-', '--', '=', ' ', '  ', '\t', '"', "'", '\\', '#', '#~', '$', '${SNAP}', '\r', '\n', '\r\n', 'a', 'flag', 'x=y', '<', '|', ';', '(', ')', 'é', '\u00a0', '*', '~'];
-
-test('5,000 generated files of arbitrary text print back byte for byte', () => {
-  const seed = 20261122;
-  const random = makeRng(seed);
-  for (let i = 0; i < 5000; i += 1) {
-    let text = '';
-    const length = Math.floor(random() * 60);
-    for (let j = 0; j < length; j += 1) text += ALPHABET[Math.floor(random() * ALPHABET.length)];
-    const printed = printArgsFile(parseArgsFile(text));
-    if (printed !== text) assert.fixture(printed, text, `seed ${seed}, file ${i}: ${JSON.stringify(text)}`);
-  }
-});
+// Generated files of every kind: test/property/args-file.test.ts.
 
 test('--flag=value: name, separator, value, quote style', () => {
   const l = line('--authorization-mode=AlwaysAllow\n');

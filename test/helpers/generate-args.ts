@@ -4,19 +4,9 @@
 // backtick (bash would run it), no unquoted { } [ ] * ?, no '~' starting a word, no $( ${op} $' $"
 // or special parameters, no unquoted metacharacter. Reused by property tests: keep it general.
 
-export type Rng = () => number;
+import { between, chance, makeRng, pick, type Rng } from './prng.js';
 
-/** mulberry32: a small deterministic PRNG; the same seed gives the same sequence everywhere. */
-export function makeRng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { makeRng, type Rng };
 
 export const KNOWN_VARIABLES = ['SNAP', 'SNAP_DATA', 'SNAP_COMMON'] as const;
 /** Names no shell sets, so bash expands them to nothing, as an unknown variable under `empty`. */
@@ -47,18 +37,6 @@ const CANNED_VALUES = [
   '""',
   'A=true,B=false',
 ];
-
-function pick<T>(rng: Rng, items: readonly T[] | string): T {
-  return items[Math.floor(rng() * items.length)] as T;
-}
-
-function chance(rng: Rng, probability: number): boolean {
-  return rng() < probability;
-}
-
-function between(rng: Rng, min: number, max: number): number {
-  return min + Math.floor(rng() * (max - min + 1));
-}
 
 function run(rng: Rng, alphabet: string, min: number, max: number): string {
   let text = '';
@@ -171,4 +149,98 @@ export function generateArgsFile(rng: Rng): string {
   if (lines.length > 0 && chance(rng, 0.2)) text = text.slice(0, -1); // no final newline (CRLF keeps its \r)
   if (chance(rng, 0.15)) text += lineEnd.repeat(between(rng, 1, 3));
   return text;
+}
+
+// ---- hostile files ----
+//
+// What an attacker or a careless hand puts in an args file, mixed into lines shaped like the real ones:
+// command and process substitutions (also hidden inside ${...}, $((...)), $[...] and [...]= subscripts),
+// globs, '~', brace expansion, parameter operations, special parameters, ANSI-C and locale quoting,
+// unquoted metacharacters and `=` values with spaces, unbalanced quotes, bad substitutions, tabs, CR, NUL.
+// Every command it writes is CANARY_COMMAND, a shell builtin that only appends to `ran` in bash's working
+// directory: a test that lets bash read such a file by mistake sees the file appear, and nothing else happens.
+
+export const CANARY_FILE = 'ran';
+const CANARY_COMMAND = `printf x >>${CANARY_FILE}`;
+
+const EXECUTING = [
+  `$(${CANARY_COMMAND})`,
+  `\`${CANARY_COMMAND}\``,
+  `"$(${CANARY_COMMAND})"`,
+  `"a\`${CANARY_COMMAND}\`b"`,
+  `<(${CANARY_COMMAND})`,
+  `>(${CANARY_COMMAND})`,
+  `\${UNSET_ONE:-$(${CANARY_COMMAND})}`,
+  `"\${UNSET_ONE:-$(${CANARY_COMMAND})}"`,
+  `\${UNSET_ONE:-\`${CANARY_COMMAND}\`}`,
+  `\${SNAP/$(${CANARY_COMMAND})/y}`,
+  `$((1+$(${CANARY_COMMAND})0))`,
+  `$[$(${CANARY_COMMAND})0]`,
+  `$"$(${CANARY_COMMAND})"`,
+];
+/** Text that looks like a command substitution but that bash keeps literal. */
+const DEFUSED = [`'$(${CANARY_COMMAND})'`, `"\\$(x)"`, `'\`x\`'`, `\\\`x\\\``, `$'$(x)'`, `"\\\`x\\\`"`];
+/** Expansions beyond the subset that run nothing: bash reads them, differently from the literal text. */
+const EXPANDING = [
+  '*', '*.key', 'x?', '[ab]c', '~', '~/x', '~root', '{a,b}', 'x{1..3}', '${SNAP:-/snap}', '${#SNAP}', '${SNAP%/*}', '${UNSET_ONE-default}',
+  '$((1+2))', '$[3*4]', "$'a\\tb'", '$"x y"', '$1', '$@', '$*', '$#', '$?', '$$', '$!', '$-', '$0', '$_', '${1}',
+];
+/** Constructs that make bash refuse the whole file. */
+const REFUSED = ['a;b', 'x|y', 'a&b', 'x>y', 'x<y', 'a(b', 'a)b', '"unclosed', "'unclosed", '${SNAP', '${}', '${SNAP.DATA}', '${ SNAP}', '`unclosed', '$(unclosed'];
+/** Values as real args files and careless edits write them. */
+const REALISTIC = [
+  'AlwaysAllow', 'Node,RBAC', '0', 'true', 'false', '10.152.183.0/24', '${SNAP_DATA}/certs/ca.crt', '"${SNAP_DATA}/certs/server.key"',
+  "'unix://etcd.socket:2379'", '$SNAP_DATA/args/kube-scheduler', 'https://${DEFAULT_INTERFACE_IP_ADDR}:12379', '""',
+  '"memory.available<100Mi,nodefs.available<1Gi"', 'memory.available<100Mi', 'node.kubernetes.io/microk8s-controlplane=microk8s-controlplane',
+  'a=b c=d', '"with space"', "'single with space'", 'x\\ y', 'C:\\\\path', 'caf\u00e9', '\u00a0nbsp', '\u{1F512}lock', 'trailing\\',
+];
+const HOSTILE_FLAGS = ['authorization-mode', 'anonymous-auth', 'read-only-port', 'kubelet-certificate-authority', 'node-labels', 'eviction-hard', 'etcd-servers', 'x'];
+
+function hostilePiece(rng: Rng): string {
+  const kind = rng();
+  if (kind < 0.12) return pick(rng, EXECUTING);
+  if (kind < 0.2) return pick(rng, DEFUSED);
+  if (kind < 0.35) return pick(rng, EXPANDING);
+  if (kind < 0.45) return pick(rng, REFUSED);
+  if (kind < 0.8) return pick(rng, REALISTIC);
+  return variableReference(rng);
+}
+
+function hostileValue(rng: Rng): string {
+  let value = hostilePiece(rng);
+  for (let n = chance(rng, 0.3) ? between(rng, 1, 2) : 0; n > 0; n--) value += (chance(rng, 0.2) ? pick(rng, ['', ' ', '\t']) : '') + hostilePiece(rng);
+  return value;
+}
+
+function hostileItem(rng: Rng): string {
+  const name = pick(rng, HOSTILE_FLAGS);
+  const kind = rng();
+  if (kind < 0.5) return `--${name}=${hostileValue(rng)}`;
+  if (kind < 0.7) return `--${name}${pick(rng, [' ', '\t', '  '])}${hostileValue(rng)}`;
+  if (kind < 0.8) return `--${name}`;
+  if (kind < 0.9) return `[${pick(rng, ['0', `$(${CANARY_COMMAND})`, 'x y'])}]=${hostileValue(rng)}`;
+  return hostileValue(rng);
+}
+
+function hostileLine(rng: Rng): string {
+  const kind = rng();
+  if (kind < 0.08) return '';
+  if (kind < 0.16) return `#${chance(rng, 0.5) ? hostileValue(rng) : ' --anonymous-auth=false'}`;
+  if (kind < 0.2) return `#~${hostileValue(rng)}`;
+  if (kind < 0.45) return flagLine(rng);
+  let line = pick(rng, ['', '', ' ', '\t']) + hostileItem(rng);
+  if (chance(rng, 0.2)) line += pick(rng, [' ', '\t', ' \\\n']) + hostileItem(rng);
+  if (chance(rng, 0.1)) line += ` # ${hostileValue(rng)}`;
+  if (chance(rng, 0.04)) line += '\r';
+  if (chance(rng, 0.01)) line += '\0';
+  return line;
+}
+
+/** An args file with hostile lines among ordinary ones; LF or CRLF, with or without a final newline. */
+export function generateHostileArgsFile(rng: Rng): string {
+  const lineEnd = chance(rng, 0.1) ? '\r\n' : '\n';
+  const lines: string[] = [];
+  for (let n = between(rng, 1, 8); n > 0; n--) lines.push(hostileLine(rng));
+  const text = lines.join(lineEnd);
+  return chance(rng, 0.8) ? text + lineEnd : text;
 }
