@@ -70,10 +70,14 @@ export function healthProbes(input: ProbeInput, readText: ReadText): Probe[] {
     }
     if (service === unit('etcd')) {
       const url = (flag('etcd', '--listen-client-urls') ?? 'http://127.0.0.1:2379').split(',')[0];
+      // etcd's serving certificate is verified the way the API server verifies it (--etcd-cafile), not with
+      // --trusted-ca-file, which is the CA etcd checks *clients* against and may be missing on exactly the
+      // node being hardened; without either, MicroK8s' cluster CA, which signs server.crt.
+      const ca = flag('kube-apiserver', '--etcd-cafile') ?? flag('etcd', '--trusted-ca-file') ?? `${vars.SNAP_DATA}/certs/ca.crt`;
       probes.push(etcdProbe(service, url, pick, context, {
         cert: flag('etcd', '--cert-file'),
         key: flag('etcd', '--key-file'),
-        ca: flag('etcd', '--trusted-ca-file'),
+        ca,
       }));
     }
     if (service === unit('k8s-dqlite')) {
@@ -178,7 +182,7 @@ function kubeconfigParts(doc: unknown): Kubeconfig {
 }
 
 /** etcd's `/health`, over TLS with its own server pair as the client pair, or plain HTTP, or its unix socket. */
-function etcdProbe(service: string, url: string, pick: (host: string | null) => string, context: Context, files: { cert: string | null; key: string | null; ca: string | null }): Probe {
+function etcdProbe(service: string, url: string, pick: (host: string | null) => string, context: Context, files: { cert: string | null; key: string | null; ca: string }): Probe {
   return {
     name: 'etcd /health',
     service,
@@ -188,7 +192,7 @@ function etcdProbe(service: string, url: string, pick: (host: string | null) => 
       if (endpoint.scheme !== 'https') return get({ protocol: 'http:', host: pick(endpoint.host), port: endpoint.port ?? 2379, path: '/health' }, context.timeoutMs);
       const read = async (file: string | null) => (file ? ((await context.readText(file)) ?? undefined) : undefined);
       const ca = await read(files.ca);
-      if (!ca) return { ok: false, detail: `etcd's --trusted-ca-file ${files.ca ?? '(not set)'} cannot be read: the server cannot be verified` };
+      if (!ca) return { ok: false, detail: `the CA ${files.ca} cannot be read: etcd's certificate cannot be verified` };
       return get({
         protocol: 'https:',
         host: pick(endpoint.host),
