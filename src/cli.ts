@@ -78,15 +78,19 @@ const COMMAND_NAMES = ['inspect', 'check', 'plan', 'apply', 'rollback', 'snapsho
 function usageError(message: string, args: readonly string[]): UsageError {
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
   if (unknown) {
-    // yargs names unknown options without their dashes: look for the word as written.
-    const word = unknown[1].split(', ')[0];
-    const written = args.find((arg) => arg.replace(/^-+/, '').split('=')[0] === word && arg.startsWith('-'));
-    if (written) {
-      const guess = closest(word, KNOWN_OPTIONS);
-      return new UsageError(`unknown option ${written.split('=')[0]}`, { hint: `${guess ? `did you mean --${guess}? ` : ''}see harden --help` });
+    // yargs names unknown options without their dashes: look for each word as written. A word not written as an
+    // option is the command (with an unknown command, every option before it is unknown too): name that first.
+    const words = unknown[1].split(', ');
+    const writtenAs = (word: string) => args.find((arg) => arg.startsWith('-') && arg.replace(/^-+/, '').split('=')[0] === word);
+    const command = words.find((word) => writtenAs(word) === undefined);
+    if (command !== undefined && !COMMAND_NAMES.includes(command)) {
+      const guess = closest(command, COMMAND_NAMES);
+      return new UsageError(`unknown command '${command}'`, { hint: `${guess ? `did you mean ${guess}? ` : ''}see harden --help` });
     }
-    const guess = closest(word, COMMAND_NAMES);
-    return new UsageError(`unknown command '${word}'`, { hint: `${guess ? `did you mean ${guess}? ` : ''}see harden --help` });
+    const option = words.find((word) => writtenAs(word) !== undefined);
+    if (option === undefined) return new UsageError(`unexpected argument '${words[0]}'`, { hint: 'see harden --help' });
+    const guess = closest(option, KNOWN_OPTIONS);
+    return new UsageError(`unknown option ${writtenAs(option)!.split('=')[0]}`, { hint: `${guess ? `did you mean --${guess}? ` : ''}see harden --help` });
   }
   if (/^Not enough non-option arguments/.test(message)) return new UsageError('name a command', { hint: 'see harden --help' });
   return new UsageError(message.replace(/\s*\n\s*/g, ' '), { hint: 'see harden --help' });
