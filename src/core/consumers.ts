@@ -76,6 +76,11 @@ const FLAG_FILES: Readonly<Record<string, { component: Component; daemon: string
   ctr: { component: 'ctr', daemon: null, note: 'read by the `microk8s ctr` wrapper' },
 };
 
+/** The component that reads its flags from an args-dir entry of this name (`kubelet`, `kubelite`, `etcd`…), or null. */
+export function flagsFileComponent(name: string): Component | null {
+  return KUBERNETES_FILES[name] ?? FLAG_FILES[name]?.component ?? null;
+}
+
 /** Data files next to the flags, and the daemon that uses them (null: a script or nobody). */
 const DATA_FILES: Readonly<Record<string, { kind: FileKind; daemon: string | null; note?: string }>> = {
   'containerd-env': { kind: 'env', daemon: 'containerd' },

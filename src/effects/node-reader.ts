@@ -2,6 +2,7 @@
 // `/` (an absolute symlink target is taken inside the root), so an offline copy of a node reads exactly
 // like the node itself. Every error names the node path, never the host path behind --root.
 import path from 'node:path';
+import { flagsFileComponent } from '../core/consumers.js';
 import type { ArgsEntry, NodeFacts } from '../core/node.js';
 import { ARGS_DIR, SNAP_DATA_CURRENT } from '../core/node-env.js';
 import { NodeReadError } from '../errors.js';
@@ -106,6 +107,13 @@ async function readEntries(node: RootedReader, args: ArgsLocation): Promise<Args
     }
     const stat = await reader.lstat(target, shown);
     const type = stat.isFile() ? 'file' : stat.isDirectory() ? 'directory' : 'other';
+    const component = flagsFileComponent(name);
+    if (type === 'directory' && component !== null) {
+      // Not a place for a directory: the component would not start, and its rules cannot be judged.
+      throw new NodeReadError(`${shown} is a directory, not an args file`, {
+        hint: `${component} reads its flags from this file: move the directory out of the args dir and restore the file from a backup or snapshot`,
+      });
+    }
     const content = type === 'file' ? await reader.readArgsFile(target, shown, stat) : null;
     entries.push({ name, type, symlinkTarget, mode: stat.mode, uid: stat.uid, gid: stat.gid, size: stat.size, content });
   }
