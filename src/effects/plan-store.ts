@@ -62,6 +62,11 @@ export async function readPlanFile(fs: FileSystem, file: string): Promise<PlanDo
     throw new HardenError(`cannot read the plan ${file}: ${why}`, { hint: 'give the file that harden plan --out FILE wrote' });
   }
   const parsed = parsePlanDocument(bytes.toString('utf8'));
+  if (!parsed.ok && parsed.edited) {
+    throw new HardenError(`${file} was edited after harden plan wrote it: ${parsed.problem}`, {
+      hint: 'a saved plan is applied only as it was reviewed: make a new one with harden plan --out FILE',
+    });
+  }
   if (!parsed.ok) throw new HardenError(`${file} is not a harden plan: ${parsed.problem}`, { hint: 'make one with harden plan --out FILE' });
   return parsed.document;
 }

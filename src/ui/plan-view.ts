@@ -1,5 +1,6 @@
 // A plan for people (a Terraform-like text: legend, diffs, summary line) and for machines (one JSON
 // document, which is also the saved plan file), from the same object; and the saved file read back.
+import { createHash } from 'node:crypto';
 import { structuredPatch } from 'diff';
 import { PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote } from '../core/plan.js';
 import type { Palette } from './color.js';
@@ -17,8 +18,8 @@ export interface PlanOrigin {
   readonly reasons: Readonly<Record<string, string>>;
 }
 
-/** The JSON document: the plan and its origin. */
-export type PlanDocument = Plan & PlanOrigin;
+/** The JSON document: the plan and its origin, sealed with the sha256 of the rest. */
+export type PlanDocument = Plan & PlanOrigin & { readonly sha256: string };
 
 export interface PlanTextOptions {
   readonly root: string;
@@ -158,10 +159,15 @@ function visible(text: string): string {
   return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, (c) => (c === '\u007f' ? '^?' : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`));
 }
 
-/** The plan as one JSON document, with where it was made and what it read. */
+/**
+ * The plan as one JSON document, with where it was made and what it read, and last its own `sha256`: a saved
+ * plan is applied exactly as reviewed, so one edited afterwards (a hand-made `after` text, a changed value) is
+ * refused when it is read back.
+ */
 export function planJson(plan: Plan, origin: PlanOrigin): string {
-  const { schema, ...rest } = plan;
-  const document: PlanDocument = {
+  const { schema, ...rest } = plan as Plan & { sha256?: unknown };
+  delete rest.sha256;
+  const document: Omit<PlanDocument, 'sha256'> = {
     schema,
     createdAt: origin.createdAt,
     toolVersion: origin.toolVersion,
@@ -170,11 +176,17 @@ export function planJson(plan: Plan, origin: PlanOrigin): string {
     reasons: origin.reasons,
     inputs: origin.inputs,
   };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return `${JSON.stringify({ ...document, sha256: documentDigest(document) }, null, 2)}\n`;
+}
+
+/** `sha256:<hex>` of the document without its `sha256` field, as planJson prints it. */
+function documentDigest(document: Readonly<Record<string, unknown>>): string {
+  const { sha256: _own, ...rest } = document;
+  return `sha256:${createHash('sha256').update(JSON.stringify(rest, null, 2)).digest('hex')}`;
 }
 
 /** A saved plan back from its JSON, or the first thing that makes it not one. */
-export function parsePlanDocument(text: string): { ok: true; document: PlanDocument } | { ok: false; problem: string } {
+export function parsePlanDocument(text: string): { ok: true; document: PlanDocument } | { ok: false; problem: string; edited?: boolean } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -187,7 +199,10 @@ export function parsePlanDocument(text: string): { ok: true; document: PlanDocum
     return { ok: false, problem: `schema is ${found}, not "${PLAN_SCHEMA}"` };
   }
   const problem = shapeProblem(value);
-  return problem ? { ok: false, problem } : { ok: true, document: value as unknown as PlanDocument };
+  if (problem) return { ok: false, problem };
+  if (typeof value.sha256 !== 'string') return { ok: false, problem: 'its "sha256" field is missing or malformed' };
+  if (value.sha256 !== documentDigest(value)) return { ok: false, edited: true, problem: 'its content does not match its sha256' };
+  return { ok: true, document: value as unknown as PlanDocument };
 }
 
 type Json = Record<string, unknown>;
