@@ -18,7 +18,7 @@ export interface Prompt {
 /** Ctrl-C at a prompt: nothing was written. */
 export class Interrupted extends HardenError {
   constructor() {
-    super('interrupted at the prompt: nothing was written', { exitCode: ExitCode.interrupted });
+    super('interrupted at the prompt: nothing was written', { exitCode: ExitCode.interrupted, hint: 'run the command again to start over' });
   }
 }
 
