@@ -36,16 +36,20 @@ export function shippedProfiles(): string[] {
   return readdirSync(PROFILES_DIR).filter((name) => name.endsWith('.yaml')).map((name) => name.slice(0, -5)).sort();
 }
 
-function locate(reference: string, from: string | null): { file: string; shown: string } {
+/** `from` is the profile that names `reference` in its `extends` (shown as `fromShown`), or null for --profile. */
+function locate(reference: string, from: string | null, fromShown: string | null = null): { file: string; shown: string } {
+  const by = fromShown === null ? '' : `${fromShown}: extends: `;
   if (/^[a-z0-9][a-z0-9-]*$/.test(reference) && !reference.endsWith('.yaml')) {
     const file = path.join(PROFILES_DIR, `${reference}.yaml`);
     if (!existsSync(file)) {
-      throw new ProfileError(`unknown profile "${reference}"`, { hint: `shipped profiles: ${shippedProfiles().join(', ')}; or pass a file path` });
+      throw new ProfileError(`${by}unknown profile "${reference}"`, { hint: `shipped profiles: ${shippedProfiles().join(', ')}; or pass a file path` });
     }
     return { file, shown: `profiles/${reference}.yaml` };
   }
   const file = from ? path.resolve(path.dirname(from), reference) : path.resolve(reference);
-  return { file, shown: from ? path.relative(process.cwd(), file) || file : reference };
+  const shown = from ? path.relative(process.cwd(), file) || file : reference;
+  if (from !== null && !existsSync(file)) throw new ProfileError(`${by}cannot read profile ${shown}`, { hint: 'extends names a shipped profile, or a file relative to the profile that extends it' });
+  return { file, shown };
 }
 
 /** Reads and validates one profile file (no extends, no selection): for `profiles validate`. */
@@ -63,12 +67,12 @@ export function readProfileFile(file: string, shown: string): ProfileDocument {
 
 export function loadProfile(reference: string, selection: { only: readonly string[]; skip: readonly string[] } = { only: [], skip: [] }): LoadedProfile {
   const chain: string[] = [];
-  const load = (ref: string, from: string | null): { doc: ProfileDocument; rules: Rule[]; shown: string } => {
-    const { file, shown } = locate(ref, from);
+  const load = (ref: string, from: { file: string; shown: string } | null): { doc: ProfileDocument; rules: Rule[]; shown: string } => {
+    const { file, shown } = locate(ref, from?.file ?? null, from?.shown ?? null);
     if (chain.includes(file)) throw new ProfileError(`${shown}: extends itself (${[...chain, file].map((f) => path.basename(f)).join(' -> ')})`, { hint: 'break the extends cycle' });
     chain.push(file);
     const doc = readProfileFile(file, shown);
-    const inherited = doc.extends ? load(doc.extends, file).rules : [];
+    const inherited = doc.extends ? load(doc.extends, { file, shown }).rules : [];
     const own = new Map(doc.rules.map((rule) => [rule.id, rule]));
     const rules = [...inherited.map((rule) => own.get(rule.id) ?? rule), ...doc.rules.filter((rule) => !inherited.some((r) => r.id === rule.id))];
     return { doc, rules, shown };
