@@ -13,7 +13,7 @@ export interface CheckOutcome {
 
 export function summaryLine(results: readonly RuleResult[]): string {
   const { counts } = summarize(results);
-  return `${results.length} rules: ${counts.PASS} passed, ${counts.FAIL} failed, ${counts.BLOCKED} blocked, ${counts.MANUAL} manual, ${counts['NOT APPLICABLE']} not applicable`;
+  return `${results.length} ${results.length === 1 ? 'rule' : 'rules'}: ${counts.PASS} passed, ${counts.FAIL} failed, ${counts.BLOCKED} blocked, ${counts.MANUAL} manual, ${counts['NOT APPLICABLE']} not applicable`;
 }
 
 export function checkText(outcome: CheckOutcome, color: Palette): string {
