@@ -81,7 +81,9 @@ function usageError(message: string, args: readonly string[]): UsageError {
     // yargs names unknown options without their dashes: look for each word as written. A word not written as an
     // option is the command (with an unknown command, every option before it is unknown too): name that first.
     const words = unknown[1].split(', ');
-    const writtenAs = (word: string) => args.find((arg) => arg.startsWith('-') && arg.replace(/^-+/, '').split('=')[0] === word);
+    // yargs also names an unknown `--foo-bar` as `fooBar`.
+    const kebab = (word: string) => word.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const writtenAs = (word: string) => args.find((arg) => arg.startsWith('-') && [word, kebab(word)].includes(arg.replace(/^-+/, '').split('=')[0]));
     const command = words.find((word) => writtenAs(word) === undefined);
     if (command !== undefined && !COMMAND_NAMES.includes(command)) {
       const guess = closest(command, COMMAND_NAMES);
