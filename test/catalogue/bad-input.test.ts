@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { repoRoot } from '../helpers/paths.js';
 import { CASES } from './cases.js';
 import { renderCatalogue, type CaseResult } from './render.js';
-import { Box, changes } from './sandbox.js';
+import { treeDiff } from '../helpers/live-node.js';
+import { Box } from './sandbox.js';
 
 const DOC = path.join(repoRoot, 'docs', 'bad-input.md');
 const results = new Map<string, CaseResult>();
@@ -52,7 +53,7 @@ for (const c of CASES) {
         status: run.status,
         stdout: await box.placeholders(run.stdout),
         stderr: await box.placeholders(run.stderr),
-        changes: await Promise.all(changes(before, after).map((line) => box.placeholders(line))),
+        changes: await Promise.all(treeDiff(before, after).map((line) => box.placeholders(line))),
       };
       results.set(c.id, result);
       assert.is(result.stderr, c.expect.stderr, `${c.id}: stderr`);

@@ -9,7 +9,7 @@ import type { FileSystem } from '../../src/effects/file-system.js';
 import type { Prompt } from '../../src/effects/prompt.js';
 import { systemServices, type Services } from '../../src/effects/services.js';
 import { runBinAsync, runInProcessWith, type Run } from '../helpers/cli.js';
-import { makeLiveNode, readTree, treeDiff, type LiveNode, type TreeEntry } from '../helpers/live-node.js';
+import { makeLiveNode, readTree, type LiveNode, type TreeEntry } from '../helpers/live-node.js';
 import { DEFAULT_REVISIONS, layOutNode, makeTempDir, type NodeRootOptions } from '../helpers/node-root.js';
 import type { FixtureVersion } from '../helpers/paths.js';
 import { readLog } from '../helpers/stand-ins.js';
@@ -160,9 +160,4 @@ export class Box {
   async restarts(): Promise<string[]> {
     return this.live ? readLog(this.live.standIns, 'snap') : [];
   }
-}
-
-/** One line per difference, as treeDiff gives them, sorted. */
-export function changes(before: Map<string, TreeEntry>, after: Map<string, TreeEntry>): string[] {
-  return treeDiff(before, after);
 }
