@@ -1,6 +1,8 @@
 // The low-level file effects that apply, snapshots and the lock need, behind one small interface so tests
 // (and a crash or power-cut recorder) can hand in their own. Every write goes through here.
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { HardenError } from '../errors.js';
 import { errorCode, type EntryStat } from './file-system.js';
 
@@ -14,6 +16,8 @@ export interface FileOps {
   /** Creates a file that must not exist yet (O_CREAT|O_EXCL), writes it, fsyncs and closes it. */
   writeNew(path: string, data: Buffer | string, mode: number): Promise<void>;
   rename(from: string, to: string): Promise<void>;
+  /** A second name for an existing file; fails with EEXIST when `to` exists (an atomic create with content). */
+  link(from: string, to: string): Promise<void>;
   chmod(path: string, mode: number): Promise<void>;
   chown(path: string, uid: number, gid: number): Promise<void>;
   unlink(path: string): Promise<void>;
@@ -54,6 +58,7 @@ export const realFileOps: FileOps = {
     await handle.close();
   },
   rename: (from, to) => fs.rename(from, to),
+  link: (from, to) => fs.link(from, to),
   chmod: (path, mode) => fs.chmod(path, mode),
   chown: (path, uid, gid) => fs.chown(path, uid, gid),
   unlink: (path) => fs.unlink(path),
@@ -62,18 +67,54 @@ export const realFileOps: FileOps = {
   fsyncDir: syncPath,
 };
 
-/** Creates `dir` 0700, or tightens it to 0700 when it exists with other modes: it holds copies of private files. */
+/**
+ * Creates `dir` 0700, or tightens it to 0700 when it exists with other modes: it holds copies of private files.
+ * Every directory it creates is made durable in its parent, and a tightened mode on the directory itself, so
+ * that a snapshot inside survives a power cut.
+ */
 export async function ensurePrivateDir(ops: FileOps, dir: string): Promise<void> {
   try {
-    await ops.mkdir(dir, 0o700);
+    await ensureDurableDir(ops, dir, 0o700);
     const stat = await ops.lstat(dir);
     if (!stat.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    if ((stat.mode & 0o7777) !== 0o700) await ops.chmod(dir, 0o700);
+    if ((stat.mode & 0o7777) !== 0o700) {
+      await ops.chmod(dir, 0o700);
+      await ops.fsyncDir(dir);
+    }
   } catch (error) {
     throw new HardenError(`cannot use the state directory ${dir} (${errorCode(error) ?? 'error'})`, {
       hint: errorHint(errorCode(error)),
     });
   }
+}
+
+/** mkdir -p that fsyncs the parent of every directory it creates, top down. */
+async function ensureDurableDir(ops: FileOps, dir: string, mode: number): Promise<void> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      await ops.lstat(at);
+      break;
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' || path.dirname(at) === at) throw error;
+      missing.unshift(at);
+    }
+  }
+  for (const created of missing) {
+    await ops.mkdir(created, mode);
+    await ops.fsyncDir(path.dirname(created));
+  }
+}
+
+/** The temp file harden writes next to `file` before renaming it into place: `.<name>.harden-<pid>-<hex>.tmp`. */
+export function tempPath(file: string, pid: number = process.pid): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.harden-${pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** The pid in a harden temp file's name, or null when the name is not one. */
+export function tempFilePid(name: string): number | null {
+  const match = /^\..+\.harden-(\d+)-[0-9a-f]+\.tmp$/.exec(name);
+  return match ? Number(match[1]) : null;
 }
 
 /** The hint for a failed write, by errno. */

@@ -1,8 +1,10 @@
-// One harden run at a time per state dir: an O_EXCL lock file holding the pid and start time. A lock left by a
-// process that is gone (or by an earlier boot) is taken over and reported; a live one is a refusal.
+// One harden run at a time per state dir: a lock file holding the pid and start time, created whole (a complete
+// temp file linked to its name, which fails when the lock exists), so that a run killed at any moment never
+// leaves a lock without a pid. A lock left by a process that is gone (or by an earlier boot) is taken over and
+// reported; a live one is a refusal.
 import path from 'node:path';
 import { HardenError } from '../errors.js';
-import { ensurePrivateDir, errorHint, type FileOps } from './file-ops.js';
+import { ensurePrivateDir, errorHint, tempPath, type FileOps } from './file-ops.js';
 import { errorCode } from './file-system.js';
 
 export interface Lock {
@@ -56,10 +58,26 @@ export async function acquireLock(ops: FileOps, stateDir: string, pid: number = 
   const content: LockContent = { pid, startedAt: clock().toISOString(), bootId };
   const text = `${JSON.stringify(content)}\n`;
 
+  // The lock's content first, in a temp file of its own; a run killed before the link leaves only that temp
+  // file, which the next run removes (see leftovers.ts).
+  const temp = tempPath(file);
+  try {
+    await ops.writeNew(temp, text, 0o600);
+  } catch (error) {
+    throw lockError(file, error);
+  }
+  try {
+    return await linkLock(ops, file, temp, text, bootId, isAlive);
+  } finally {
+    await ops.unlink(temp).catch(() => undefined);
+  }
+}
+
+async function linkLock(ops: FileOps, file: string, temp: string, text: string, bootId: string | null, isAlive: (pid: number) => boolean): Promise<Lock> {
   let tookOverFrom: number | null = null;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
-      await ops.writeNew(file, text, 0o600);
+      await ops.link(temp, file);
       return { tookOverFrom, release: () => release(ops, file, text) };
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw lockError(file, error);

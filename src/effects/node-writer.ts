@@ -2,10 +2,9 @@
 // (through `current` into the revision dir, so a symlink is never replaced by a file), fsync, the original's
 // mode and owner, rename, fsync of the directory. Node paths are resolved as the node resolves them, and a
 // link that climbs out of the root is refused. Every error names the node path and the errno.
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { HardenError } from '../errors.js';
-import { errorHint, realFileOps, type FileOps } from './file-ops.js';
+import { errorHint, realFileOps, tempPath, type FileOps } from './file-ops.js';
 import { errorCode, type EntryStat } from './file-system.js';
 
 const MAX_SYMLINKS = 40;
@@ -129,9 +128,7 @@ export async function atomicReplace(
 
   const temp = tempPath(real.hostPath);
   try {
-    await ops.writeNew(temp, content, 0o600);
-    await ops.chown(temp, uid, gid);
-    await ops.chmod(temp, mode);
+    await writeTemp(ops, temp, content, { mode, uid, gid });
     await ops.rename(temp, real.hostPath);
   } catch (error) {
     await ops.unlink(temp).catch(() => undefined);
@@ -146,15 +143,24 @@ export async function atomicReplace(
   }
 }
 
+/**
+ * The temp file, complete and durable with its final mode and owner before it is renamed over the real file:
+ * without the fsync after chown and chmod, a power cut could leave the new content with the temp's 0600 root.
+ */
+async function writeTemp(ops: FileOps, temp: string, content: Buffer | string, meta: CreateOptions): Promise<void> {
+  await ops.writeNew(temp, content, 0o600);
+  await ops.chown(temp, meta.uid, meta.gid);
+  await ops.chmod(temp, meta.mode);
+  await ops.fsync(temp);
+}
+
 async function putBack(ops: FileOps, hostPath: string, original: Buffer | null, meta: CreateOptions): Promise<void> {
   if (original === null) {
     await ops.unlink(hostPath);
   } else {
     const temp = tempPath(hostPath);
     try {
-      await ops.writeNew(temp, original, 0o600);
-      await ops.chown(temp, meta.uid, meta.gid);
-      await ops.chmod(temp, meta.mode);
+      await writeTemp(ops, temp, original, meta);
       await ops.rename(temp, hostPath);
     } catch (error) {
       await ops.unlink(temp).catch(() => undefined);
@@ -246,10 +252,6 @@ async function existing(ops: FileOps, root: string, nodePath: string): Promise<R
   const real = await resolveNode(ops, root, nodePath);
   if (!real.stat) throw new HardenError(`cannot change ${nodePath}: it does not exist`, { hint: 'the node changed since the plan was made: run harden plan again' });
   return real;
-}
-
-function tempPath(hostPath: string): string {
-  return path.join(path.dirname(hostPath), `.${path.basename(hostPath)}.harden-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
 function notAFile(nodePath: string, real: ResolvedNodePath): HardenError {

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { HardenError } from '../errors.js';
-import { ensurePrivateDir, errorHint, type FileOps } from './file-ops.js';
+import { ensurePrivateDir, errorHint, tempPath, type FileOps } from './file-ops.js';
 import { errorCode } from './file-system.js';
 
 export const SNAPSHOT_SCHEMA = 'harden.snapshot/v1';
@@ -121,8 +121,9 @@ export async function createSnapshot(
       if (name === null || content === null) continue;
       await writePrivate(ops, path.join(dir, name), content);
     }
-    // The manifest last: a directory with a manifest is a complete snapshot.
-    await writePrivate(ops, path.join(dir, MANIFEST), `${JSON.stringify(full, null, 2)}\n`);
+    // The manifest last, renamed into place whole: a directory with a manifest is a complete snapshot, even
+    // when the run is killed while writing it.
+    await replacePrivate(ops, path.join(dir, MANIFEST), `${JSON.stringify(full, null, 2)}\n`);
     await ops.fsyncDir(dir);
     await ops.fsyncDir(parent);
     await ops.fsyncDir(stateDir);
@@ -153,13 +154,10 @@ export async function setStatus(
     status,
     history: [...current.history, { status, at: clock().toISOString() }],
   };
-  const temp = path.join(dir, `.${MANIFEST}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writePrivate(ops, temp, `${JSON.stringify(next, null, 2)}\n`);
-    await ops.rename(temp, path.join(dir, MANIFEST));
+    await replacePrivate(ops, path.join(dir, MANIFEST), `${JSON.stringify(next, null, 2)}\n`);
     await ops.fsyncDir(dir);
   } catch (error) {
-    await ops.unlink(temp).catch(() => undefined);
     throw storeError(`cannot record the status ${status} in the snapshot ${id}`, error);
   }
   return next;
@@ -181,6 +179,32 @@ export async function listSnapshots(ops: FileOps, stateDir: string): Promise<Sna
     manifests.push(await readManifest(ops, path.join(parent, name), name));
   }
   return manifests.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+}
+
+/**
+ * Snapshot dirs without a manifest: snapshots a run was stopped while taking (or a prune stopped while removing).
+ * They guard nothing — no node file is written before a snapshot's manifest is durable.
+ */
+export async function incompleteSnapshots(ops: FileOps, stateDir: string): Promise<string[]> {
+  const parent = snapshotsDir(stateDir);
+  const names = await ops.readdir(parent).catch((error) => (errorCode(error) === 'ENOENT' ? [] : Promise.reject(storeError(`cannot list the snapshots in ${parent}`, error))));
+  const out: string[] = [];
+  for (const name of names.filter((n) => ID.test(n)).sort()) {
+    if (!(await exists(ops, path.join(parent, name, MANIFEST)))) out.push(name);
+  }
+  return out;
+}
+
+/** Removes an incomplete snapshot's dir (see incompleteSnapshots), durably. */
+export async function removeIncompleteSnapshot(ops: FileOps, stateDir: string, id: string): Promise<void> {
+  const dir = snapshotDir(stateDir, id);
+  try {
+    if (await exists(ops, path.join(dir, MANIFEST))) throw new HardenError(`snapshot ${id} is complete`, { hint: 'this is a bug in harden: please report it' });
+    await removeDir(ops, dir);
+    await ops.fsyncDir(snapshotsDir(stateDir));
+  } catch (error) {
+    throw storeError(`cannot remove the incomplete snapshot ${id}`, error);
+  }
 }
 
 /** A snapshot with the bytes of every copy, each checked against the digest its manifest recorded. */
@@ -289,9 +313,23 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A new 0600 file, its content and mode durable (the chmod undoes a umask that took more than group and other). */
 async function writePrivate(ops: FileOps, file: string, data: Buffer | string): Promise<void> {
   await ops.writeNew(file, data, 0o600);
   await ops.chmod(file, 0o600);
+  await ops.fsync(file);
+}
+
+/** writePrivate to a temp file, renamed over `file`: readers see the old file or the whole new one. */
+async function replacePrivate(ops: FileOps, file: string, data: Buffer | string): Promise<void> {
+  const temp = tempPath(file);
+  try {
+    await writePrivate(ops, temp, data);
+    await ops.rename(temp, file);
+  } catch (error) {
+    await ops.unlink(temp).catch(() => undefined);
+    throw error;
+  }
 }
 
 async function exists(ops: FileOps, file: string): Promise<boolean> {

@@ -99,7 +99,7 @@ test('createSnapshot writes private, verified copies; setStatus records history;
   assert.equal(read.contents.get(KUBELET), copies[1].content);
 });
 
-test('createSnapshot makes everything durable before it returns: copies and manifest synced, then dir, parent, state dir', async () => {
+test('createSnapshot makes everything durable before it returns: the state dirs it creates, copies and manifest synced, the manifest renamed into place whole, then dir, parent, state dir', async () => {
   const root = await makeNode({ version: '1.28' });
   const stateDir = path.join(await makeTempDir(), 'state');
   const calls: string[] = [];
@@ -107,8 +107,12 @@ test('createSnapshot makes everything durable before it returns: copies and mani
   const recording: FileOps = {
     ...realFileOps,
     writeNew: async (p, data, mode) => {
-      calls.push(`writeNew ${path.basename(p)}`);
+      calls.push(`writeNew ${path.basename(p).replace(/harden-\d+-[0-9a-f]+/, 'harden-PID-HEX')}`);
       await realFileOps.writeNew(p, data, mode);
+    },
+    rename: async (from, to) => {
+      calls.push(`rename ${path.basename(from).replace(/harden-\d+-[0-9a-f]+/, 'harden-PID-HEX')} ${path.basename(to)}`);
+      await realFileOps.rename(from, to);
     },
     fsyncDir: async (p) => {
       calls.push(`fsyncDir ${rel(p).replace(/\d{8}T\d{6}Z-[0-9a-f]{4}/, 'ID')}`);
@@ -116,7 +120,17 @@ test('createSnapshot makes everything durable before it returns: copies and mani
     },
   };
   await createSnapshot(recording, stateDir, base(), await nodeCopies(root), at('2026-11-22T18:30:00Z'));
-  assert.equal(calls, ['writeNew 01-kube-apiserver', 'writeNew 02-kubelet', 'writeNew manifest.json', 'fsyncDir snapshots/ID', 'fsyncDir snapshots', 'fsyncDir .']);
+  assert.equal(calls, [
+    'fsyncDir ..', // the state dir's entry in its parent
+    'fsyncDir .', // the snapshots dir's entry in the state dir
+    'writeNew 01-kube-apiserver',
+    'writeNew 02-kubelet',
+    'writeNew .manifest.json.harden-PID-HEX.tmp',
+    'rename .manifest.json.harden-PID-HEX.tmp manifest.json',
+    'fsyncDir snapshots/ID',
+    'fsyncDir snapshots',
+    'fsyncDir .',
+  ]);
 });
 
 test('a state dir that exists with looser modes is tightened to 0700', async () => {
@@ -143,7 +157,7 @@ test('a failed snapshot write leaves no snapshot behind', async () => {
   const ops: FileOps = {
     ...realFileOps,
     writeNew: async (p, data, mode) => {
-      if (p.endsWith('manifest.json')) throw Object.assign(new Error('full'), { code: 'ENOSPC' });
+      if (path.basename(p).includes('manifest.json')) throw Object.assign(new Error('full'), { code: 'ENOSPC' });
       await realFileOps.writeNew(p, data, mode);
     },
   };
