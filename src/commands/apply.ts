@@ -8,7 +8,8 @@ import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
 import { realFileOps, type FileOps } from '../effects/file-ops.js';
 import { healthProbes, runGates, type GateResult } from '../effects/health.js';
-import { acquireLock } from '../effects/lock.js';
+import { leftoverNotes, removeLeftovers, writtenDirs } from '../effects/leftovers.js';
+import { acquireLock, type Lock } from '../effects/lock.js';
 import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, setMode, setOwner } from '../effects/node-writer.js';
 import { inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile, type LoadedProfile } from '../effects/profile-store.js';
@@ -88,8 +89,9 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   }
 
   const lock = await acquireLock(change.ops, target.stateDir);
-  if (lock.tookOverFrom !== null) io.err(`note: took over ${target.stateDir}/lock from harden pid ${lock.tookOverFrom}, which no longer runs\n`);
   try {
+    const about = [...planned.plan.files.map((f) => f.path), ...planned.plan.companions.map((c) => c.path)];
+    await recoverFromDeadRuns(context, change.ops, target, lock, about);
     const gate = gateRunner(context, change, target, planned.assessment, options.healthTimeout, options.healthWindow);
 
     if (options.restart) {
@@ -154,6 +156,17 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Once the lock is held: says whose lock was taken over, and removes (and reports) what runs killed part-way
+ * left: their temp files next to the files harden writes, and snapshots they were taking.
+ */
+export async function recoverFromDeadRuns(context: CommandContext, ops: FileOps, target: NodeTarget, lock: Lock, nodePaths: readonly string[]): Promise<void> {
+  const { io } = context.effects;
+  if (lock.tookOverFrom !== null) io.err(`note: took over ${target.stateDir}/lock from harden pid ${lock.tookOverFrom}, which no longer runs\n`);
+  const removed = await removeLeftovers(ops, target.stateDir, await writtenDirs(ops, target.root, target.stateDir, nodePaths));
+  for (const line of leftoverNotes(removed, target.root, target.stateDir)) io.err(`${line}\n`);
 }
 
 /** Health gates over the given services, with progress on stderr. */

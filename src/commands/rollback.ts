@@ -8,7 +8,7 @@ import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, setStatus,
 import { acquireLock } from '../effects/lock.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import type { Plan } from '../core/plan.js';
-import { changeEffects, gateRunner, putBack, restoreSnapshot } from './apply.js';
+import { changeEffects, gateRunner, putBack, recoverFromDeadRuns, restoreSnapshot } from './apply.js';
 import type { CommandContext } from './context.js';
 import { nodeTargets, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
 
@@ -51,8 +51,8 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
   const say = (line: string) => io.out(`${line}\n`);
 
   const lock = await acquireLock(ops, target.stateDir);
-  if (lock.tookOverFrom !== null) io.err(`note: took over ${target.stateDir}/lock from harden pid ${lock.tookOverFrom}, which no longer runs\n`);
   try {
+    await recoverFromDeadRuns(context, ops, target, lock, []);
     const snapshot = await chosenSnapshot(context, target, options.id);
     const { contents } = await readSnapshot(ops, target.stateDir, snapshot.id);
     const assessment = await assessNode(fs, target, []);
