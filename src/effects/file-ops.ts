@@ -70,18 +70,24 @@ export const realFileOps: FileOps = {
 /**
  * Creates `dir` 0700, or tightens it to 0700 when it exists with other modes: it holds copies of private files.
  * Every directory it creates is made durable in its parent, and a tightened mode on the directory itself, so
- * that a snapshot inside survives a power cut.
+ * that a snapshot inside survives a power cut. Returns the directories it created, outermost first.
  */
-export async function ensurePrivateDir(ops: FileOps, dir: string): Promise<void> {
+export async function ensurePrivateDir(ops: FileOps, dir: string): Promise<string[]> {
   try {
-    await ensureDurableDir(ops, dir, 0o700);
+    const created = await ensureDurableDir(ops, dir, 0o700);
     const stat = await ops.lstat(dir);
-    if (!stat.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    if (!stat.isDirectory()) {
+      throw new HardenError(`cannot use the state directory ${dir}: it is not a directory`, {
+        hint: 'move it out of the way, or choose another place with --state-dir',
+      });
+    }
     if ((stat.mode & 0o7777) !== 0o700) {
       await ops.chmod(dir, 0o700);
       await ops.fsyncDir(dir);
     }
+    return created;
   } catch (error) {
+    if (error instanceof HardenError) throw error;
     throw new HardenError(`cannot use the state directory ${dir} (${errorCode(error) ?? 'error'})`, {
       hint: errorHint(errorCode(error)),
     });
@@ -89,7 +95,7 @@ export async function ensurePrivateDir(ops: FileOps, dir: string): Promise<void>
 }
 
 /** mkdir -p that fsyncs the parent of every directory it creates, top down. */
-async function ensureDurableDir(ops: FileOps, dir: string, mode: number): Promise<void> {
+async function ensureDurableDir(ops: FileOps, dir: string, mode: number): Promise<string[]> {
   const missing: string[] = [];
   for (let at = path.resolve(dir); ; at = path.dirname(at)) {
     try {
@@ -103,6 +109,22 @@ async function ensureDurableDir(ops: FileOps, dir: string, mode: number): Promis
   for (const created of missing) {
     await ops.mkdir(created, mode);
     await ops.fsyncDir(path.dirname(created));
+  }
+  return missing;
+}
+
+/**
+ * Removes directories this run created (`ensurePrivateDir`'s answer), deepest first, while they are empty:
+ * a run that ends without leaving anything leaves no trace either. Never throws.
+ */
+export async function removeEmptyDirs(ops: FileOps, created: readonly string[]): Promise<void> {
+  for (const dir of [...created].reverse()) {
+    try {
+      await ops.rmdir(dir);
+      await ops.fsyncDir(path.dirname(dir)).catch(() => undefined);
+    } catch {
+      return; // not empty (a snapshot, another run's lock) or gone: keep it and everything above it
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 // reported; a live one is a refusal.
 import path from 'node:path';
 import { HardenError } from '../errors.js';
-import { ensurePrivateDir, errorHint, tempPath, type FileOps } from './file-ops.js';
+import { ensurePrivateDir, errorHint, removeEmptyDirs, tempPath, type FileOps } from './file-ops.js';
 import { errorCode } from './file-system.js';
 
 export interface Lock {
@@ -54,7 +54,7 @@ export async function acquireLock(ops: FileOps, stateDir: string, pid: number = 
   const clock = options.clock ?? (() => new Date());
   const bootId = await (options.bootId ?? (() => hostBootId(ops)))();
   const file = lockPath(stateDir);
-  await ensurePrivateDir(ops, stateDir);
+  const created = await ensurePrivateDir(ops, stateDir);
   const content: LockContent = { pid, startedAt: clock().toISOString(), bootId };
   const text = `${JSON.stringify(content)}\n`;
 
@@ -67,18 +67,30 @@ export async function acquireLock(ops: FileOps, stateDir: string, pid: number = 
     throw lockError(file, error);
   }
   try {
-    return await linkLock(ops, file, temp, text, bootId, isAlive);
+    return await linkLock(ops, file, temp, text, bootId, isAlive, created);
+  } catch (error) {
+    await ops.unlink(temp).catch(() => undefined);
+    await removeEmptyDirs(ops, created);
+    throw error;
   } finally {
     await ops.unlink(temp).catch(() => undefined);
   }
 }
 
-async function linkLock(ops: FileOps, file: string, temp: string, text: string, bootId: string | null, isAlive: (pid: number) => boolean): Promise<Lock> {
+async function linkLock(
+  ops: FileOps,
+  file: string,
+  temp: string,
+  text: string,
+  bootId: string | null,
+  isAlive: (pid: number) => boolean,
+  created: readonly string[],
+): Promise<Lock> {
   let tookOverFrom: number | null = null;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
       await ops.link(temp, file);
-      return { tookOverFrom, release: () => release(ops, file, text) };
+      return { tookOverFrom, release: () => release(ops, file, text, created) };
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw lockError(file, error);
     }
@@ -123,14 +135,18 @@ async function readHolder(ops: FileOps, file: string): Promise<LockContent | nul
   }
 }
 
-/** Removes the lock if it is still ours (a run that took over a lock it thought stale must not lose it). */
-async function release(ops: FileOps, file: string, ours: string): Promise<void> {
+/**
+ * Removes the lock if it is still ours (a run that took over a lock it thought stale must not lose it), then
+ * the state dirs this run created if they stayed empty: a refused apply leaves the node as it found it.
+ */
+async function release(ops: FileOps, file: string, ours: string, created: readonly string[]): Promise<void> {
   try {
     if ((await ops.readFile(file)).toString('utf8') !== ours) return;
     await ops.unlink(file);
   } catch (error) {
     if (errorCode(error) !== 'ENOENT') throw lockError(file, error);
   }
+  await removeEmptyDirs(ops, created);
 }
 
 function lockError(file: string, error: unknown): HardenError {

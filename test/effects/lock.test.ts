@@ -34,8 +34,27 @@ test('acquireLock writes a 0600 lock with the pid and start time; release remove
   assert.is((await fs.stat(file)).mode & 0o777, 0o600);
   assert.is((await fs.stat(dir)).mode & 0o777, 0o700);
   await lock.release();
-  assert.equal(await fs.readdir(dir), []);
+  assert.equal(await fs.readdir(path.dirname(dir)), [], 'the lock and the state dir it created are gone');
   await lock.release(); // twice: fine
+});
+
+test('release removes the state dirs the lock created while they stay empty, and keeps any that hold something', async () => {
+  const base = await makeTempDir();
+  const dir = path.join(base, 'var/lib/harden');
+  const lock = await acquireLock(realFileOps, dir);
+  assert.is((await fs.stat(path.join(base, 'var/lib'))).mode & 0o777, 0o700, 'created parents are private too');
+  await lock.release();
+  assert.equal(await fs.readdir(base), [], 'a run that left nothing leaves no directory behind');
+
+  const again = await acquireLock(realFileOps, dir);
+  await fs.mkdir(path.join(dir, 'snapshots'));
+  await again.release();
+  assert.equal(await fs.readdir(dir), ['snapshots'], 'a state dir with snapshots stays');
+
+  await fs.mkdir(path.join(base, 'kept'));
+  const existing = await acquireLock(realFileOps, path.join(base, 'kept'));
+  await existing.release();
+  assert.equal((await fs.readdir(base)).sort(), ['kept', 'var'], 'a state dir that existed before stays');
 });
 
 test('a lock held by a live pid (this very process) is refused', async () => {

@@ -97,7 +97,7 @@ test('the lock is created whole: a complete temp file linked to its name, so a k
   ]);
   assert.is(await fs.readFile(path.join(stateDir, 'lock'), 'utf8'), text);
   await lock.release();
-  assert.equal(await fs.readdir(stateDir), []);
+  assert.equal(await fs.readdir(dir), [], 'released: the lock, and the state dir it created, are gone');
 });
 
 test.run();
