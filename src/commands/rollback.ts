@@ -175,7 +175,14 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
         else for (const s of all) io.out(`${s.id}  ${s.kind.padEnd(8)} ${s.status.padEnd(15)} ${s.profile?.name ?? '-'}  ${s.files.length} files  MicroK8s ${s.version ?? '?'} r${s.revision ?? '?'}\n`);
       } else if (options.action === 'prune') {
         if (options.keep === undefined || !Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('snapshots prune needs --keep N (a whole number)', { hint: 'harden snapshots prune --keep 5' });
-        const removed = await pruneSnapshots(ops, target.stateDir, options.keep);
+        // Under the lock: an apply or rollback going on may be reading the snapshot it needs to put a node back.
+        const lock = await acquireLock(ops, target.stateDir);
+        let removed: string[];
+        try {
+          removed = await pruneSnapshots(ops, target.stateDir, options.keep);
+        } finally {
+          await lock.release();
+        }
         io.out(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing to prune\n');
       } else {
         if (!options.id) throw new UsageError(`snapshots ${options.action} needs a snapshot id`, { hint: 'harden snapshots list shows them' });

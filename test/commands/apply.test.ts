@@ -647,6 +647,15 @@ test('snapshots list, show, diff, prune --keep 1', async () => {
   assert.match(undoDiff.stdout, /^---authorization-mode=Node,RBAC$/m);
   assert.match(undoDiff.stdout, /^\+--authorization-mode=AlwaysAllow$/m);
 
+  // prune takes the lock: while another run holds it (this test process, alive), nothing is removed.
+  const lockFile = path.join(n.stateDir, 'lock');
+  await fs.writeFile(lockFile, `${JSON.stringify({ pid: process.pid, startedAt: '2026-11-22T18:00:00.000Z', bootId: null })}\n`, { mode: 0o600 });
+  const held = await runBinAsync(['snapshots', 'prune', '--keep', '1', '--root', n.root], n.env);
+  assert.is(held.status, 1);
+  assert.is(held.stderr, `error: another harden run (pid ${process.pid}) holds ${lockFile}\nhint: wait for it to finish; if pid ${process.pid} is not harden, remove ${lockFile} and try again\n`);
+  assert.equal((await fs.readdir(path.join(n.stateDir, 'snapshots'))).sort(), [snapshot.id, undo.id].sort());
+  await fs.unlink(lockFile);
+
   const prune = await runBinAsync(['snapshots', 'prune', '--keep', '1', '--root', n.root], n.env);
   assert.is(prune.status, 0, prune.stderr);
   assert.is(prune.stdout, `removed ${snapshot.id}\n`);
