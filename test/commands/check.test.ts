@@ -29,12 +29,13 @@ test('baseline on 1.28 defaults: AlwaysAllow and listening scheduler/controller-
     'kube-controller-manager.insecure-address': 'NOT APPLICABLE',
     'kube-controller-manager.profiling': 'PASS',
     'etcd.client-cert-auth': 'NOT APPLICABLE',
+    'etcd.trusted-ca-file': 'NOT APPLICABLE',
     'apiserver.insecure-port': 'NOT APPLICABLE',
     'apiserver.insecure-bind-localhost': 'NOT APPLICABLE',
   });
   const authz = doc.results.find((r: any) => r.id === 'apiserver.authorization-mode.no-always-allow');
   assert.equal([authz.found, authz.cis, authz.file, authz.line], ['--authorization-mode=AlwaysAllow (line 3)', ['1.2.6'], '/var/snap/microk8s/current/args/kube-apiserver', 3]);
-  assert.equal(doc.summary.counts, { PASS: 8, FAIL: 4, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 5 });
+  assert.equal(doc.summary.counts, { PASS: 8, FAIL: 4, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 6 });
 });
 
 test('1.21 fails the read-only port because the flag is absent (default 10255)', async () => {
@@ -72,7 +73,7 @@ test('JUnit and SARIF', async () => {
   const junit = runBin(['--root', root, 'check', '--format', 'junit']);
   assert.is(junit.status, 2);
   assert.match(junit.stdout, '<testsuite name="baseline on ');
-  assert.match(junit.stdout, 'tests="17" failures="4" errors="0" skipped="5"');
+  assert.match(junit.stdout, 'tests="18" failures="4" errors="0" skipped="6"');
   assert.match(junit.stdout, '<testcase classname="baseline.kube-apiserver" name="apiserver.authorization-mode.no-always-allow [CIS 1.2.6]"><failure message="--authorization-mode must not include AlwaysAllow">');
   const sarif = JSON.parse(runBin(['--root', root, 'check', '--format', 'sarif']).stdout);
   assert.is(sarif.version, '2.1.0');
@@ -107,7 +108,7 @@ test('errors: unknown rule id, invalid profile file (all problems), unknown prof
 });
 
 test('profiles list, show, validate', async () => {
-  assert.match(runBin(['profiles', 'list']).stdout, /^baseline\s+17 rules\s+Close the ports/m);
+  assert.match(runBin(['profiles', 'list']).stdout, /^baseline\s+18 rules\s+Close the ports/m);
   const show = runBin(['profiles', 'show', 'baseline']);
   assert.is(show.status, 0);
   assert.match(show.stdout, /kubelet\.read-only-port\s+high\s+kubelet\s+CIS 4\.2\.4/);
@@ -116,7 +117,7 @@ test('profiles list, show, validate', async () => {
   await fs.writeFile(mine, 'apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: Mine\nextends: baseline\nrules:\n  - id: kubelet.read-only-port\n    title: Close 10255\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --read-only-port\n    value: "0"\n');
   const valid = runBin(['profiles', 'validate', mine]);
   assert.is(valid.status, 0, valid.stderr);
-  assert.is(valid.stdout, `${mine}: valid (profile mine, 17 rules)\n`);
+  assert.is(valid.stdout, `${mine}: valid (profile mine, 18 rules)\n`);
   assert.is(runBin(['profiles', 'validate']).status, 1);
 });
 

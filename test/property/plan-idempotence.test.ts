@@ -87,9 +87,19 @@ const ENV: ReaderEnv = { vars: snapVars(null), unknownVariables: 'keep' };
  * flags before the others; every line and every value is the same.
  */
 function argsFileContent(text: string): string {
-  const lines = text.split('\n').sort();
-  const flags = [...effectiveFlags(readWithBash(text, ENV).argv, null).flags.values()].map((f) => `${f.name}=${f.value}`).sort();
+  const lines = text.split('\n').map(itemsInAnyOrder).sort();
+  const flags = [...effectiveFlags(readWithBash(text, ENV).argv, null).flags.values()].map((f) => itemsInAnyOrder(`${f.name}=${f.value}`)).sort();
   return `lines ${sha256(lines.join('\n'))} flags ${JSON.stringify(flags)}`;
+}
+
+/**
+ * The admission-plugin lists with their items sorted: kube-apiserver runs enabled plugins in its own fixed order
+ * ("The order of plugins in this flag does not matter", its --help), so a subset that adds NodeRestriction before
+ * the whole profile adds AlwaysPullImages is the same setting.
+ */
+function itemsInAnyOrder(line: string): string {
+  const match = /^(--(?:enable|disable)-admission-plugins=)(.*)$/.exec(line);
+  return match ? `${match[1]}${match[2].split(',').sort().join(',')}` : line;
 }
 
 /** Every entry under the root: type, mode, owner and content hash (args files: see above), or link target. */
