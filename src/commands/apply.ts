@@ -3,7 +3,7 @@
 // per service, gates after, and the node put back by itself when they fail.
 import type { CommandModule } from 'yargs';
 import { octalMode } from '../core/evaluate.js';
-import { buildPlan, type Plan } from '../core/plan.js';
+import { buildPlan, planDifference, type Plan } from '../core/plan.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
 import { realFileOps, type FileOps } from '../effects/file-ops.js';
@@ -18,7 +18,7 @@ import { systemServices, type Services } from '../effects/services.js';
 import { createSnapshot, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { colorEnabled, palette } from '../ui/color.js';
-import { planText } from '../ui/plan-view.js';
+import { planText, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
 import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
 
@@ -67,7 +67,7 @@ export function changeEffects(context: CommandContext): ChangeEffects {
 interface Planned {
   readonly plan: Plan;
   readonly assessment: Assessment;
-  readonly profile: LoadedProfile | null;
+  readonly profile: LoadedProfile;
 }
 
 export async function runApply(context: CommandContext, options: ApplyOptions, toolVersion: string): Promise<number> {
@@ -142,16 +142,15 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     if (!after.ok) return putBack(context, change, target, plan.restarts, snapshot, `the change failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`, gate);
 
     // Verify: the applied rules pass now, and MicroK8s' own start-up rewrites are recorded, not taken for drift.
-    const rules = planned.profile?.rules ?? profileRulesOf(plan);
-    const now = await assessNode(fs, target, rules ?? []);
+    const rules = planned.profile.rules;
+    const now = await assessNode(fs, target, rules);
     const files = await Promise.all(
       snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await nodeBytes(change.ops, target.root, file.path).then((bytes) => (bytes ? sha256Of(bytes) : null)) })),
     );
     await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files });
     const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
     const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
-    if (rules === null) say(`Applied; the rules were not checked again: profile ${plan.profile.source} could not be loaded (run harden check).`);
-    else say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
+    say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
     return ExitCode.ok;
   } finally {
     await lock.release();
@@ -177,16 +176,19 @@ export function gateRunner(context: CommandContext, change: ChangeEffects, targe
   };
 }
 
-/** The rules of a saved plan's profile, to check the node again after applying it; null when it cannot be loaded. */
-function profileRulesOf(plan: Plan): readonly Rule[] | null {
-  for (const reference of [plan.profile.source, plan.profile.name]) {
-    try {
-      return loadProfile(reference.startsWith('profiles/') ? plan.profile.name : reference).rules;
-    } catch {
-      // try the next way of naming it
-    }
+/** The profile and rules a saved plan was made from, loaded again; refused when they cannot be. */
+function savedPlanProfile(file: string, document: PlanDocument): { reference: string; rules: readonly Rule[] } {
+  const reference = document.profile.source.startsWith('profiles/') ? document.profile.name : document.profile.source;
+  try {
+    const rules = loadProfile(reference).rules;
+    const missing = document.rules.filter((id) => !rules.some((rule) => rule.id === id));
+    if (missing.length > 0) throw new Error(`it has no rule ${missing.join(', ')}`);
+    return { reference, rules: rules.filter((rule) => document.rules.includes(rule.id)) };
+  } catch (error) {
+    throw new HardenError(`${file} cannot be checked against its profile ${document.profile.source}: ${(error as Error).message}`, {
+      hint: 'run harden apply where the profile the plan was made with can be loaded, or make a new plan',
+    });
   }
-  return null;
 }
 
 async function makePlan(context: CommandContext, options: ApplyOptions, target: NodeTarget, rules?: readonly Rule[]): Promise<Planned> {
@@ -199,7 +201,17 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     if (changed.length > 0) {
       throw new HardenError(`the node changed since the plan was made: ${changed.join(', ')}`, { hint: 'make a new plan with harden plan --out, review it, and apply that' });
     }
-    return { plan: document, assessment, profile: null };
+    // The plan's own sha256 catches a damaged file, not a forged one: what it changes must also be exactly what
+    // its profile and rules give on this node now, so that a plan file is never more than a reviewed copy.
+    const saved = savedPlanProfile(options.plan, document);
+    const fresh = await makePlan(context, { ...options, plan: undefined, profile: saved.reference, only: undefined, skip: undefined }, target, saved.rules);
+    const difference = planDifference(document, fresh.plan);
+    if (difference !== null) {
+      throw new HardenError(`${options.plan} is not what profile ${document.profile.name} gives on this node: ${difference}`, {
+        hint: 'a saved plan is applied only as harden made it: make a new one with harden plan --out, review it, and apply that',
+      });
+    }
+    return { plan: document, assessment: fresh.assessment, profile: fresh.profile };
   }
   const profile = loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const selected = rules ?? profile.rules;

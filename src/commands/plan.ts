@@ -99,7 +99,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
     locks: facts.locks,
   });
   const reasons = Object.fromEntries(results.filter((result) => result.status === 'FAIL').map((result) => [result.id, result.reason]));
-  const origin: PlanOrigin = { root: target.root, toolVersion, createdAt: new Date().toISOString(), inputs: inputDigests(facts), reasons };
+  const origin: PlanOrigin = { root: target.root, toolVersion, createdAt: new Date().toISOString(), inputs: inputDigests(facts), reasons, rules: profile.rules.map((rule) => rule.id) };
   return { plan, origin };
 }
 

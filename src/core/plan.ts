@@ -297,3 +297,26 @@ function warnings(model: NodeModel, files: readonly PlanFile[], modes: readonly 
   }
   return out;
 }
+
+/**
+ * The first way a saved plan differs from the plan its profile gives now, in what it would change on the node
+ * (files and their new text, companions and their content and mode, modes and owners, restarts); null when it
+ * would change exactly the same. A plan file edited on its way from review to apply shows up here.
+ */
+export function planDifference(saved: Plan, fresh: Plan): string | null {
+  const keyed = <T>(items: readonly T[], key: (item: T) => string, value: (item: T) => string) => new Map(items.map((item) => [key(item), value(item)]));
+  const sets: [string, Map<string, string>, Map<string, string>][] = [
+    ['args file', keyed(saved.files, (f) => f.path, (f) => f.after), keyed(fresh.files, (f) => f.path, (f) => f.after)],
+    ['companion file', keyed(saved.companions, (c) => c.path, (c) => `${c.mode}\0${c.content}`), keyed(fresh.companions, (c) => c.path, (c) => `${c.mode}\0${c.content}`)],
+    ['mode change of', keyed(saved.modes, (m) => m.path, (m) => `${m.mode?.to ?? ''}\0${m.owner?.to ?? ''}`), keyed(fresh.modes, (m) => m.path, (m) => `${m.mode?.to ?? ''}\0${m.owner?.to ?? ''}`)],
+  ];
+  for (const [what, mine, theirs] of sets) {
+    for (const [path, value] of mine) {
+      if (!theirs.has(path)) return `it changes the ${what} ${path}, which the profile does not`;
+      if (theirs.get(path) !== value) return `its ${what} ${path} differs from what the profile writes`;
+    }
+    for (const path of theirs.keys()) if (!mine.has(path)) return `it leaves out the ${what} ${path}, which the profile changes`;
+  }
+  if (saved.restarts.join(' ') !== fresh.restarts.join(' ')) return `it restarts ${saved.restarts.join(', ') || 'nothing'}, the profile ${fresh.restarts.join(', ') || 'nothing'}`;
+  return null;
+}

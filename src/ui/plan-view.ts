@@ -16,6 +16,8 @@ export interface PlanOrigin {
   readonly inputs: Readonly<Record<string, string>>;
   /** Why each failing rule fails now, by rule id: the reason shown beside each changed line. */
   readonly reasons: Readonly<Record<string, string>>;
+  /** The ids of the rules the plan was made from (the profile after --only and --skip). */
+  readonly rules: readonly string[];
 }
 
 /** The JSON document: the plan and its origin, sealed with the sha256 of the rest. */
@@ -175,6 +177,7 @@ export function planJson(plan: Plan, origin: PlanOrigin): string {
     ...rest,
     reasons: origin.reasons,
     inputs: origin.inputs,
+    rules: origin.rules,
   };
   return `${JSON.stringify({ ...document, sha256: documentDigest(document) }, null, 2)}\n`;
 }
@@ -229,6 +232,7 @@ function shapeProblem(doc: Json): string | null {
     ['summary', isObject(doc.summary) && ['add', 'change', 'remove', 'files'].every((key) => typeof (doc.summary as Json)[key] === 'number')],
     ['inputs', isObject(doc.inputs) && Object.values(doc.inputs).every((digest) => typeof digest === 'string')],
     ['reasons', isObject(doc.reasons)],
+    ['rules', isStrings(doc.rules)],
   ];
   const bad = checks.find(([, ok]) => !ok);
   return bad ? `its "${bad[0]}" field is missing or malformed` : null;

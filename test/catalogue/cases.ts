@@ -5,6 +5,7 @@
 // Placeholders in argv and in the expected text: <root> the node root, <tmp> a directory outside the node
 // for profiles and saved plans, <pid> a process id, <id> a snapshot id.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
@@ -509,6 +510,28 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
       await fs.writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
     },
     expect: { status: 1, stderr: 'error: <tmp>/plan.json was edited after harden plan wrote it: its content does not match its sha256\nhint: a saved plan is applied only as it was reviewed: make a new one with harden plan --out FILE\n' },
+  },
+  {
+    id: 'saved-plan-forged',
+    bin: true,
+    group: 'Saved plans',
+    what: 'a saved plan edited and sealed again with a new sha256 (its `after` text now keeps `AlwaysAllow`)',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      const file = await savedPlan(box);
+      const { sha256: _old, ...doc } = JSON.parse(await fs.readFile(file, 'utf8'));
+      doc.files[0].after = doc.files[0].after.replace('--authorization-mode=Node,RBAC', '--authorization-mode=AlwaysAllow');
+      // Anyone can seal a plan: the digest is of the text, with no secret in it.
+      const sha256 = `sha256:${createHash('sha256').update(JSON.stringify(doc, null, 2)).digest('hex')}`;
+      await fs.writeFile(file, `${JSON.stringify({ ...doc, sha256 }, null, 2)}\n`);
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: <tmp>/plan.json is not what profile baseline gives on this node: its args file /var/snap/microk8s/current/args/kube-apiserver differs from what the profile writes\n' +
+        'hint: a saved plan is applied only as harden made it: make a new one with harden plan --out, review it, and apply that\n',
+    },
   },
   {
     id: 'saved-plan-outdated',

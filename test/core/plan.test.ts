@@ -2,10 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildPlan, type Plan } from '../../src/core/plan.js';
+import { buildPlan, planDifference, type Plan } from '../../src/core/plan.js';
 import type { Rule } from '../../src/core/profile.js';
 import { realFileSystem } from '../../src/effects/file-system.js';
 import { assessNode } from '../../src/effects/assess.js';
+import { readTemplates } from '../../src/effects/plan-store.js';
 import { loadProfile } from '../../src/effects/profile-store.js';
 import { makeNode, type NodeRootOptions } from '../helpers/node-root.js';
 
@@ -91,6 +92,27 @@ test('a compliant node plans nothing and says so', async () => {
   const rules: Rule[] = [{ ...base, id: 'k.ro', component: 'kubelet', operation: 'set-flag', flag: '--read-only-port', value: '0', default: '10255' }];
   const plan = await planFor({ version: '1.28' }, rules);
   assert.equal([plan.files, plan.summary], [[], { add: 0, change: 0, remove: 0, files: 0, compliantAfter: true, compliantNow: true }]);
+});
+
+test('planDifference names the first thing a saved plan would change otherwise than its profile', async () => {
+  const rules = loadProfile('cis').rules;
+  const root = await makeNode({ version: '1.28' });
+  const { facts, model, vars, answers, results } = await assessNode(realFileSystem, { root, argsDir: undefined }, rules);
+  const plan = buildPlan({ model, rules, results, facts: answers, vars, profile: { name: 'cis', source: 'cis' }, templates: readTemplates(rules), locks: facts.locks });
+  assert.ok(plan.files.length > 0 && plan.companions.length > 0 && plan.modes.length > 0);
+  assert.is(planDifference(plan, plan), null);
+  const [file] = plan.files;
+  const [companion] = plan.companions;
+  const [mode] = plan.modes;
+  const variants: [Plan, string][] = [
+    [{ ...plan, files: [{ ...file, after: `${file.after}--v=9\n` }, ...plan.files.slice(1)] }, `its args file ${file.path} differs from what the profile writes`],
+    [{ ...plan, files: [...plan.files, { ...file, path: '/var/snap/microk8s/current/args/extra' }] }, 'it changes the args file /var/snap/microk8s/current/args/extra, which the profile does not'],
+    [{ ...plan, files: plan.files.slice(1) }, `it leaves out the args file ${file.path}, which the profile changes`],
+    [{ ...plan, companions: [{ ...companion, mode: '0666' }, ...plan.companions.slice(1)] }, `its companion file ${companion.path} differs from what the profile writes`],
+    [{ ...plan, modes: [{ ...mode, mode: { from: mode.mode?.from ?? '0660', to: '0777' } }, ...plan.modes.slice(1)] }, `its mode change of ${mode.path} differs from what the profile writes`],
+    [{ ...plan, restarts: [] }, `it restarts nothing, the profile ${plan.restarts.join(', ')}`],
+  ];
+  for (const [saved, expected] of variants) assert.is(planDifference(saved, plan), expected);
 });
 
 test.run();
