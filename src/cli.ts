@@ -7,6 +7,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { planCommand } from './commands/plan.js';
 import { applyCommand } from './commands/apply.js';
 import { rollbackCommand, snapshotsCommand } from './commands/rollback.js';
+import { portsCommand } from './commands/ports.js';
 import { profilesCommand } from './commands/profiles.js';
 import type { CommandContext, Effects } from './commands/context.js';
 import { realFileSystem } from './effects/file-system.js';
@@ -35,7 +36,7 @@ export function buildCli(args: readonly string[], context: CommandContext): Argv
       if (error) throw error;
       throw usageError(message, args);
     });
-  const commands = [inspectCommand(context), checkCommand(context, version()), planCommand(context, version()), applyCommand(context, version()), rollbackCommand(context, version()), snapshotsCommand(context), profilesCommand(context)];
+  const commands = [inspectCommand(context), checkCommand(context, version()), planCommand(context, version()), applyCommand(context, version()), rollbackCommand(context, version()), snapshotsCommand(context), portsCommand(context), profilesCommand(context)];
   for (const command of commands) cli = cli.command(command as never);
   return cli;
 }
