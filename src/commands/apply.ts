@@ -20,6 +20,7 @@ import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js
 import { colorEnabled, palette } from '../ui/color.js';
 import { planText, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
+import { confirmClosedPorts } from './ports.js';
 import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
 
 export type ApplyOptions = NodeOptions &
@@ -148,6 +149,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
       snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await nodeBytes(change.ops, target.root, file.path).then((bytes) => (bytes ? sha256Of(bytes) : null)) })),
     );
     await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files });
+    await confirmClosedPorts(context, target.root, planned.assessment.model, now.model);
     const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
     const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
     say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);

@@ -2,6 +2,7 @@
 // as the file's real reader sees it (comments do not count, the last occurrence wins, exact flag names).
 import { flagSupport, type FlagCatalogue } from './flag-catalogue.js';
 import type { NodeModel } from './node.js';
+import type { ExposureRow } from './exposure.js';
 import type { Requirement, Rule } from './profile.js';
 import { compareMinor, formatVersion, parseVersion, type Version } from './version.js';
 
@@ -35,10 +36,15 @@ export interface NodeFactAnswers {
   readonly listings: Readonly<Record<string, readonly (PathFact & { readonly name: string })[] | null>>;
   readonly sysctls: Readonly<Record<string, string | null>>;
   readonly kubeconfigs: Readonly<Record<string, 'token' | 'certificate' | 'unknown' | null>>;
+  /** What the node exposes, port by port, for probe rules; null or absent when the root has no proc/net data. */
+  readonly exposure?: readonly ExposureRow[] | null;
 }
 
 /** The node paths, sysctls and kubeconfigs these rules need answers about. */
-export function factQueries(rules: readonly Rule[], vars: Readonly<Record<string, string>>): { paths: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[] } {
+export function factQueries(
+  rules: readonly Rule[],
+  vars: Readonly<Record<string, string>>,
+): { paths: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[]; exposure: boolean } {
   const paths = new Set<string>();
   const listings = new Set<string>();
   const sysctls = new Set<string>();
@@ -52,7 +58,7 @@ export function factQueries(rules: readonly Rule[], vars: Readonly<Record<string
       if ('kubeconfig' in requirement) kubeconfigs.add(requirement.kubeconfig);
     }
   }
-  return { paths: [...paths], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs] };
+  return { paths: [...paths], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs], exposure: rules.some((rule) => rule.operation === 'probe') };
 }
 
 export function expandPath(path: string, vars: Readonly<Record<string, string>>): string {
@@ -153,6 +159,16 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
     return result('NOT APPLICABLE', '-', `${rule.component} does not run on a worker node`);
   }
   if (rule.operation === 'manual') return result('MANUAL', '-', rule.explain ?? 'check by hand');
+
+  if (rule.operation === 'probe') {
+    if (!facts.exposure) return result('NOT APPLICABLE', '-', 'the root has no proc/net data (an offline copy): what listens cannot be seen');
+    const rows = facts.exposure.filter((row) => row.configured?.component === rule.component && row.port !== null);
+    const bad = rows.filter((row) => row.verdict === 'exposed' || row.verdict === 'unexpected');
+    const listening = rows.filter((row) => (row.listening ?? []).length > 0).map((row) => row.port);
+    const found = listening.length > 0 ? `listening on ${listening.join(', ')}` : 'not listening';
+    if (bad.length > 0) return result('FAIL', found, bad.map((row) => `${row.port} ${row.what}: ${row.reason}`).join('; '));
+    return result('PASS', found, rows.length > 0 ? `${rows.map((row) => row.port).join(', ')}: nothing unauthenticated beyond localhost, nothing where the configuration turns it off` : `${rule.component} configures no port here`);
+  }
 
   if (rule.operation === 'companion-file') {
     const path = expandPath(rule.path!, vars);

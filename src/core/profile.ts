@@ -5,7 +5,7 @@ import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { Component } from './consumers.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
-export type Operation = 'set-flag' | 'remove-flag' | 'include-items' | 'exclude-items' | 'companion-file' | 'file-mode' | 'manual';
+export type Operation = 'set-flag' | 'remove-flag' | 'include-items' | 'exclude-items' | 'companion-file' | 'file-mode' | 'manual' | 'probe';
 
 export interface VersionRange { readonly from?: string; readonly before?: string }
 export type Reference = { readonly cis: string; readonly benchmark: string; readonly automated?: boolean } | { readonly doc: string; readonly title?: string };
@@ -43,6 +43,8 @@ export interface Rule {
   readonly mode?: string;
   readonly owner?: string;
   readonly explain?: string;
+  /** probe: judged from what listens on the node, never changed by a plan. */
+  readonly probe?: { readonly check: 'exposure' };
 }
 
 export interface ProfileDocument {

@@ -7,6 +7,7 @@ import type { Rule } from '../core/profile.js';
 import { realFileOps, type FileOps } from './file-ops.js';
 import type { FileSystem } from './file-system.js';
 import { owedRestarts } from './snapshots.js';
+import { readExposure } from './exposure-reader.js';
 import { answerFacts } from './node-facts.js';
 import { readNodeFacts } from './node-reader.js';
 import { loadFlagCatalogue } from './profile-store.js';
@@ -23,7 +24,13 @@ export async function assessNode(fs: FileSystem, target: { readonly root: string
   const facts = await readNodeFacts(fs, { root: target.root, argsDir: target.argsDir });
   const model = describeNode(facts);
   const vars = snapVars(model.report.revision);
-  const answers = await answerFacts(fs, target.root, facts, factQueries(rules, vars));
+  const queries = factQueries(rules, vars);
+  let answers = await answerFacts(fs, target.root, facts, queries);
+  if (queries.exposure) {
+    // Probe rules: what the node exposes, or null where the root has no proc/net data.
+    const found = await readExposure(fs, target.root, model);
+    answers = { ...answers, exposure: found.listeners.available ? found.rows : null };
+  }
   const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue());
   return { facts, model, vars, answers, results };
 }

@@ -224,7 +224,7 @@ export const CASES: readonly CatalogueCase[] = [
     'an operation harden does not have',
     `${HEAD}${RULE_START}    severity: low\n    component: kubelet\n    operation: delete-flag\n    flag: --hostname-override\n`,
     'operation: delete-flag',
-    'error: <tmp>/mine.yaml:11: rule kubelet.hostname: operation: must be one of "set-flag", "remove-flag", "include-items", "exclude-items", "companion-file", "file-mode", "manual"\nhint: fix the profile; profiles/schema.json describes the format\n',
+    'error: <tmp>/mine.yaml:11: rule kubelet.hostname: operation: must be one of "set-flag", "remove-flag", "include-items", "exclude-items", "companion-file", "file-mode", "manual", "probe"\nhint: fix the profile; profiles/schema.json describes the format\n',
   ),
   profileCase(
     'profile-unknown-component',

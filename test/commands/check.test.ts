@@ -32,10 +32,18 @@ test('baseline on 1.28 defaults: AlwaysAllow and listening scheduler/controller-
     'etcd.trusted-ca-file': 'NOT APPLICABLE',
     'apiserver.insecure-port': 'NOT APPLICABLE',
     'apiserver.insecure-bind-localhost': 'NOT APPLICABLE',
+    // No proc/net in a laid-out root: what listens cannot be seen.
+    'apiserver.exposure': 'NOT APPLICABLE',
+    'kubelet.exposure': 'NOT APPLICABLE',
+    'kube-proxy.exposure': 'NOT APPLICABLE',
+    'kube-scheduler.exposure': 'NOT APPLICABLE',
+    'kube-controller-manager.exposure': 'NOT APPLICABLE',
+    'etcd.exposure': 'NOT APPLICABLE',
+    'k8s-dqlite.exposure': 'NOT APPLICABLE',
   });
   const authz = doc.results.find((r: any) => r.id === 'apiserver.authorization-mode.no-always-allow');
   assert.equal([authz.found, authz.cis, authz.file, authz.line], ['--authorization-mode=AlwaysAllow (line 3)', ['1.2.6'], '/var/snap/microk8s/current/args/kube-apiserver', 3]);
-  assert.equal(doc.summary.counts, { PASS: 8, FAIL: 4, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 6 });
+  assert.equal(doc.summary.counts, { PASS: 8, FAIL: 4, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 13 });
 });
 
 test('1.21 fails the read-only port because the flag is absent (default 10255)', async () => {
@@ -73,7 +81,7 @@ test('JUnit and SARIF', async () => {
   const junit = runBin(['--root', root, 'check', '--format', 'junit']);
   assert.is(junit.status, 2);
   assert.match(junit.stdout, '<testsuite name="baseline on ');
-  assert.match(junit.stdout, 'tests="18" failures="4" errors="0" skipped="6"');
+  assert.match(junit.stdout, 'tests="25" failures="4" errors="0" skipped="13"');
   assert.match(junit.stdout, '<testcase classname="baseline.kube-apiserver" name="apiserver.authorization-mode.no-always-allow [CIS 1.2.6]"><failure message="--authorization-mode must not include AlwaysAllow">');
   const sarif = JSON.parse(runBin(['--root', root, 'check', '--format', 'sarif']).stdout);
   assert.is(sarif.version, '2.1.0');
@@ -108,7 +116,7 @@ test('errors: unknown rule id, invalid profile file (all problems), unknown prof
 });
 
 test('profiles list, show, validate', async () => {
-  assert.match(runBin(['profiles', 'list']).stdout, /^baseline\s+18 rules\s+Close the ports/m);
+  assert.match(runBin(['profiles', 'list']).stdout, /^baseline\s+25 rules\s+Close the ports/m);
   const show = runBin(['profiles', 'show', 'baseline']);
   assert.is(show.status, 0);
   assert.match(show.stdout, /kubelet\.read-only-port\s+high\s+kubelet\s+CIS 4\.2\.4/);
@@ -117,7 +125,7 @@ test('profiles list, show, validate', async () => {
   await fs.writeFile(mine, 'apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: Mine\nextends: baseline\nrules:\n  - id: kubelet.read-only-port\n    title: Close 10255\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --read-only-port\n    value: "0"\n');
   const valid = runBin(['profiles', 'validate', mine]);
   assert.is(valid.status, 0, valid.stderr);
-  assert.is(valid.stdout, `${mine}: valid (profile mine, 18 rules)\n`);
+  assert.is(valid.stdout, `${mine}: valid (profile mine, 25 rules)\n`);
   assert.is(runBin(['profiles', 'validate']).status, 1);
 });
 
