@@ -33,15 +33,18 @@ export async function runPorts(context: CommandContext, options: PortsOptions): 
   const { io, fs } = context.effects;
   const [target] = nodeTargets(options, false);
   let model: NodeModel | null = null;
-  let unknownBecause: string | null = null;
+  let unknown: HardenError | null = null;
   try {
     model = describeNode(await readNodeFacts(fs, { root: target.root, argsDir: target.argsDir }));
   } catch (error) {
     // Without MicroK8s' args files the listeners are still worth showing: say why the configuration is unknown.
     if (!(error instanceof HardenError)) throw error;
-    unknownBecause = error.message;
+    unknown = error;
   }
   const found = await readExposure(fs, target.root, model);
+  // Neither a configuration nor listeners (a missing root, a copy without MicroK8s): nothing to show.
+  if (unknown !== null && !found.listeners.available) throw unknown;
+  const unknownBecause = unknown?.message ?? null;
   for (const problem of found.listeners.problems) io.err(`warning: ${problem}\n`);
   const shown = { root: target.root, model, unknownBecause, exposure: found, listenersAvailable: found.listeners.available };
   io.out(outputFormat(options) === 'json' ? portsJson(shown) : portsText(shown, outputPalette(options, io)));

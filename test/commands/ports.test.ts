@@ -144,6 +144,19 @@ test('--root / with real sockets on loopback and the wildcards: seen with the ri
   }
 });
 
+test('neither a configuration nor listeners: the error that explains why, exit 1, nothing on stdout', async () => {
+  const missing = await runInProcess(['ports', '--root', '/nonexistent-root']);
+  assert.is(missing.status, 1);
+  assert.is(missing.stdout, '');
+  assert.match(missing.stderr, /^error: node root \/nonexistent-root is not a directory\nhint: /);
+  const empty = await makeNode({ version: '1.28' });
+  await fs.rm(path.join(empty, 'var'), { recursive: true });
+  const bare = await runInProcess(['ports', '--root', empty]);
+  assert.is(bare.status, 1);
+  assert.is(bare.stdout, '');
+  assert.match(bare.stderr, /^error: \/var\/snap\/microk8s\/current not found: MicroK8s is not installed in this root\nhint: /);
+});
+
 const nodes: LiveNode[] = [];
 test.after(async () => {
   for (const node of nodes.splice(0)) await node.close();
