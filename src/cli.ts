@@ -10,11 +10,13 @@ import { rollbackCommand, snapshotsCommand } from './commands/rollback.js';
 import { portsCommand } from './commands/ports.js';
 import { profilesCommand } from './commands/profiles.js';
 import type { CommandContext, Effects } from './commands/context.js';
+import { embeddedFiles } from './effects/embedded-files.js';
 import { realFileSystem } from './effects/file-system.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from './errors.js';
 
 
 export function version(): string {
+  if (embeddedFiles) return embeddedFiles.version;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -1,6 +1,6 @@
 // Profiles: YAML documents validated against profiles/schema.json, with every error located by file, line
 // and rule id, all reported at once.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { Component } from './consumers.js';
 
@@ -67,15 +67,14 @@ export interface ProfileProblem {
 
 export type ParsedProfile = { readonly ok: true; readonly profile: ProfileDocument } | { readonly ok: false; readonly problems: readonly ProfileProblem[] };
 
-let validator: ValidateFunction | null = null;
-
-function validate(schema: object): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
-  return validator;
-}
+/**
+ * The schema check of profiles/schema.json, as Ajv makes it (compiled at run time, or ahead of time as
+ * standalone code in the single-file build): true or false, with every error in `errors` (allErrors).
+ */
+export type ProfileValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /** Parses and validates one profile file's text. `file` is how to name it in problems. */
-export function parseProfile(text: string, file: string, schema: object): ParsedProfile {
+export function parseProfile(text: string, file: string, check: ProfileValidator): ParsedProfile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -97,7 +96,6 @@ export function parseProfile(text: string, file: string, schema: object): Parsed
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     return { ok: false, problems: [{ file, line: badAliasLine(doc, lineCounter) ?? 1, ruleId: null, message: `not valid YAML: ${message}` }] };
   }
-  const check = validate(schema);
   const problems: ProfileProblem[] = [];
   const lineOf = (pointer: readonly (string | number)[]) => {
     for (let length = pointer.length; length >= 0; length -= 1) {

@@ -1,6 +1,5 @@
 // Saved plans on disk: the digests of what a plan read, the templates it ships, writing a plan file
 // atomically (a temp file in the same directory, fsync, rename) and reading one back.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NodeFacts } from '../core/node.js';
 import type { Rule } from '../core/profile.js';
@@ -8,7 +7,7 @@ import { HardenError } from '../errors.js';
 import { parsePlanDocument, type PlanDocument } from '../ui/plan-view.js';
 import { realFileOps, type FileOps } from './file-ops.js';
 import { errorCode, type FileSystem } from './file-system.js';
-import { PROFILES_DIR } from './profile-store.js';
+import { readShippedTemplate } from './profile-store.js';
 import { sha256Of } from './snapshots.js';
 
 /** Every args-dir entry the plan was built from, by node path, with the digest of its content. */
@@ -25,11 +24,9 @@ export function readTemplates(rules: readonly Rule[]): Record<string, string> {
   const templates: Record<string, string> = {};
   for (const rule of rules) {
     if (rule.template === undefined || rule.template in templates) continue;
-    try {
-      templates[rule.template] = readFileSync(path.join(PROFILES_DIR, rule.template), 'utf8');
-    } catch {
-      // Left out: the plan reports the rule as a problem ("not shipped with the profiles").
-    }
+    const text = readShippedTemplate(rule.template);
+    // Left out when missing: the plan reports the rule as a problem ("not shipped with the profiles").
+    if (text !== null) templates[rule.template] = text;
   }
   return templates;
 }

@@ -1,11 +1,14 @@
-// Loads profiles: shipped ones by name from profiles/, users' own by path; follows `extends`, merges rules
-// (a rule in the extending profile replaces the one with the same id), and applies --only/--skip.
+// Loads profiles: shipped ones by name (from profiles/, or from inside the single-file build), users' own by
+// path; follows `extends`, merges rules (a rule in the extending profile replaces the one with the same id),
+// and applies --only/--skip.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlagCatalogue, type FlagCatalogue } from '../core/flag-catalogue.js';
 import { formatProblem, parseProfile, type ProfileDocument, type ProfileProblem, type Rule } from '../core/profile.js';
 import { ProfileError } from '../errors.js';
+import { embeddedFiles } from './embedded-files.js';
+import { profileValidator } from './profile-validator.js';
 
 export const PROFILES_DIR = fileURLToPath(new URL('../../../profiles/', import.meta.url));
 
@@ -18,21 +21,16 @@ export interface LoadedProfile {
   readonly rules: readonly Rule[];
 }
 
-let schema: object | null = null;
-function profileSchema(): object {
-  schema ??= JSON.parse(readFileSync(path.join(PROFILES_DIR, 'schema.json'), 'utf8')) as object;
-  return schema;
-}
-
 let catalogue: FlagCatalogue | null = null;
 /** The flag version catalogue shipped with the profiles (profiles/flag-catalogue.tsv). */
 export function loadFlagCatalogue(): FlagCatalogue {
-  catalogue ??= parseFlagCatalogue(readFileSync(path.join(PROFILES_DIR, 'flag-catalogue.tsv'), 'utf8'));
+  catalogue ??= parseFlagCatalogue(embeddedFiles?.flagCatalogue ?? readFileSync(path.join(PROFILES_DIR, 'flag-catalogue.tsv'), 'utf8'));
   return catalogue;
 }
 
 /** Names of the shipped profiles. */
 export function shippedProfiles(): string[] {
+  if (embeddedFiles) return Object.keys(embeddedFiles.profiles).sort();
   return readdirSync(PROFILES_DIR).filter((name) => name.endsWith('.yaml')).map((name) => name.slice(0, -5)).sort();
 }
 
@@ -41,7 +39,7 @@ function locate(reference: string, from: string | null, fromShown: string | null
   const by = fromShown === null ? '' : `${fromShown}: extends: `;
   if (/^[a-z0-9][a-z0-9-]*$/.test(reference) && !reference.endsWith('.yaml')) {
     const file = path.join(PROFILES_DIR, `${reference}.yaml`);
-    if (!existsSync(file)) {
+    if (!(embeddedFiles ? Object.hasOwn(embeddedFiles.profiles, reference) : existsSync(file))) {
       throw new ProfileError(`${by}unknown profile "${reference}"`, { hint: `shipped profiles: ${shippedProfiles().join(', ')}; or pass a file path` });
     }
     return { file, shown: `profiles/${reference}.yaml` };
@@ -52,6 +50,16 @@ function locate(reference: string, from: string | null, fromShown: string | null
   return { file, shown };
 }
 
+/** The text of a template shipped with the profiles, by its name under profiles/; null when there is none. */
+export function readShippedTemplate(name: string): string | null {
+  if (embeddedFiles) return Object.hasOwn(embeddedFiles.templates, name) ? embeddedFiles.templates[name] : null;
+  try {
+    return readFileSync(path.join(PROFILES_DIR, name), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 /** Reads and validates one profile file (no extends, no selection): for `profiles validate`. */
 export function readProfileFile(file: string, shown: string): ProfileDocument {
   let text: string;
@@ -60,7 +68,7 @@ export function readProfileFile(file: string, shown: string): ProfileDocument {
   } catch {
     throw new ProfileError(`cannot read profile ${shown}`, { hint: 'check the path' });
   }
-  const parsed = parseProfile(text, shown, profileSchema());
+  const parsed = parseProfile(text, shown, profileValidator());
   if (!parsed.ok) throw problemsError(parsed.problems);
   return parsed.profile;
 }
@@ -71,7 +79,7 @@ export function loadProfile(reference: string, selection: { only: readonly strin
     const { file, shown } = locate(ref, from?.file ?? null, from?.shown ?? null);
     if (chain.includes(file)) throw new ProfileError(`${shown}: extends itself (${[...chain, file].map((f) => path.basename(f)).join(' -> ')})`, { hint: 'break the extends cycle' });
     chain.push(file);
-    const doc = readProfileFile(file, shown);
+    const doc = shippedDocument(ref) ?? readProfileFile(file, shown);
     const inherited = doc.extends ? load(doc.extends, { file, shown }).rules : [];
     const own = new Map(doc.rules.map((rule) => [rule.id, rule]));
     const rules = [...inherited.map((rule) => own.get(rule.id) ?? rule), ...doc.rules.filter((rule) => !inherited.some((r) => r.id === rule.id))];
@@ -97,6 +105,11 @@ export function loadProfile(reference: string, selection: { only: readonly strin
   }
   const selected = rules.filter((rule) => (selection.only.length === 0 || selection.only.includes(rule.id)) && !selection.skip.includes(rule.id));
   return { name: doc.name, title: doc.title, description: doc.description ?? '', source: shown, rules: selected };
+}
+
+/** A shipped profile the single-file build carries (parsed and validated when it was built), by name. */
+function shippedDocument(reference: string): ProfileDocument | null {
+  return embeddedFiles && Object.hasOwn(embeddedFiles.profiles, reference) ? embeddedFiles.profiles[reference] : null;
 }
 
 function problemsError(problems: readonly ProfileProblem[]): ProfileError {

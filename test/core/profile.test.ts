@@ -5,12 +5,13 @@ import * as assert from 'uvu/assert';
 import { inRange } from '../../src/core/evaluate.js';
 import { flagSupport, parseFlagCatalogue } from '../../src/core/flag-catalogue.js';
 import { formatProblem, parseProfile, type ProfileDocument } from '../../src/core/profile.js';
+import { profileValidator } from '../../src/effects/profile-validator.js';
 import { parseVersion } from '../../src/core/version.js';
 import { fixtureVersions, repoRoot } from '../helpers/paths.js';
 
-const schema = JSON.parse(readFileSync(path.join(repoRoot, 'profiles/schema.json'), 'utf8'));
+const validator = profileValidator();
 const problems = (text: string) => {
-  const parsed = parseProfile(text, 'mine.yaml', schema);
+  const parsed = parseProfile(text, 'mine.yaml', validator);
   assert.is(parsed.ok, false);
   return parsed.ok ? [] : parsed.problems.map(formatProblem);
 };
@@ -21,7 +22,7 @@ test('every shipped profile passes the schema', () => {
   const files = readdirSync(path.join(repoRoot, 'profiles')).filter((f) => f.endsWith('.yaml'));
   assert.ok(files.includes('baseline.yaml'));
   for (const file of files) {
-    const parsed = parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, schema);
+    const parsed = parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, validator);
     assert.ok(parsed.ok, parsed.ok ? '' : parsed.problems.map(formatProblem).join('\n'));
   }
 });
@@ -31,7 +32,7 @@ test('every flag and value a shipped profile writes is supported by the catalogu
   const bad: string[] = [];
   let judged = 0;
   for (const file of ['baseline.yaml', 'cis.yaml']) {
-    const profile = (parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, schema) as { profile: ProfileDocument }).profile;
+    const profile = (parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, validator) as { profile: ProfileDocument }).profile;
     for (const rule of profile.rules) {
       const value = rule.operation === 'set-flag' ? rule.value! : rule.operation === 'include-items' ? rule.items!.join(',') : null;
       if (value === null) continue;

@@ -19,6 +19,7 @@ import type { ReaderEnv } from '../../src/core/reader.js';
 import { assessNode } from '../../src/effects/assess.js';
 import { realFileSystem, type FileSystem } from '../../src/effects/file-system.js';
 import { loadProfile, PROFILES_DIR } from '../../src/effects/profile-store.js';
+import { profileValidator } from '../../src/effects/profile-validator.js';
 import { HardenError } from '../../src/errors.js';
 import { makeNode, makeTempDir } from '../helpers/node-root.js';
 import { fixtureArgsDir, fixtureVersions } from '../helpers/paths.js';
@@ -151,7 +152,7 @@ test(`${nodes.name} (${nodes.runs} nodes from seed ${nodes.seed})`, async () => 
   assert.ok(refused < nodes.runs, 'most mutated nodes are still read');
 });
 
-const SCHEMA = JSON.parse(readFileSync(path.join(PROFILES_DIR, 'schema.json'), 'utf8')) as object;
+const VALIDATOR = profileValidator();
 const SHIPPED = ['baseline', 'cis'].map((name) => ({ name, bytes: readFileSync(path.join(PROFILES_DIR, `${name}.yaml`)) }));
 
 const profiles = property('mutated profiles: every problem is located at file:line, nothing crashes', { runs: 120, seed: 1234 });
@@ -166,7 +167,7 @@ test(`${profiles.name} (${profiles.runs} profiles from seed ${profiles.seed})`, 
       return { from: shipped.name, text: mutate(rng, shipped.bytes).toString('utf8') };
     },
     ({ text }) => {
-      const parsed = parseProfile(text, 'profiles/fuzzed.yaml', SCHEMA);
+      const parsed = parseProfile(text, 'profiles/fuzzed.yaml', VALIDATOR);
       if (parsed.ok) return;
       invalid += 1;
       const lines = text.split('\n').length;
