@@ -1,0 +1,96 @@
+// What ships: the npm package (packed, installed globally, run through its `harden` link) and the single file
+// dist/harden.mjs copied alone to an empty directory. Both must answer exactly as the compiled modules do
+// in-process, which read the profiles from profiles/ on disk and compile the schema with Ajv at run time:
+// so the embedded, pre-parsed profiles and the ahead-of-time schema check are checked against the originals.
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runInProcess, type Run } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/node-root.js';
+import { repoRoot } from '../helpers/paths.js';
+
+const EXAMPLE = path.join(repoRoot, 'examples', 'node-1.28');
+const BUNDLE = path.join(repoRoot, 'dist', 'harden.mjs');
+
+function run(command: string, args: readonly string[], cwd: string): Run {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key)));
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function npm(args: readonly string[], cwd: string): string {
+  const result = spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
+  assert.is(result.status, 0, `npm ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** A user profile with two schema errors, to see the single file's ahead-of-time check report them by line. */
+const BAD_PROFILE = `apiVersion: harden/v1
+kind: Profile
+name: mine
+title: Mine
+extends: baseline
+rules:
+  - id: kubelet.hostname
+    title: Pin the hostname
+    rationale: a test
+    severity: urgent
+    component: kubelet
+    operation: set-flag
+    flag: --hostname-override
+    value: "a b"
+`;
+
+const RUNS: readonly (readonly string[])[] = [
+  ['--root', EXAMPLE, 'plan'],
+  ['--root', EXAMPLE, 'plan', '--profile', 'cis'],
+  ['--root', EXAMPLE, 'check', '--profile', 'cis'],
+  ['profiles', 'list'],
+  ['--version'],
+];
+
+test('npm pack holds the bin, the bundle, the profiles and the docs, and nothing else', async () => {
+  const out = await makeTempDir('harden-pack-');
+  const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', out], repoRoot)) as { files: { path: string }[] }[];
+  const files = packed.files.map((file) => file.path).sort();
+  const profiles = (await fs.readdir(path.join(repoRoot, 'profiles'), { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(repoRoot, path.join(entry.parentPath, entry.name)));
+  assert.equal(files, ['README.md', 'SECURITY.md', 'bin/harden.js', 'dist/harden.mjs', 'package.json', ...profiles].sort());
+});
+
+test('the packed package installs globally, offline, and its harden answers as the compiled modules do', async () => {
+  const work = await makeTempDir('harden-pack-');
+  const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], repoRoot)) as { filename: string }[];
+  const prefix = path.join(work, 'global');
+  // No runtime dependencies: the bundle carries them, so the install needs no registry.
+  npm(['install', '--global', '--offline', '--ignore-scripts', '--cache', path.join(work, 'cache'), '--prefix', prefix, path.join(work, packed.filename)], work);
+  const harden = path.join(prefix, 'bin', 'harden');
+  assert.equal(await fs.readdir(path.join(prefix, 'lib', 'node_modules', 'harden')).then((names) => names.includes('node_modules')), false);
+  for (const args of RUNS.slice(0, 2)) {
+    const installed = run(harden, args, work);
+    const expected = await runInProcess(args);
+    assert.equal(installed, expected, `harden ${args.join(' ')}`);
+    assert.ok(installed.stdout.includes('Plan:'), installed.stdout);
+  }
+});
+
+test('dist/harden.mjs copied alone to an empty directory runs every command as the compiled modules do', async () => {
+  const alone = await makeTempDir('harden-single-');
+  await fs.copyFile(BUNDLE, path.join(alone, 'harden.mjs'));
+  await fs.writeFile(path.join(alone, 'mine.yaml'), BAD_PROFILE);
+  assert.equal(await fs.readdir(alone), ['harden.mjs', 'mine.yaml']);
+  const mine = path.join(alone, 'mine.yaml');
+  for (const args of [...RUNS, ['--root', EXAMPLE, 'plan', '--profile', mine], ['profiles', 'validate', mine]]) {
+    const single = run(process.execPath, ['harden.mjs', ...args], alone);
+    const expected = await runInProcess(args);
+    assert.equal(single, expected, `node harden.mjs ${args.join(' ')}`);
+  }
+  const invalid = run(process.execPath, ['harden.mjs', 'profiles', 'validate', mine], alone);
+  assert.is(invalid.status, 1);
+  assert.is(invalid.stderr, `error: ${mine}:10: rule kubelet.hostname: severity: must be one of "low", "medium", "high", "critical"\nerror: ${mine}:14: rule kubelet.hostname: value: a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than \${SNAP}, \${SNAP_DATA}, \${SNAP_COMMON})\nhint: fix the profile; profiles/schema.json describes the format\n`);
+});
+
+test.run();
