@@ -33,7 +33,7 @@ async function interruptible<T>(question: Promise<T>): Promise<T> {
 
 export const inquirerPrompt: Prompt = {
   async choose(message, groups) {
-    const { checkbox, Separator } = await import('@inquirer/prompts');
+    const { default: checkbox, Separator } = await import('@inquirer/checkbox');
     const choices = groups.flatMap((group) => [
       new Separator(group.title),
       ...group.choices.map((choice) => ({ value: choice.value, name: choice.name, description: choice.description, checked: true })),
@@ -41,7 +41,7 @@ export const inquirerPrompt: Prompt = {
     return interruptible(checkbox({ message, choices, pageSize: 20, loop: false }));
   },
   async confirm(message) {
-    const { confirm } = await import('@inquirer/prompts');
+    const { default: confirm } = await import('@inquirer/confirm');
     return interruptible(confirm({ message, default: false }));
   },
 };
