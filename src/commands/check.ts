@@ -1,24 +1,26 @@
 // `harden check`: where each node stands against a profile, for people and CI.
 import type { CommandModule } from 'yargs';
 import { summarize } from '../core/evaluate.js';
+import { sharedViewer } from '../core/file-view.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { loadProfile } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
-import { nodeTargets, ruleIds, withNodeOptions, withOutputOptions, withRuleOptions, type NodeOptions } from './options.js';
+import { fleetTargets, ruleIds, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, type FleetOptions } from './options.js';
 
-type CheckOptions = NodeOptions & OutputOptions & { profile: string; only?: string[]; skip?: string[] };
+type CheckOptions = FleetOptions & OutputOptions & { profile: string; only?: string[]; skip?: string[] };
 
 export function checkCommand(context: CommandContext, toolVersion: string): CommandModule<object, CheckOptions> {
   return {
     command: 'check',
     describe: 'Audit nodes against a profile: PASS, FAIL, MANUAL, BLOCKED or NOT APPLICABLE per rule, with CIS ids',
     builder: (yargs) =>
-      withRuleOptions(withOutputOptions(withNodeOptions(yargs, true), ['text', 'json', 'junit', 'sarif']))
+      withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif']))
         .example('$0 check', 'this machine against the baseline profile')
         .example('$0 --root ./examples/node-1.28 check --format junit', 'JUnit XML for CI')
         .example('$0 check --profile ./mine.yaml --skip kubelet.read-only-port', 'your own profile, one rule skipped')
+        .example('$0 check --roots ./fleet --format json', 'every node root under ./fleet, in one document')
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
       context.setExitCode(await runCheck(context, options, toolVersion));
@@ -29,14 +31,24 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
 export async function runCheck(context: CommandContext, options: CheckOptions, toolVersion: string): Promise<number> {
   const { io, fs } = context.effects;
   const profile = loadProfile(options.profile, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
-  const targets = nodeTargets(options, true);
+  const targets = await fleetTargets(fs, options);
   const outcomes: CheckOutcome[] = [];
   let worst: number = ExitCode.ok;
-  for (const target of targets) {
+  // Nodes are read several at a time (most of a node's reading is waiting on the disk), and reported in the
+  // order given, with their warnings and errors.
+  // Only what the report needs is kept of each node: a fleet's args files are not all held at once.
+  const viewFlags = sharedViewer();
+  const assessments = settledInOrder(targets, NODES_AT_ONCE, async (target) => {
+    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags);
+    return { version: model.report.version, results };
+  });
+  for (const [index, target] of targets.entries()) {
     try {
-      const { model, results } = await assessNode(fs, target, profile.rules);
+      const settled = await assessments[index];
+      if (settled.status === 'rejected') throw settled.reason;
+      const { version, results } = settled.value;
       await warnOwedRestarts(context, target.stateDir);
-      outcomes.push({ root: target.root, profile: { name: profile.name, source: profile.source }, version: model.report.version, results });
+      outcomes.push({ root: target.root, profile: { name: profile.name, source: profile.source }, version, results });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {
       if (!(error instanceof HardenError) || targets.length === 1) throw error;
@@ -50,4 +62,26 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   else if (format === 'sarif') io.out(checkSarif(outcomes, toolVersion));
   else io.out(outcomes.map((outcome) => checkText(outcome, outputPalette(options, io))).join('\n'));
   return worst;
+}
+
+/** How many nodes `check` reads at once. */
+const NODES_AT_ONCE = 16;
+
+/** Runs `work` on every item, at most `limit` at a time; one settled result per item, in the items' order. */
+function settledInOrder<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>>[] {
+  const settle: ((result: PromiseSettledResult<R>) => void)[] = [];
+  const results = items.map(() => new Promise<PromiseSettledResult<R>>((resolve) => { settle.push(resolve); }));
+  let next = 0;
+  const startNext = (): void => {
+    if (next >= items.length) return;
+    const index = next++;
+    work(items[index])
+      .then((value) => ({ status: 'fulfilled', value }) as const, (reason: unknown) => ({ status: 'rejected', reason }) as const)
+      .then((result) => {
+        settle[index](result);
+        startNext();
+      });
+  };
+  for (let started = 0; started < Math.min(limit, items.length); started += 1) startNext();
+  return results;
 }

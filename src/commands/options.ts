@@ -2,6 +2,8 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import type { FileSystem } from '../effects/file-system.js';
+import { findNodeRoots, NODE_ROOT_MARK } from '../effects/node-roots.js';
 
 export const DEFAULT_PROFILE = 'baseline';
 
@@ -13,7 +15,7 @@ export function withNodeOptions<T>(yargs: Argv<T>, multipleRoots: boolean) {
       // collects the values instead.
       type: 'string',
       coerce: toList,
-      default: ['/'],
+      // No default value: with --roots, a missing --root means none (nodeTargets supplies `/` otherwise).
       defaultDescription: '/',
       describe: multipleRoots
         ? "the node's filesystem root; repeat to read several nodes"
@@ -30,6 +32,16 @@ export function withNodeOptions<T>(yargs: Argv<T>, multipleRoots: boolean) {
       describe: "harden's state: snapshots, lock (default <root>/var/lib/harden); one root only",
       requiresArg: true,
     });
+}
+
+/** --roots: a directory of node roots (commands that read several nodes). */
+export function withFleetOption<T>(yargs: Argv<T>) {
+  return yargs.option('roots', {
+    type: 'string',
+    coerce: toList,
+    describe: `a directory of node roots: each subdirectory with ${NODE_ROOT_MARK} inside; repeatable, and adds to --root`,
+    requiresArg: true,
+  });
 }
 
 /** --format, --json, --no-color. */
@@ -53,7 +65,8 @@ function toList(value: string | string[]): string[] {
 }
 
 export interface NodeOptions {
-  readonly root: readonly string[];
+  /** Absent when not given: `/`, unless --roots names the nodes. */
+  readonly root?: readonly string[] | undefined;
   readonly argsDir?: string | undefined;
   readonly stateDir?: string | undefined;
 }
@@ -64,9 +77,24 @@ export interface NodeTarget {
   readonly stateDir: string;
 }
 
+export interface FleetOptions extends NodeOptions {
+  readonly roots?: readonly string[] | undefined;
+}
+
+/** The targets of --root and --roots together: the roots given, then those found in each --roots dir. */
+export async function fleetTargets(fs: FileSystem, options: FleetOptions): Promise<NodeTarget[]> {
+  if (!options.roots?.length) return nodeTargets(options, true);
+  const found: string[] = [];
+  for (const dir of options.roots) found.push(...(await findNodeRoots(fs, dir)));
+  if (options.argsDir !== undefined || options.stateDir !== undefined) {
+    throw new UsageError('--args-dir and --state-dir go with a single --root, not with --roots', { hint: 'drop them, or run once per root' });
+  }
+  return nodeTargets({ ...options, root: [...(options.root ?? []), ...found] }, true);
+}
+
 /** Checks the --root/--args-dir/--state-dir rules and returns one target per root. */
 export function nodeTargets(options: NodeOptions, multipleRoots: boolean): NodeTarget[] {
-  const roots = [...new Set(options.root)];
+  const roots = [...new Set(options.root ?? ['/'])];
   if (roots.length === 0) throw new UsageError('--root needs a directory');
   if (roots.length > 1 && !multipleRoots) {
     throw new UsageError('this command takes exactly one --root', { hint: 'run it once per node' });

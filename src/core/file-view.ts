@@ -31,6 +31,31 @@ export function viewFlagsFile(text: string, options: ViewOptions): FileView {
   return { file, read, flags, findings: sortFindings(findings) };
 }
 
+/** How a flag file's view is made: viewFlagsFile, or a viewer that remembers the files it has seen. */
+export type FlagsViewer = (text: string, options: ViewOptions) => FileView;
+
+/** Largest file a shared viewer keeps: MicroK8s' own args files are a few hundred bytes to a few KB. */
+const SHARED_VIEW_MAX_BYTES = 64 * 1024;
+
+/**
+ * A viewer for a fleet: nodes of one MicroK8s release mostly carry identical args files, and a view depends on
+ * nothing but the text, the reader, the component and the variables, so each distinct file is read once.
+ * Views are immutable, so sharing one between nodes changes nothing a report shows.
+ */
+export function sharedViewer(): FlagsViewer {
+  const seen = new Map<string, FileView>();
+  return (text, options) => {
+    if (text.length > SHARED_VIEW_MAX_BYTES) return viewFlagsFile(text, options);
+    const key = `${options.reader}\0${options.component ?? ''}\0${options.env.unknownVariables}\0${JSON.stringify(options.env.vars)}\0${text}`;
+    let view = seen.get(key);
+    if (!view) {
+      view = viewFlagsFile(text, options);
+      seen.set(key, view);
+    }
+    return view;
+  };
+}
+
 /** Lines that bash and kubelite turn into different arguments. */
 export function compareReaders(file: ArgsFile, bash: ReadResult, kubelite: ReadResult): Finding[] {
   if (bash.fails) {

@@ -1,7 +1,7 @@
 // Node discovery: from the facts read off a node root to what `harden inspect` reports — version, era,
 // role, datastore, peers, and for each entry of the args dir who reads it and what the reading finds.
 import { consumerOf, type Component, type Consumer, type Era, type FileKind, type ReadBy } from './consumers.js';
-import { viewFlagsFile, type FileView } from './file-view.js';
+import { viewFlagsFile, type FileView, type FlagsViewer } from './file-view.js';
 import { sortFindings, type Finding } from './finding.js';
 import { snapVars } from './node-env.js';
 import { atLeast, compareMinor, formatVersion, parseVersion, type Version } from './version.js';
@@ -94,7 +94,8 @@ export interface NodeModel {
 
 export const SNAP_YAML = '/snap/microk8s/current/meta/snap.yaml';
 
-export function describeNode(facts: NodeFacts): NodeModel {
+/** `viewFlags`: how flag files are viewed (a shared viewer, when many nodes are described in one run). */
+export function describeNode(facts: NodeFacts, viewFlags: FlagsViewer = viewFlagsFile): NodeModel {
   const findings: Finding[] = [];
   const version = facts.snapYaml === null ? null : parseVersion(yamlScalar(facts.snapYaml, 'version') ?? '');
   if (facts.snapYaml === null) {
@@ -130,7 +131,7 @@ export function describeNode(facts: NodeFacts): NodeModel {
     const consumer = consumerOf(entry.name, era, entry.type === 'directory', entry.content);
     let view: FileView | null = null;
     if (consumer.kind === 'flags' && entry.content !== null) {
-      view = viewFlagsFile(entry.content, { reader: consumer.reader === 'kubelite' ? 'kubelite' : 'bash', component: consumer.component, env });
+      view = viewFlags(entry.content, { reader: consumer.reader === 'kubelite' ? 'kubelite' : 'bash', component: consumer.component, env });
       views.set(entry.name, view);
     }
     files.push(fileReport(facts, entry, consumer, view));

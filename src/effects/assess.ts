@@ -1,6 +1,7 @@
 // Where a node stands against a set of rules: read the node, describe it, answer the facts the rules ask
 // about, and evaluate. `check` reports this; `plan` builds on it.
 import { evaluateRules, factQueries, type NodeFactAnswers, type RuleResult } from '../core/evaluate.js';
+import { viewFlagsFile, type FlagsViewer } from '../core/file-view.js';
 import { describeNode, type NodeFacts, type NodeModel } from '../core/node.js';
 import { snapVars } from '../core/node-env.js';
 import type { Rule } from '../core/profile.js';
@@ -8,6 +9,7 @@ import { realFileOps, type FileOps } from './file-ops.js';
 import type { FileSystem } from './file-system.js';
 import { owedRestarts } from './snapshots.js';
 import { readExposure } from './exposure-reader.js';
+import { readListeners } from './listeners.js';
 import { answerFacts } from './node-facts.js';
 import { readNodeFacts } from './node-reader.js';
 import { loadFlagCatalogue } from './profile-store.js';
@@ -20,16 +22,23 @@ export interface Assessment {
   readonly results: readonly RuleResult[];
 }
 
-export async function assessNode(fs: FileSystem, target: { readonly root: string; readonly argsDir: string | undefined }, rules: readonly Rule[]): Promise<Assessment> {
+/** `viewFlags`: how flag files are viewed; `check` shares one viewer between the nodes of a fleet. */
+export async function assessNode(
+  fs: FileSystem,
+  target: { readonly root: string; readonly argsDir: string | undefined },
+  rules: readonly Rule[],
+  viewFlags: FlagsViewer = viewFlagsFile,
+): Promise<Assessment> {
   const facts = await readNodeFacts(fs, { root: target.root, argsDir: target.argsDir });
-  const model = describeNode(facts);
+  const model = describeNode(facts, viewFlags);
   const vars = snapVars(model.report.revision);
   const queries = factQueries(rules, vars);
   let answers = await answerFacts(fs, target.root, facts, queries);
   if (queries.exposure) {
-    // Probe rules: what the node exposes, or null where the root has no proc/net data.
-    const found = await readExposure(fs, target.root, model);
-    answers = { ...answers, exposure: found.listeners.available ? found.rows : null };
+    // Probe rules: what the node exposes, or null where the root has no proc/net data (an offline copy, where
+    // the configured side is not worked out at all).
+    const listeners = await readListeners(fs, target.root);
+    answers = { ...answers, exposure: listeners.available ? (await readExposure(fs, target.root, model, listeners)).rows : null };
   }
   const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue());
   return { facts, model, vars, answers, results };

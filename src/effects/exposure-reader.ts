@@ -20,9 +20,12 @@ export async function dqliteAddress(fs: FileSystem, root: string): Promise<strin
   return match ? match[1] : null;
 }
 
-/** The exposure of a node whose model is known, or (model null) of whatever listens on MicroK8s' port numbers. */
-export async function readExposure(fs: FileSystem, root: string, model: NodeModel | null): Promise<NodeExposure> {
-  const listeners = await readListeners(fs, root);
+/**
+ * The exposure of a node whose model is known, or (model null) of whatever listens on MicroK8s' port numbers.
+ * `read`: its listeners, when the caller has read them already.
+ */
+export async function readExposure(fs: FileSystem, root: string, model: NodeModel | null, read?: NodeListeners): Promise<NodeExposure> {
+  const listeners = read ?? (await readListeners(fs, root));
   const configured = model === null ? null : configuredPorts(model, { dqliteAddress: await dqliteAddress(fs, root) });
   return { ...exposure(configured, listeners.available ? listeners.listeners : null), listeners };
 }

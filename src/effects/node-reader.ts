@@ -105,7 +105,8 @@ async function readEntries(node: RootedReader, args: ArgsLocation): Promise<Args
       }
       target = resolved;
     }
-    const stat = await reader.lstat(target, shown);
+    // A plain entry is its own target: its lstat is already at hand.
+    const stat = target === own ? linkStat : await reader.lstat(target, shown);
     const type = stat.isFile() ? 'file' : stat.isDirectory() ? 'directory' : 'other';
     const component = flagsFileComponent(name);
     if (type === 'directory' && component !== null) {
@@ -120,8 +121,14 @@ async function readEntries(node: RootedReader, args: ArgsLocation): Promise<Args
   return entries;
 }
 
-/** Reads node paths inside a root, resolving symlinks as the node itself would. */
+/**
+ * Reads node paths inside a root, resolving symlinks as the node itself would. One reader is one reading of
+ * the node: the path components it has resolved (what each is, where a link leads) are remembered, so the
+ * dozens of paths under `/var/snap/microk8s/current` do not each walk the same directories again.
+ */
 export class RootedReader {
+  private readonly components = new Map<string, Promise<{ stat: EntryStat | null; target: string | null }>>();
+
   constructor(readonly fs: FileSystem, readonly root: string) {}
 
   host(nodePath: string): string {
@@ -141,9 +148,9 @@ export class RootedReader {
         continue;
       }
       const candidate = [...resolved, part];
-      const stat = await this.statOrNull(`/${candidate.join('/')}`, 'lstat');
+      const { stat, target } = await this.component(`/${candidate.join('/')}`);
       if (!stat) return null;
-      if (!stat.isSymbolicLink()) {
+      if (target === null) {
         resolved = candidate;
         continue;
       }
@@ -151,17 +158,28 @@ export class RootedReader {
       if (links > MAX_SYMLINKS) {
         throw new NodeReadError(`${nodePath}: too many levels of symbolic links`, { hint: 'a symlink loop: fix the links under this path' });
       }
-      const target = await this.fs.readlink(this.host(`/${candidate.join('/')}`));
       if (target.startsWith('/')) resolved = [];
       pending.unshift(...target.split('/').filter(Boolean));
     }
     return `/${resolved.join('/')}`;
   }
 
+  /** What one path component is (lstat, null when missing) and, for a symlink, where it leads; asked once. */
+  private component(nodePath: string): Promise<{ stat: EntryStat | null; target: string | null }> {
+    let known = this.components.get(nodePath);
+    if (!known) {
+      known = this.statOrNull(nodePath, 'lstat').then(async (stat) => ({
+        stat,
+        target: stat?.isSymbolicLink() ? await this.fs.readlink(this.host(nodePath)) : null,
+      }));
+      this.components.set(nodePath, known);
+    }
+    return known;
+  }
+
   /** The target of a symlink at `nodePath`, or null when it is missing or not a symlink. */
   async linkTarget(nodePath: string): Promise<string | null> {
-    const stat = await this.statOrNull(nodePath, 'lstat');
-    return stat?.isSymbolicLink() ? this.fs.readlink(this.host(nodePath)) : null;
+    return (await this.component(nodePath)).target;
   }
 
   async stat(nodePath: string): Promise<EntryStat | null> {
