@@ -40,7 +40,8 @@ export function buildCli(args: readonly string[], context: CommandContext): Argv
     });
   const commands = [inspectCommand(context), checkCommand(context, version()), planCommand(context, version()), applyCommand(context, version()), rollbackCommand(context, version()), snapshotsCommand(context), portsCommand(context), profilesCommand(context)];
   for (const command of commands) cli = cli.command(command as never);
-  return cli;
+  // `harden completion` prints yargs' completion script: bash's, or zsh's when $SHELL or $ZSH_NAME names zsh.
+  return cli.completion('completion', 'Print the shell completion script: bash, or zsh when $SHELL names zsh (harden completion >> ~/.bashrc)');
 }
 
 /** Runs the CLI and returns the exit code. Nothing else decides it, and nothing calls process.exit. */
@@ -75,7 +76,7 @@ function reportError(error: unknown, effects: Effects): number {
   return ExitCode.error;
 }
 
-const COMMAND_NAMES = ['inspect', 'check', 'plan', 'apply', 'rollback', 'snapshots', 'profiles'];
+const COMMAND_NAMES = ['inspect', 'check', 'plan', 'apply', 'rollback', 'snapshots', 'ports', 'profiles', 'completion'];
 
 /** yargs' message, plus a suggestion for a mistyped option or command. */
 function usageError(message: string, args: readonly string[]): UsageError {

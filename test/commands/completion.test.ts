@@ -1,0 +1,58 @@
+// `harden completion`: the script bash and zsh load, and a real bash completing with it.
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BIN, runBin } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/node-root.js';
+
+// The shell is told explicitly: yargs picks zsh's script when $SHELL or $ZSH_NAME names zsh.
+const BASH = { SHELL: '/bin/bash', ZSH_NAME: '' };
+
+test('harden completion prints the bash script: the completion function, registered for harden', () => {
+  const run = runBin(['completion'], BASH);
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stderr, '');
+  assert.ok(run.stdout.startsWith('###-begin-harden-completions-###\n'), run.stdout);
+  assert.ok(run.stdout.includes('\n_harden_yargs_completions()\n{\n'));
+  assert.ok(run.stdout.includes('type_list=$(harden --get-yargs-completions "${args[@]}")'));
+  assert.ok(run.stdout.includes('\ncomplete -o bashdefault -o default -F _harden_yargs_completions harden\n'));
+  assert.ok(run.stdout.endsWith('###-end-harden-completions-###\n'));
+});
+
+test('with $SHELL naming zsh it prints the zsh script', () => {
+  const run = runBin(['completion'], { SHELL: '/usr/bin/zsh' });
+  assert.is(run.status, 0, run.stderr);
+  assert.ok(run.stdout.startsWith('#compdef harden\n'), run.stdout);
+  assert.ok(run.stdout.includes('\ncompdef _harden_yargs_completions harden\n'));
+  assert.not.ok(run.stdout.includes('complete -o'));
+});
+
+/** Sources the script in a real bash with `harden` on PATH, completes `words` (the last one being typed). */
+async function complete(words: readonly string[]): Promise<string[]> {
+  const dir = await makeTempDir('harden-completion-');
+  const script = path.join(dir, 'harden-completion.bash');
+  await fs.writeFile(script, runBin(['completion'], BASH).stdout);
+  await fs.mkdir(path.join(dir, 'bin'));
+  await fs.writeFile(path.join(dir, 'bin/harden'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+  const quoted = words.map((word) => `'${word}'`).join(' ');
+  const result = spawnSync('bash', ['--norc', '--noprofile', '-c', `source "$1"; COMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; _harden_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', script], {
+    encoding: 'utf8',
+    env: { ...process.env, ...BASH, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
+  });
+  assert.is(result.status, 0, result.stderr);
+  assert.is(result.stderr, '');
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+test('bash completes a command: harden pl<TAB> -> plan, harden pro<TAB> -> profiles', async () => {
+  assert.equal(await complete(['harden', 'pl']), ['plan']);
+  assert.equal(await complete(['harden', 'pro']), ['profiles']);
+});
+
+test("bash completes a command's options: harden check --ro<TAB> -> --root, --roots", async () => {
+  assert.equal((await complete(['harden', 'check', '--ro'])).sort(), ['--root', '--roots']);
+});
+
+test.run();
