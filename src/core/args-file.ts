@@ -44,8 +44,6 @@ export interface ArgsFile {
   readonly lines: readonly ArgsLine[];
 }
 
-const INDENT = /^[ \t]*/;
-
 export function parseArgsFile(text: string): ArgsFile {
   const lines: ArgsLine[] = [];
   let start = 0;
@@ -78,15 +76,19 @@ export function printLine(line: ArgsLine): string {
 
 /** Parses one physical line (without its line end). Exported for editors that build new lines. */
 export function parseLine(body: string, eol: LineEnd, number: number): ArgsLine {
-  const indent = INDENT.exec(body)![0];
-  const text = body.slice(indent.length);
-  const base = { number, indent, eol };
-  if (text.trim() === '') return { ...base, kind: 'blank', flag: null, rest: text };
-  if (text.startsWith('#~')) return { ...base, kind: 'marker', flag: null, rest: text };
-  if (text.startsWith('#')) return { ...base, kind: 'comment', flag: null, rest: text };
-  if (!text.startsWith('-')) return { ...base, kind: 'other', flag: null, rest: text };
+  // Called for every line of every file read: a plain scan and one object literal per line, no spreads.
+  let start = 0;
+  while (start < body.length && (body[start] === ' ' || body[start] === '\t')) start += 1;
+  const indent = start === 0 ? '' : body.slice(0, start);
+  const text = start === 0 ? body : body.slice(start);
+  const first = text[0];
+  let kind: LineKind;
+  if (first === '#') kind = text[1] === '~' ? 'marker' : 'comment';
+  else if (first === '-') kind = 'flag';
+  else kind = text.trim() === '' ? 'blank' : 'other';
+  if (kind !== 'flag') return { number, indent, eol, kind, flag: null, rest: text };
   const { flag, rest } = parseFlag(text);
-  return { ...base, kind: 'flag', flag, rest };
+  return { number, indent, eol, kind, flag, rest };
 }
 
 function parseFlag(text: string): { flag: FlagPart; rest: string } {

@@ -19,11 +19,13 @@ export interface CheckOptions {
   readonly component: Component | null;
   readonly env: ReaderEnv;
   readonly expect: readonly FlagEdit[];
+  /** The view of `before` made with this reader, component and env (the node model's), so it is not read again. */
+  readonly original?: FileView | undefined;
 }
 
 export function checkEditedFile(before: string, after: string, options: CheckOptions): EditProblem[] {
   const view = { reader: options.reader, component: options.component, env: options.env };
-  const old = viewFlagsFile(before, view);
+  const old = options.original ?? viewFlagsFile(before, view);
   const now = viewFlagsFile(after, view);
   return [...newFindings(old, now), ...readersDiffer(old, now), ...unsafeWords(old, now), ...notApplied(now, options)];
 }

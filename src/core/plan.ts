@@ -7,7 +7,7 @@ import { checkEditedFile } from './edit-check.js';
 import { argsFileOf, expandPath, fileModeTargets, octalMode, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
 import { printArgsFile } from './args-file.js';
 import type { NodeModel } from './node.js';
-import { SNAP_DATA_CURRENT } from './node-env.js';
+import { SNAP_DATA_CURRENT, snapVars } from './node-env.js';
 import type { Rule } from './profile.js';
 
 export const PLAN_SCHEMA = 'harden.plan/v1';
@@ -144,7 +144,9 @@ export function buildPlan(inputs: PlanInputs): Plan {
     if (after === before) continue;
     const reader = report.reader === 'kubelite' ? 'kubelite' : 'bash';
     const env = { vars: { ...vars }, unknownVariables: 'keep' as const };
-    for (const problem of checkEditedFile(before, after, { reader, component: report.component, env, expect: edits })) {
+    // The model's view of the file is the one the check would make again, when the variables are the node's.
+    const original = sameVars(vars, snapVars(model.report.revision)) ? view : undefined;
+    for (const problem of checkEditedFile(before, after, { reader, component: report.component, env, expect: edits, original })) {
       problems.push({ ruleId: edits.map((e) => e.ruleId).join(','), text: `${report.path}: ${problem.code}: ${problem.message}` });
     }
     files.push({
@@ -319,4 +321,9 @@ export function planDifference(saved: Plan, fresh: Plan): string | null {
   }
   if (saved.restarts.join(' ') !== fresh.restarts.join(' ')) return `it restarts ${saved.restarts.join(', ') || 'nothing'}, the profile ${fresh.restarts.join(', ') || 'nothing'}`;
   return null;
+}
+
+function sameVars(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
