@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Every quick benchmark, one table: `node bench/run.js [--quick]` (after `npm ci`, which builds dist/).
+// Each figure is measured beside its baseline in the same run (interleaved, medians over repeated runs), with
+// the peak RSS of the measured command. Targets are reported as met or missed; the exit status is non-zero
+// only when a measured command crashes. Crash consistency is bench/crash.js, separate because it is slow.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { layOutNode } from '../dist/test/helpers/node-root.js';
+import { fixtureVersions } from '../dist/test/helpers/paths.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const BIN = path.join(repo, 'bin/harden.js');
+const quick = process.argv.includes('--quick');
+const unknown = process.argv.slice(2).filter((arg) => arg !== '--quick');
+if (unknown.length > 0) {
+  console.error(`usage: node bench/run.js [--quick] (got ${unknown.join(' ')})`);
+  process.exit(2);
+}
+const TIME = '/usr/bin/time';
+const hasTime = existsSync(TIME);
+const work = mkdtempSync(path.join(os.tmpdir(), 'harden-bench-'));
+const rssFile = path.join(work, 'rss');
+const crashes = [];
+
+/** Runs a command once: wall time (ms) and peak RSS (KB, null without /usr/bin/time). */
+function measure(label, argv, okStatuses = [0]) {
+  const [command, args] = hasTime ? [TIME, ['-f', '%M', '-o', rssFile, ...argv]] : [argv[0], argv.slice(1)];
+  const started = performance.now();
+  const result = spawnSync(command, args, { cwd: repo, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+  const ms = performance.now() - started;
+  if (result.error || !okStatuses.includes(result.status)) {
+    crashes.push(`${label}: exit ${result.status}${result.error ? ` (${result.error.message})` : ''}: ${(result.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  const rss = hasTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : null;
+  return { ms, rss };
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** Runs each case `runs` times, interleaved (a, b, a, b …), and gives the median time and peak RSS of each. */
+function series(cases, runs) {
+  const samples = cases.map(() => []);
+  for (let run = 0; run < runs; run += 1) {
+    cases.forEach((c, i) => samples[i].push(measure(c.label, c.argv, c.ok)));
+  }
+  return samples.map((s) => ({ ms: median(s.map((x) => x.ms)), rss: s.some((x) => x.rss === null) ? null : Math.max(...s.map((x) => x.rss)) }));
+}
+
+const rows = [];
+const row = (benchmark, measured, baseline, ratio, target, verdict, rss) => rows.push({ benchmark, measured, baseline, ratio, target, verdict, rss });
+const ms = (value) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`);
+const mb = (kb) => (kb === null ? 'n/a' : `${(kb / 1024).toFixed(0)} MB`);
+const verdict = (ok, by) => (ok ? 'met' : `missed by ${by}`);
+const harden = (...args) => [process.execPath, BIN, ...args];
+
+// 1. Start-up: the CLI on the bundled example node against `node -e 0`.
+const startupRuns = quick ? 5 : 15;
+const [startup, bare] = series([
+  { label: 'start-up', argv: harden('--root', 'examples/node-1.28', 'plan', '--profile', 'cis') },
+  { label: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+], startupRuns);
+const startupRatio = startup.ms / bare.ms;
+row(`start-up: plan --profile cis, examples/node-1.28 (median of ${startupRuns})`, ms(startup.ms), `node -e 0: ${ms(bare.ms)}`, `${startupRatio.toFixed(2)}x`, '<= 1.5x', verdict(startupRatio <= 1.5, `${(startupRatio - 1.5).toFixed(2)}x`), mb(startup.rss));
+
+// 2. Fleet audit: `check` over 1, 10, 100 and 1,000 node roots in one process, versions mixed.
+const fleetDir = path.join(work, 'fleet');
+mkdirSync(fleetDir);
+const fleetRoots = [];
+for (let i = 0; i < 1000; i += 1) {
+  const root = path.join(fleetDir, `node-${String(i).padStart(4, '0')}`);
+  mkdirSync(root);
+  await layOutNode(root, { version: fixtureVersions[i % fixtureVersions.length], worker: i % 10 === 9 });
+  fleetRoots.push(root);
+}
+const CHECK_OK = [0, 2];
+const fleetRuns = quick ? 1 : 3;
+const sizes = [1, 10, 100, 1000];
+const fleet = series(sizes.map((n) => ({ label: `check ${n} roots`, argv: harden(...fleetRoots.slice(0, n).flatMap((root) => ['--root', root]), 'check'), ok: CHECK_OK })), fleetRuns);
+const [byDir] = series([{ label: 'check --roots', argv: harden('check', '--roots', fleetDir), ok: CHECK_OK }], fleetRuns);
+const one = fleet[0];
+sizes.forEach((n, i) => {
+  const perNode = (fleet[i].ms - one.ms) / Math.max(n - 1, 1);
+  const target = n === 1000 ? '< 3 s' : '';
+  const result = n === 1000 ? verdict(fleet[i].ms < 3000, ms(fleet[i].ms - 3000)) : '';
+  row(`fleet: check, ${n} root${n > 1 ? 's' : ''} by --root (median of ${fleetRuns})`, ms(fleet[i].ms), n === 1 ? '-' : `1 root: ${ms(one.ms)}`, n === 1 ? '-' : `${(fleet[i].ms / one.ms).toFixed(1)}x, +${perNode.toFixed(2)} ms/node`, target, result, mb(fleet[i].rss));
+});
+const linear = (fleet[3].ms - one.ms) / 999 <= 1.25 * ((fleet[2].ms - one.ms) / 99);
+row('fleet: growth 100 -> 1,000 roots', `+${((fleet[3].ms - one.ms) / 999).toFixed(2)} ms/node`, `100: +${((fleet[2].ms - one.ms) / 99).toFixed(2)} ms/node`, '', 'linear', linear ? 'met' : 'missed: worse than linear', '');
+row(`fleet: check --roots DIR, 1,000 roots (median of ${fleetRuns})`, ms(byDir.ms), `by --root: ${ms(fleet[3].ms)}`, `${(byDir.ms / fleet[3].ms).toFixed(2)}x`, '< 3 s', verdict(byDir.ms < 3000, ms(byDir.ms - 3000)), mb(byDir.rss));
+rmSync(fleetDir, { recursive: true, force: true });
+
+// 3. Large input: plan on a node whose kube-apiserver args file is padded to 10k, 50k and 100k lines.
+const largeRuns = quick ? 1 : 3;
+const base = path.join(work, 'large-base');
+mkdirSync(base);
+await layOutNode(base, { version: '1.28' });
+const large = [10_000, 50_000, 100_000].map((lines) => {
+  const root = path.join(work, `large-${lines}`);
+  mkdirSync(root);
+  return layOutNode(root, { version: '1.28' }).then((data) => {
+    const file = path.join(data, 'args/kube-apiserver');
+    const have = readFileSync(file, 'utf8').split('\n').length - 1;
+    let padding = '';
+    for (let i = 0; i < (lines - have) / 2; i += 1) padding += `# padding ${i}: audit logs are kept for a while\n--audit-log-maxage=${i % 90}\n`;
+    appendFileSync(file, padding);
+    return { lines, root };
+  });
+});
+const largeNodes = await Promise.all(large);
+const largeTimes = series([
+  { label: 'plan, stock args', argv: harden('--root', base, 'plan', '--profile', 'cis') },
+  ...largeNodes.map(({ lines, root }) => ({ label: `plan, ${lines} lines`, argv: harden('--root', root, 'plan', '--profile', 'cis') })),
+], largeRuns);
+const stock = largeTimes[0];
+largeNodes.forEach(({ lines }, i) => {
+  const t = largeTimes[i + 1];
+  const perK = (t.ms - stock.ms) / (lines / 1000);
+  row(`large input: plan --profile cis, ${lines.toLocaleString('en')}-line kube-apiserver (median of ${largeRuns})`, ms(t.ms), `stock file: ${ms(stock.ms)}`, `${(t.ms / stock.ms).toFixed(1)}x, +${perK.toFixed(1)} ms per 1k lines`, lines === 100_000 ? '< 1 s' : '', lines === 100_000 ? verdict(t.ms < 1000, ms(t.ms - 1000)) : '', mb(t.rss));
+});
+const perKLines = largeNodes.map(({ lines }, i) => (largeTimes[i + 1].ms - stock.ms) / lines);
+const largeLinear = perKLines[2] <= 1.25 * perKLines[0];
+row('large input: growth 10k -> 100k lines', `${(perKLines[2] * 1000).toFixed(1)} ms per 1k lines`, `10k: ${(perKLines[0] * 1000).toFixed(1)} ms per 1k lines`, '', 'linear', largeLinear ? 'met' : 'missed: worse than linear', '');
+rmSync(work, { recursive: true, force: true });
+
+// The table.
+const cpus = os.cpus();
+console.log(`harden benchmarks${quick ? ' (--quick)' : ''}: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; load average ${os.loadavg()[0].toFixed(2)}`);
+console.log(`peak RSS ${hasTime ? 'from /usr/bin/time -f %M (the largest over the runs)' : 'not measured: /usr/bin/time is missing'}\n`);
+const headers = { benchmark: 'benchmark', measured: 'measured', baseline: 'baseline (same run)', ratio: 'ratio', target: 'target', verdict: 'verdict', rss: 'peak RSS' };
+const columns = Object.keys(headers);
+const widths = columns.map((key) => Math.max(headers[key].length, ...rows.map((r) => String(r[key]).length)));
+const line = (r) => `| ${columns.map((key, i) => String(r[key]).padEnd(widths[i])).join(' | ')} |`;
+console.log(line(headers));
+console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
+for (const r of rows) console.log(line(r));
+console.log('\nCrash consistency under SIGKILL is measured separately (slow): node bench/crash.js');
+if (crashes.length > 0) {
+  console.error(`\n${crashes.length} measured command(s) crashed:`);
+  for (const crash of crashes) console.error(`  ${crash}`);
+  process.exitCode = 1;
+}
