@@ -113,27 +113,39 @@ function valued(name: string, separator: string, rawValue: string): FlagPart {
   return { name, separator, rawValue, value: unquote(rawValue), quote: quoteStyle(rawValue) };
 }
 
+export type ShellQuote = '' | "'" | '"';
+
+/** Where a quote-aware scan of a line stands: the next character's index and the open quote. */
+export interface QuoteScan {
+  i: number;
+  quote: ShellQuote;
+}
+
+/**
+ * bash's quoting, one character at a time: moves `scan` past `text[scan.i]`. Inside '...' only the closing
+ * quote counts; elsewhere a backslash takes the next character with it. Whitespace, comments and
+ * metacharacters outside quotes are the caller's to judge. Mutates instead of returning, as it runs per
+ * character of every args file.
+ */
+export function quoteStep(text: string, scan: QuoteScan): void {
+  const c = text[scan.i];
+  if (scan.quote === "'") {
+    if (c === "'") scan.quote = '';
+  } else if (c === '\\') {
+    scan.i += 1;
+  } else if (scan.quote === '"') {
+    if (c === '"') scan.quote = '';
+  } else if (c === "'" || c === '"') {
+    scan.quote = c;
+  }
+  scan.i += 1;
+}
+
 /** The shell word starting at `from`: up to unquoted whitespace; an unclosed quote runs to the end. */
 function scanWord(text: string, from: number): string {
-  let i = from;
-  let quote: '' | "'" | '"' = '';
-  while (i < text.length) {
-    const c = text[i];
-    if (quote === "'") {
-      if (c === "'") quote = '';
-    } else if (quote === '"') {
-      if (c === '\\') i += 1;
-      else if (c === '"') quote = '';
-    } else if (c === ' ' || c === '\t') {
-      break;
-    } else if (c === '\\') {
-      i += 1;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-    }
-    i += 1;
-  }
-  return text.slice(from, Math.min(i, text.length));
+  const scan: QuoteScan = { i: from, quote: '' };
+  while (scan.i < text.length && !(scan.quote === '' && (text[scan.i] === ' ' || text[scan.i] === '\t'))) quoteStep(text, scan);
+  return text.slice(from, Math.min(scan.i, text.length));
 }
 
 /** Removes quoting as bash would, leaving `$VAR` references as written. */

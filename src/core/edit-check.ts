@@ -1,7 +1,7 @@
 // Checking an edited args file against its original, as its real consumer reads it: an edit must not
 // add findings, must not make bash and kubelite disagree, must not smuggle in anything a shell would
 // run or refuse, and must actually give the component the flags it was meant to give. Pure.
-import { printLine } from './args-file.js';
+import { printLine, quoteStep, type QuoteScan } from './args-file.js';
 import type { Component } from './consumers.js';
 import type { FlagEdit } from './edit-args.js';
 import { viewFlagsFile, type FileView } from './file-view.js';
@@ -117,34 +117,30 @@ const METACHARACTERS = '<>|&;()';
  */
 function unquotedMetacharacters(lines: readonly string[]): Map<number, Set<string>> {
   const found = new Map<number, Set<string>>();
-  let quote: '' | "'" | '"' = '';
+  const scan: QuoteScan = { i: 0, quote: '' };
   let wordLine = 0;
   lines.forEach((text, index) => {
-    let atWordStart = quote === '';
-    for (let i = 0; i < text.length; i += 1) {
-      const c = text[i];
-      if (quote === "'") {
-        if (c === "'") quote = '';
-      } else if (quote === '"') {
-        if (c === '\\') i += 1;
-        else if (c === '"') quote = '';
-      } else if (c === ' ' || c === '\t') {
-        atWordStart = true;
-        continue;
-      } else {
+    let atWordStart = scan.quote === '';
+    for (scan.i = 0; scan.i < text.length; ) {
+      const c = text[scan.i];
+      if (scan.quote === '') {
+        if (c === ' ' || c === '\t') {
+          atWordStart = true;
+          scan.i += 1;
+          continue;
+        }
         if (atWordStart) {
           if (c === '#') break;
           wordLine = index + 1;
         }
-        if (c === '\\') i += 1;
-        else if (c === "'" || c === '"') quote = c;
-        else if (METACHARACTERS.includes(c)) {
+        if (METACHARACTERS.includes(c)) {
           const set = found.get(wordLine) ?? new Set<string>();
           set.add(c);
           found.set(wordLine, set);
         }
       }
       atWordStart = false;
+      quoteStep(text, scan);
     }
   });
   return found;
