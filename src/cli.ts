@@ -12,6 +12,7 @@ import { profilesCommand } from './commands/profiles.js';
 import type { CommandContext, Effects } from './commands/context.js';
 import { embeddedFiles } from './effects/embedded-files.js';
 import { realFileSystem } from './effects/file-system.js';
+import { descriptorWriter, isTerminal } from './effects/output.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from './errors.js';
 
 
@@ -132,10 +133,16 @@ function processEffects(): Effects {
   return {
     fs: realFileSystem,
     io: {
-      out: (text) => process.stdout.write(text),
-      err: (text) => process.stderr.write(text),
-      isTTY: Boolean(process.stdout.isTTY),
-      interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      out: descriptorWriter(1),
+      err: descriptorWriter(2),
+      // Asked on use, and of the descriptors: creating process.stdin costs a stream (and its modules) that only
+      // apply's questions need.
+      get isTTY() {
+        return isTerminal(1);
+      },
+      get interactive() {
+        return isTerminal(0) && isTerminal(1);
+      },
       env: process.env,
     },
   };

@@ -179,10 +179,10 @@ export function gateRunner(context: CommandContext, change: ChangeEffects, targe
 }
 
 /** The profile and rules a saved plan was made from, loaded again; refused when they cannot be. */
-function savedPlanProfile(file: string, document: PlanDocument): { reference: string; rules: readonly Rule[] } {
+async function savedPlanProfile(file: string, document: PlanDocument): Promise<{ reference: string; rules: readonly Rule[] }> {
   const reference = document.profile.source.startsWith('profiles/') ? document.profile.name : document.profile.source;
   try {
-    const rules = loadProfile(reference).rules;
+    const rules = (await loadProfile(reference)).rules;
     const missing = document.rules.filter((id) => !rules.some((rule) => rule.id === id));
     if (missing.length > 0) throw new Error(`it has no rule ${missing.join(', ')}`);
     return { reference, rules: rules.filter((rule) => document.rules.includes(rule.id)) };
@@ -205,7 +205,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     }
     // The plan's own sha256 catches a damaged file, not a forged one: what it changes must also be exactly what
     // its profile and rules give on this node now, so that a plan file is never more than a reviewed copy.
-    const saved = savedPlanProfile(options.plan, document);
+    const saved = await savedPlanProfile(options.plan, document);
     const fresh = await makePlan(context, { ...options, plan: undefined, profile: saved.reference, only: undefined, skip: undefined }, target, saved.rules);
     const difference = planDifference(document, fresh.plan);
     if (difference !== null) {
@@ -215,7 +215,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     }
     return { plan: document, assessment: fresh.assessment, profile: fresh.profile };
   }
-  const profile = loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
+  const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const selected = rules ?? profile.rules;
   const assessment = await assessNode(fs, target, selected);
   const plan = buildPlan({

@@ -30,7 +30,7 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
 
 export async function runCheck(context: CommandContext, options: CheckOptions, toolVersion: string): Promise<number> {
   const { io, fs } = context.effects;
-  const profile = loadProfile(options.profile, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
+  const profile = await loadProfile(options.profile, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const targets = await fleetTargets(fs, options);
   const outcomes: CheckOutcome[] = [];
   let worst: number = ExitCode.ok;

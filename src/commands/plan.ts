@@ -45,8 +45,8 @@ export function planCommand(context: CommandContext, toolVersion: string): Comma
 export async function runPlan(context: CommandContext, options: PlanOptions, toolVersion: string): Promise<number> {
   const { io } = context.effects;
   const format = outputFormat(options);
-  const text = (plan: Plan, origin: PlanOrigin) =>
-    format === 'json' ? planJson(plan, origin) : planText(plan, outputPalette(options, io), { root: origin.root, reasons: origin.reasons });
+  const text = (plan: Plan, origin: Made['origin']) =>
+    format === 'json' ? planJson(plan, origin.full()) : planText(plan, outputPalette(options, io), { root: origin.root, reasons: origin.reasons });
 
   if (options.in !== undefined) {
     const given = (['out', 'profile', 'only', 'skip'] as const).filter((name) => options[name] !== undefined);
@@ -56,7 +56,7 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
       });
     }
     const document = await readPlanFile(context.effects.fs, options.in);
-    io.out(text(document, document));
+    io.out(text(document, { ...document, full: () => document }));
     return exitCode(document, options);
   }
 
@@ -71,7 +71,7 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
       hint: `nothing was written; fix what is named, or leave a rule out with --skip RULE (${[...new Set(plan.problems.flatMap((p) => p.ruleId.split(',')))].join(', ')})`,
     });
   }
-  if (options.out !== undefined) await atomicWrite(options.out, planJson(plan, origin));
+  if (options.out !== undefined) await atomicWrite(options.out, planJson(plan, origin.full()));
   io.out(text(plan, origin));
   if (options.out !== undefined) {
     const saved = `Saved the plan to ${options.out}: apply it with harden apply ${options.out}\n`;
@@ -81,11 +81,17 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
   return exitCode(plan, options);
 }
 
+interface Made {
+  readonly plan: Plan;
+  /** The text view needs only the root and the reasons; `full()` hashes every input, for --out and --json. */
+  readonly origin: Pick<PlanOrigin, 'root' | 'reasons'> & { full(): PlanOrigin };
+}
+
 /** Facts gathered exactly as `check` gathers them, then the plan and what it was made from. */
-async function makePlan(context: CommandContext, options: PlanOptions, toolVersion: string): Promise<{ plan: Plan; origin: PlanOrigin }> {
+async function makePlan(context: CommandContext, options: PlanOptions, toolVersion: string): Promise<Made> {
   const { fs } = context.effects;
   const [target] = nodeTargets(options, false);
-  const profile = loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
+  const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules);
   await warnOwedRestarts(context, target.stateDir);
   const plan = buildPlan({
@@ -99,8 +105,19 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
     locks: facts.locks,
   });
   const reasons = Object.fromEntries(results.filter((result) => result.status === 'FAIL').map((result) => [result.id, result.reason]));
-  const origin: PlanOrigin = { root: target.root, toolVersion, createdAt: new Date().toISOString(), inputs: inputDigests(facts), reasons, rules: profile.rules.map((rule) => rule.id) };
-  return { plan, origin };
+  const createdAt = new Date().toISOString();
+  let full: PlanOrigin | undefined;
+  return {
+    plan,
+    origin: {
+      root: target.root,
+      reasons,
+      full: () => {
+        full ??= { root: target.root, toolVersion, createdAt, inputs: inputDigests(facts), reasons, rules: profile.rules.map((rule) => rule.id) };
+        return full;
+      },
+    },
+  };
 }
 
 function exitCode(plan: Plan, options: PlanOptions): number {

@@ -16,15 +16,15 @@ export function profilesCommand(context: CommandContext): CommandModule<object, 
         .example('$0 profiles list', 'the shipped profiles')
         .example('$0 profiles show baseline', 'its rules, with ids, severities and CIS ids')
         .example('$0 profiles validate ./mine.yaml', 'check a profile file against the schema') as never,
-    handler: (options: { action: string; profile?: string }) => {
+    handler: async (options: { action: string; profile?: string }) => {
       if (options.action === 'list') {
         for (const name of shippedProfiles()) {
-          const profile = loadProfile(name);
+          const profile = await loadProfile(name);
           io.out(`${name.padEnd(10)} ${profile.rules.length} rules  ${profile.title}\n`);
         }
       } else {
         if (!options.profile) throw new UsageError(`profiles ${options.action} needs a profile name or file`, { hint: 'see harden profiles --help' });
-        const profile = loadProfile(options.profile);
+        const profile = await loadProfile(options.profile);
         if (options.action === 'validate') {
           io.out(`${options.profile}: valid (profile ${profile.name}, ${profile.rules.length} rules)\n`);
         } else {

@@ -1,4 +1,5 @@
 // Findings: what a reading of a node or a file turned up, with the line it is about.
+import { compareStrings } from './order.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -16,6 +17,6 @@ const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 
 /** Findings ordered by line, then severity, then code: the order every report uses. */
 export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort(
-    (a, b) => a.line - b.line || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.code.localeCompare(b.code),
+    (a, b) => a.line - b.line || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || compareStrings(a.code, b.code),
   );
 }

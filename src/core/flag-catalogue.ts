@@ -203,6 +203,11 @@ export function parseFlagCatalogue(tsv: string): FlagCatalogue {
     if (i === 0 || text.trim() === '') return;
     rows.push(parseRow(text, i + 1));
   });
+  return catalogueOf(rows);
+}
+
+/** The catalogue of rows parsed before (the single-file build carries them parsed, not as TSV). */
+export function catalogueOf(rows: readonly CatalogueRow[]): FlagCatalogue {
   return { rows, index: indexRows(rows) };
 }
 

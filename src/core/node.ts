@@ -5,6 +5,7 @@ import { viewFlagsFile, type FileView, type FlagsViewer } from './file-view.js';
 import { sortFindings, type Finding } from './finding.js';
 import { snapVars } from './node-env.js';
 import { atLeast, compareMinor, formatVersion, parseVersion, type Version } from './version.js';
+import { compareStrings } from './order.js';
 
 /** One entry of the args dir, as the effects layer read it. */
 export interface ArgsEntry {
@@ -127,7 +128,7 @@ export function describeNode(facts: NodeFacts, viewFlags: FlagsViewer = viewFlag
 
   const views = new Map<string, FileView>();
   const files: FileReport[] = [];
-  for (const entry of [...facts.entries].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of [...facts.entries].sort((a, b) => compareStrings(a.name, b.name))) {
     const consumer = consumerOf(entry.name, era, entry.type === 'directory', entry.content);
     let view: FileView | null = null;
     if (consumer.kind === 'flags' && entry.content !== null) {

@@ -9,6 +9,7 @@ import { printArgsFile } from './args-file.js';
 import type { NodeModel } from './node.js';
 import { SNAP_DATA_CURRENT, snapVars } from './node-env.js';
 import type { Rule } from './profile.js';
+import { compareStrings } from './order.js';
 
 export const PLAN_SCHEMA = 'harden.plan/v1';
 
@@ -179,7 +180,7 @@ export function buildPlan(inputs: PlanInputs): Plan {
   const modes = modeChanges(failing.filter((r) => r.operation === 'file-mode'), facts, vars);
 
   const services = new Set(files.map((file) => file.service).filter((service): service is string => service !== null));
-  const restarts = [...services].sort((a, b) => restartRank(a) - restartRank(b) || a.localeCompare(b));
+  const restarts = [...services].sort((a, b) => restartRank(a) - restartRank(b) || compareStrings(a, b));
 
   const selected = new Set(failing.map((rule) => rule.id));
   const risks = rules.filter((rule) => selected.has(rule.id)).flatMap((rule) => (rule.risks ?? []).map((text) => ({ ruleId: rule.id, text })));
@@ -253,7 +254,7 @@ function modeChanges(rules: readonly Rule[], facts: NodeFactAnswers, vars: Reado
   };
   for (const rule of rules) for (const { path, fact } of fileModeTargets(rule, facts, vars)) want(path, fact, rule);
   const changes: PlanModeChange[] = [];
-  for (const [path, { fact, mask, owner, ruleIds }] of [...byPath].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [path, { fact, mask, owner, ruleIds }] of [...byPath].sort(([a], [b]) => compareStrings(a, b))) {
     const to = fact.mode & 0o777 & mask;
     const mode = to !== (fact.mode & 0o777) ? { from: octalMode(fact.mode), to: octalMode(to) } : null;
     const ownerChange = owner && owner !== fact.owner ? { from: fact.owner, to: owner } : null;

@@ -1,7 +1,7 @@
 // Profiles: YAML documents validated against profiles/schema.json, with every error located by file, line
 // and rule id, all reported at once.
 import type { ErrorObject } from 'ajv';
-import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { Component } from './consumers.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
@@ -73,9 +73,15 @@ export type ParsedProfile = { readonly ok: true; readonly profile: ProfileDocume
  */
 export type ProfileValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-/** Parses and validates one profile file's text. `file` is how to name it in problems. */
-export function parseProfile(text: string, file: string, check: ProfileValidator): ParsedProfile {
-  const lineCounter = new LineCounter();
+/**
+ * Parses and validates one profile file's text. `file` is how to name it in problems. Asynchronous only to load
+ * the YAML parser on first use: the shipped profiles come pre-parsed in the single-file build, so commands
+ * that use only them never load it.
+ */
+export async function parseProfile(text: string, file: string, check: ProfileValidator): Promise<ParsedProfile> {
+  const yaml = await import('yaml');
+  const { isNode, parseDocument } = yaml;
+  const lineCounter = new yaml.LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
@@ -94,7 +100,7 @@ export function parseProfile(text: string, file: string, check: ProfileValidator
   } catch (error) {
     // An alias without its anchor, or too many aliases: found only when the document is turned into data.
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return { ok: false, problems: [{ file, line: badAliasLine(doc, lineCounter) ?? 1, ruleId: null, message: `not valid YAML: ${message}` }] };
+    return { ok: false, problems: [{ file, line: badAliasLine(yaml.visit, doc, lineCounter) ?? 1, ruleId: null, message: `not valid YAML: ${message}` }] };
   }
   const problems: ProfileProblem[] = [];
   const lineOf = (pointer: readonly (string | number)[]) => {
@@ -128,7 +134,7 @@ export function parseProfile(text: string, file: string, check: ProfileValidator
 }
 
 /** The line of the first alias whose anchor is not set before it. */
-function badAliasLine(doc: Document, lineCounter: LineCounter): number | null {
+function badAliasLine(visit: typeof import('yaml').visit, doc: Document, lineCounter: LineCounter): number | null {
   let line: number | null = null;
   visit(doc, {
     Alias(_, node) {

@@ -2,6 +2,7 @@
 // modules, run from a checkout or a package) there are none: profiles, templates and the catalogue are read
 // from profiles/ on disk. scripts/build-bundle.js replaces this module in the bundle with the shipped files,
 // the profiles already parsed and validated against the schema at build time.
+import type { CatalogueRow } from '../core/flag-catalogue.js';
 import type { ProfileDocument } from '../core/profile.js';
 
 export interface EmbeddedFiles {
@@ -11,8 +12,8 @@ export interface EmbeddedFiles {
   readonly profiles: Readonly<Record<string, ProfileDocument>>;
   /** The templates by their name under profiles/ (`templates/audit-policy.yaml`). */
   readonly templates: Readonly<Record<string, string>>;
-  /** profiles/flag-catalogue.tsv. */
-  readonly flagCatalogue: string;
+  /** The rows of profiles/flag-catalogue.tsv, parsed, without their notes and sources (empty here). */
+  readonly flagCatalogue: readonly CatalogueRow[];
 }
 
 export const embeddedFiles: EmbeddedFiles | null = null;

@@ -1,13 +1,10 @@
 // The health gate after a restart: probes built from the node's own args files and credentials (the same
 // endpoints MicroK8s' own health helpers use), and a poll that waits until every probe passes and every
 // watched unit has stayed up, unchanged, long enough to rule out a crash loop.
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { NodeModel } from '../core/node.js';
 import { snapVars } from '../core/node-env.js';
+import { builtin } from '../lazy.js';
 import type { Services, UnitState } from './services.js';
 
 export interface Probe {
@@ -129,6 +126,8 @@ function apiserverProbe(service: string, host: string, port: number, context: Co
       if (text === null) return { ok: false, detail: `${configPath} not found: no CA or credentials to reach the API server with` };
       let config: Kubeconfig;
       try {
+        // Loaded here, not at start-up: only apply and rollback probe.
+        const { parse: parseYaml } = await import('yaml');
         config = kubeconfigParts(parseYaml(text));
       } catch (error) {
         return { ok: false, detail: `${shown} is not a readable kubeconfig (${messageOf(error)})` };
@@ -274,9 +273,9 @@ function isLoopback(address: string): boolean {
 }
 
 function get(request: Request, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  const { protocol, ...options } = request;
+  const send = protocol === 'https:' ? builtin('node:https').request : builtin('node:http').request;
   return new Promise((resolve) => {
-    const { protocol, ...options } = request;
-    const send = protocol === 'https:' ? https.request : http.request;
     const req = send({ ...options, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -299,7 +298,7 @@ function get(request: Request, timeoutMs: number): Promise<{ ok: boolean; detail
 /** Resolves null when the connection is accepted, or a failed result saying why. */
 function connect(target: { path: string } | { host: string; port: number }, timeoutMs: number, shown?: string): Promise<{ ok: boolean; detail: string } | null> {
   return new Promise((resolve) => {
-    const socket = net.connect(target);
+    const socket = builtin('node:net').connect(target);
     socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error('timeout'), { code: 'HARDEN_TIMEOUT', timeoutMs })));
     socket.once('connect', () => {
       socket.destroy();

@@ -2,6 +2,7 @@
 // atomically (a temp file in the same directory, fsync, rename) and reading one back.
 import path from 'node:path';
 import type { NodeFacts } from '../core/node.js';
+import { compareStrings } from '../core/order.js';
 import type { Rule } from '../core/profile.js';
 import { HardenError } from '../errors.js';
 import { parsePlanDocument, type PlanDocument } from '../ui/plan-view.js';
@@ -13,7 +14,7 @@ import { sha256Of } from './snapshots.js';
 /** Every args-dir entry the plan was built from, by node path, with the digest of its content. */
 export function inputDigests(facts: NodeFacts): Record<string, string> {
   const digests: Record<string, string> = {};
-  for (const entry of [...facts.entries].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of [...facts.entries].sort((a, b) => compareStrings(a.name, b.name))) {
     if (entry.content !== null) digests[`${facts.argsDir.replace(/\/$/, '')}/${entry.name}`] = sha256Of(entry.content);
   }
   return digests;

@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseFlagCatalogue, type FlagCatalogue } from '../core/flag-catalogue.js';
+import { catalogueOf, parseFlagCatalogue, type FlagCatalogue } from '../core/flag-catalogue.js';
 import { formatProblem, parseProfile, type ProfileDocument, type ProfileProblem, type Rule } from '../core/profile.js';
 import { ProfileError } from '../errors.js';
 import { embeddedFiles } from './embedded-files.js';
@@ -24,7 +24,7 @@ export interface LoadedProfile {
 let catalogue: FlagCatalogue | null = null;
 /** The flag version catalogue shipped with the profiles (profiles/flag-catalogue.tsv). */
 export function loadFlagCatalogue(): FlagCatalogue {
-  catalogue ??= parseFlagCatalogue(embeddedFiles?.flagCatalogue ?? readFileSync(path.join(PROFILES_DIR, 'flag-catalogue.tsv'), 'utf8'));
+  catalogue ??= embeddedFiles ? catalogueOf(embeddedFiles.flagCatalogue) : parseFlagCatalogue(readFileSync(path.join(PROFILES_DIR, 'flag-catalogue.tsv'), 'utf8'));
   return catalogue;
 }
 
@@ -61,31 +61,31 @@ export function readShippedTemplate(name: string): string | null {
 }
 
 /** Reads and validates one profile file (no extends, no selection): for `profiles validate`. */
-export function readProfileFile(file: string, shown: string): ProfileDocument {
+export async function readProfileFile(file: string, shown: string): Promise<ProfileDocument> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     throw new ProfileError(`cannot read profile ${shown}`, { hint: 'check the path' });
   }
-  const parsed = parseProfile(text, shown, profileValidator());
+  const parsed = await parseProfile(text, shown, profileValidator());
   if (!parsed.ok) throw problemsError(parsed.problems);
   return parsed.profile;
 }
 
-export function loadProfile(reference: string, selection: { only: readonly string[]; skip: readonly string[] } = { only: [], skip: [] }): LoadedProfile {
+export async function loadProfile(reference: string, selection: { only: readonly string[]; skip: readonly string[] } = { only: [], skip: [] }): Promise<LoadedProfile> {
   const chain: string[] = [];
-  const load = (ref: string, from: { file: string; shown: string } | null): { doc: ProfileDocument; rules: Rule[]; shown: string } => {
+  const load = async (ref: string, from: { file: string; shown: string } | null): Promise<{ doc: ProfileDocument; rules: Rule[]; shown: string }> => {
     const { file, shown } = locate(ref, from?.file ?? null, from?.shown ?? null);
     if (chain.includes(file)) throw new ProfileError(`${shown}: extends itself (${[...chain, file].map((f) => path.basename(f)).join(' -> ')})`, { hint: 'break the extends cycle' });
     chain.push(file);
-    const doc = shippedDocument(ref) ?? readProfileFile(file, shown);
-    const inherited = doc.extends ? load(doc.extends, { file, shown }).rules : [];
+    const doc = shippedDocument(ref) ?? await readProfileFile(file, shown);
+    const inherited = doc.extends ? (await load(doc.extends, { file, shown })).rules : [];
     const own = new Map(doc.rules.map((rule) => [rule.id, rule]));
     const rules = [...inherited.map((rule) => own.get(rule.id) ?? rule), ...doc.rules.filter((rule) => !inherited.some((r) => r.id === rule.id))];
     return { doc, rules, shown };
   };
-  const { doc, rules, shown } = load(reference, null);
+  const { doc, rules, shown } = await load(reference, null);
 
   const known = new Set(rules.map((rule) => rule.id));
   const problems: ProfileProblem[] = [];

@@ -1,7 +1,7 @@
 // MicroK8s' snap services as the host sees them: restart one with `snap restart`, read its systemd state
 // with `systemctl show`. Both run without a shell, found on PATH; never `microk8s stop`, which kills pods.
-import { execFile } from 'node:child_process';
 import { HardenError } from '../errors.js';
+import { builtin } from '../lazy.js';
 
 export interface UnitState {
   /** systemd's ActiveState: active, activating, deactivating, failed, inactive. */
@@ -66,7 +66,7 @@ function unitName(service: string): string {
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
   const shown = [command, ...args].join(' ');
   return new Promise((resolve, reject) => {
-    execFile(command, args, { env, timeout, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+    builtin('node:child_process').execFile(command, args, { env, timeout, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {

@@ -1,13 +1,17 @@
 // The snapshot store, `<stateDir>/snapshots/<id>/`: a manifest and a byte copy of every file apply changes,
 // all durable before apply touches an args file. Reading a snapshot back verifies every copy against the
 // digest the manifest recorded, so a rollback never writes a damaged copy onto a node.
-import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { compareStrings } from '../core/order.js';
 import { HardenError } from '../errors.js';
+import { nodeCrypto } from '../lazy.js';
 import { ensurePrivateDir, errorHint, tempPath, type FileOps } from './file-ops.js';
 import { errorCode } from './file-system.js';
 
 export const SNAPSHOT_SCHEMA = 'harden.snapshot/v1';
+
+/** What reading the store needs: FileOps, or the read-only FileSystem of commands that change nothing. */
+export type SnapshotReader = Pick<FileOps, 'readFile' | 'lstat' | 'readdir'>;
 const MANIFEST = 'manifest.json';
 
 export type SnapshotStatus = 'planned' | 'written' | 'restarted' | 'verified' | 'put-back' | 'put-back-failed' | 'rolled-back';
@@ -72,7 +76,7 @@ const ID = /^\d{8}T\d{6}Z-[0-9a-f]{4}$/;
 
 /** `sha256:<hex>` of bytes. */
 export function sha256Of(bytes: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return `sha256:${nodeCrypto().createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 export function snapshotsDir(stateDir: string): string {
@@ -97,7 +101,7 @@ export async function createSnapshot(
 
   let id = '';
   for (let attempt = 0; ; attempt += 1) {
-    id = `${compactTime(now)}-${randomBytes(2).toString('hex')}`;
+    id = `${compactTime(now)}-${nodeCrypto().randomBytes(2).toString('hex')}`;
     if (!(await exists(ops, path.join(parent, id)))) break;
     if (attempt > 20) throw new HardenError(`cannot pick a new snapshot id in ${parent}`, { hint: 'remove old snapshots and try again' });
   }
@@ -164,7 +168,7 @@ export async function setStatus(
 }
 
 /** Every complete snapshot, oldest first (a directory without a manifest is an interrupted one: left out). */
-export async function listSnapshots(ops: FileOps, stateDir: string): Promise<SnapshotManifest[]> {
+export async function listSnapshots(ops: SnapshotReader, stateDir: string): Promise<SnapshotManifest[]> {
   const parent = snapshotsDir(stateDir);
   let names: string[];
   try {
@@ -178,7 +182,7 @@ export async function listSnapshots(ops: FileOps, stateDir: string): Promise<Sna
     if (!(await exists(ops, path.join(parent, name, MANIFEST)))) continue;
     manifests.push(await readManifest(ops, path.join(parent, name), name));
   }
-  return manifests.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  return manifests.sort((a, b) => compareStrings(a.createdAt, b.createdAt) || compareStrings(a.id, b.id));
 }
 
 /**
@@ -261,7 +265,7 @@ function snapshotDir(stateDir: string, id: string): string {
   return path.join(snapshotsDir(stateDir), id);
 }
 
-async function readManifest(ops: FileOps, dir: string, id: string): Promise<SnapshotManifest> {
+async function readManifest(ops: SnapshotReader, dir: string, id: string): Promise<SnapshotManifest> {
   let text: string;
   try {
     text = (await ops.readFile(path.join(dir, MANIFEST))).toString('utf8');
@@ -332,7 +336,7 @@ async function replacePrivate(ops: FileOps, file: string, data: Buffer | string)
   }
 }
 
-async function exists(ops: FileOps, file: string): Promise<boolean> {
+async function exists(ops: SnapshotReader, file: string): Promise<boolean> {
   try {
     await ops.lstat(file);
     return true;
@@ -362,7 +366,7 @@ function storeError(message: string, error: unknown): HardenError {
  * Restarts an `apply --no-restart` (or `rollback --no-restart`) left owed: the newest snapshot's, while no later
  * apply or rollback has taken place. Never throws: this only feeds a warning.
  */
-export async function owedRestarts(ops: FileOps, stateDir: string): Promise<{ id: string; restarts: string[] } | null> {
+export async function owedRestarts(ops: SnapshotReader, stateDir: string): Promise<{ id: string; restarts: string[] } | null> {
   try {
     const all = await listSnapshots(ops, stateDir);
     const newest = all[all.length - 1];

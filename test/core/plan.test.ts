@@ -64,7 +64,7 @@ test('mode changes only close bits, combine rules on one path, and skip what is 
 });
 
 test('daemons era: one restart per component daemon, datastore first; kubelite era: kubelite once', async () => {
-  const profile = loadProfile('baseline');
+  const profile = await loadProfile('baseline');
   const old = await planFor({ version: '1.13' }, profile.rules);
   assert.equal(old.restarts, ['snap.microk8s.daemon-apiserver', 'snap.microk8s.daemon-controller-manager', 'snap.microk8s.daemon-kubelet', 'snap.microk8s.daemon-proxy', 'snap.microk8s.daemon-scheduler']);
   const lite = await planFor({ version: '1.21' }, profile.rules);
@@ -77,14 +77,14 @@ test('daemons era: one restart per component daemon, datastore first; kubelite e
 });
 
 test('a node with peers is told that control-plane flags must match on every control-plane node', async () => {
-  const plan = await planFor({ version: '1.28', callbackPeers: ['10.0.0.2:25000'] }, loadProfile('baseline').rules);
+  const plan = await planFor({ version: '1.28', callbackPeers: ['10.0.0.2:25000'] }, (await loadProfile('baseline')).rules);
   assert.ok(plan.warnings[0].startsWith('this node has peers (10.0.0.2:25000): control-plane flags such as --authorization-mode must be the same'));
 });
 
 test('dqlite members in cluster.yaml count as peers too; a lone node gets no such warning', async () => {
-  const clustered = await planFor({ version: '1.28', members: ['10.0.0.1:19001', '10.0.0.2:19001'] }, loadProfile('baseline').rules);
+  const clustered = await planFor({ version: '1.28', members: ['10.0.0.1:19001', '10.0.0.2:19001'] }, (await loadProfile('baseline')).rules);
   assert.match(clustered.warnings[0], /^this node has peers \(10\.0\.0\.2:19001\): control-plane flags/);
-  const alone = await planFor({ version: '1.28' }, loadProfile('baseline').rules);
+  const alone = await planFor({ version: '1.28' }, (await loadProfile('baseline')).rules);
   assert.not.ok(alone.warnings.some((w) => w.includes('peers')));
 });
 
@@ -95,7 +95,7 @@ test('a compliant node plans nothing and says so', async () => {
 });
 
 test('planDifference names the first thing a saved plan would change otherwise than its profile', async () => {
-  const rules = loadProfile('cis').rules;
+  const rules = (await loadProfile('cis')).rules;
   const root = await makeNode({ version: '1.28' });
   const { facts, model, vars, answers, results } = await assessNode(realFileSystem, { root, argsDir: undefined }, rules);
   const plan = buildPlan({ model, rules, results, facts: answers, vars, profile: { name: 'cis', source: 'cis' }, templates: readTemplates(rules), locks: facts.locks });

@@ -341,7 +341,7 @@ const BASELINE_DEFAULTS: Record<string, { row: string; flag: string }> = {
 };
 
 test('the defaults the rows assume are the baseline profile’s, in every fixture version', async () => {
-  const rules = loadProfile('baseline').rules.filter((rule) => rule.id in BASELINE_DEFAULTS);
+  const rules = (await loadProfile('baseline')).rules.filter((rule) => rule.id in BASELINE_DEFAULTS);
   assert.is(rules.length, Object.keys(BASELINE_DEFAULTS).length);
   let compared = 0;
   for (const version of fixtureVersions) {

@@ -10,29 +10,29 @@ import { parseVersion } from '../../src/core/version.js';
 import { fixtureVersions, repoRoot } from '../helpers/paths.js';
 
 const validator = profileValidator();
-const problems = (text: string) => {
-  const parsed = parseProfile(text, 'mine.yaml', validator);
+const problems = async (text: string) => {
+  const parsed = await parseProfile(text, 'mine.yaml', validator);
   assert.is(parsed.ok, false);
   return parsed.ok ? [] : parsed.problems.map(formatProblem);
 };
 const HEAD = 'apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: Mine\nrules:\n';
 const RULE = (extra: string) => `  - id: kubelet.x\n    title: T\n    rationale: R\n    severity: high\n    component: kubelet\n${extra}`;
 
-test('every shipped profile passes the schema', () => {
+test('every shipped profile passes the schema', async () => {
   const files = readdirSync(path.join(repoRoot, 'profiles')).filter((f) => f.endsWith('.yaml'));
   assert.ok(files.includes('baseline.yaml'));
   for (const file of files) {
-    const parsed = parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, validator);
+    const parsed = await parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, validator);
     assert.ok(parsed.ok, parsed.ok ? '' : parsed.problems.map(formatProblem).join('\n'));
   }
 });
 
-test('every flag and value a shipped profile writes is supported by the catalogue on every fixture version it applies to', () => {
+test('every flag and value a shipped profile writes is supported by the catalogue on every fixture version it applies to', async () => {
   const catalogue = parseFlagCatalogue(readFileSync(path.join(repoRoot, 'profiles/flag-catalogue.tsv'), 'utf8'));
   const bad: string[] = [];
   let judged = 0;
   for (const file of ['baseline.yaml', 'cis.yaml']) {
-    const profile = (parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, validator) as { profile: ProfileDocument }).profile;
+    const profile = ((await parseProfile(readFileSync(path.join(repoRoot, 'profiles', file), 'utf8'), file, validator)) as { profile: ProfileDocument }).profile;
     for (const rule of profile.rules) {
       const value = rule.operation === 'set-flag' ? rule.value! : rule.operation === 'include-items' ? rule.items!.join(',') : null;
       if (value === null) continue;
@@ -52,38 +52,38 @@ test('every flag and value a shipped profile writes is supported by the catalogu
   assert.equal(bad, []);
 });
 
-test('all problems at once, each with file, line and rule id', () => {
+test('all problems at once, each with file, line and rule id', async () => {
   const text = HEAD + RULE('    operation: set-flag\n    flag: --read-only-port\n') + '  - id: kubelet.y\n    title: T\n    rationale: R\n    severity: extreme\n    component: kubelet\n    operation: manual\n    explain: E\n    colour: red\n';
-  assert.equal(problems(text), [
+  assert.equal(await problems(text), [
     'mine.yaml:6: rule kubelet.x: missing field "value"',
     'mine.yaml:16: rule kubelet.y: severity: must be one of "low", "medium", "high", "critical"',
     'mine.yaml:20: rule kubelet.y: unknown field "colour"',
   ]);
 });
 
-test('a value that smuggles in a command substitution, a newline or a metacharacter is refused', () => {
+test('a value that smuggles in a command substitution, a newline or a metacharacter is refused', async () => {
   for (const value of ['"$(id)"', '"a\\nb"', '"`id`"', '"a;b"', '"a b"']) {
-    assert.equal(problems(HEAD + RULE(`    operation: set-flag\n    flag: --x\n    value: ${value}\n`)), [
+    assert.equal(await problems(HEAD + RULE(`    operation: set-flag\n    flag: --x\n    value: ${value}\n`)), [
       'mine.yaml:13: rule kubelet.x: value: a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than ${SNAP}, ${SNAP_DATA}, ${SNAP_COMMON})',
     ], value);
   }
 });
 
-test('unknown operation and component', () => {
-  assert.equal(problems(HEAD + '  - id: a.b\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet2\n    operation: delete-everything\n'), [
+test('unknown operation and component', async () => {
+  assert.equal(await problems(HEAD + '  - id: a.b\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet2\n    operation: delete-everything\n'), [
     'mine.yaml:10: rule a.b: component: must be one of "kube-apiserver", "kubelet", "kube-proxy", "kube-scheduler", "kube-controller-manager", "kubelite", "etcd", "k8s-dqlite", "containerd"',
     'mine.yaml:11: rule a.b: operation: must be one of "set-flag", "remove-flag", "include-items", "exclude-items", "companion-file", "file-mode", "manual", "probe"',
   ]);
 });
 
-test('malformed YAML and duplicate ids are located', () => {
-  assert.equal(problems('apiVersion: harden/v1\nrules: [\n'), ['mine.yaml:3: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']);
+test('malformed YAML and duplicate ids are located', async () => {
+  assert.equal(await problems('apiVersion: harden/v1\nrules: [\n'), ['mine.yaml:3: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']);
   const rule = RULE('    operation: manual\n    explain: E\n');
-  assert.equal(problems(HEAD + rule + rule), ['mine.yaml:13: rule kubelet.x: duplicate rule id (first on line 6)']);
+  assert.equal(await problems(HEAD + rule + rule), ['mine.yaml:13: rule kubelet.x: duplicate rule id (first on line 6)']);
 });
 
-test('an alias without its anchor is located, not thrown (found by fuzzing)', () => {
-  assert.equal(problems(HEAD + RULE('    operation: manual\n    explain: E\n    risks: *missing\n')), [
+test('an alias without its anchor is located, not thrown (found by fuzzing)', async () => {
+  assert.equal(await problems(HEAD + RULE('    operation: manual\n    explain: E\n    risks: *missing\n')), [
     'mine.yaml:13: not valid YAML: Unresolved alias (the anchor must be set before the alias): missing',
   ]);
 });

@@ -112,3 +112,11 @@ export function forAll<T>(prop: Property, suite: string, generate: (rng: Rng, se
     withCase(prop, seed, input, suite, () => check(input, seed));
   }
 }
+
+/** forAll for checks that await. */
+export async function forAllAsync<T>(prop: Property, suite: string, generate: (rng: Rng, seed: number) => T, check: (input: T, seed: number) => Promise<void>): Promise<void> {
+  for (const seed of caseSeeds(prop)) {
+    const input = generate(makeRng(seed), seed);
+    await withCaseAsync(prop, seed, input, suite, () => check(input, seed));
+  }
+}

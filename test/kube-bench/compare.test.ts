@@ -30,7 +30,7 @@ export const DIFFERENCES: Readonly<Record<string, { readonly versions: readonly 
   '4.2.11': { versions: ALL, why: 'kube-bench passes an absent --rotate-certificates; the flag defaults to false' },
 };
 
-const profile = loadProfile('cis');
+const profile = await loadProfile('cis');
 
 async function bothVerdicts(version: FixtureVersion, edit?: (argsDir: string) => Promise<void>) {
   const root = await makeNode({ version });

@@ -23,7 +23,7 @@ import { profileValidator } from '../../src/effects/profile-validator.js';
 import { HardenError } from '../../src/errors.js';
 import { makeNode, makeTempDir } from '../helpers/node-root.js';
 import { fixtureArgsDir, fixtureVersions } from '../helpers/paths.js';
-import { between, caseSeeds, chance, forAll, makeRng, pick, property, withCaseAsync, type Rng } from '../helpers/prng.js';
+import { between, caseSeeds, chance, forAll, forAllAsync, makeRng, pick, property, withCaseAsync, type Rng } from '../helpers/prng.js';
 
 const SUITE = 'property/fuzz\\.test\\.js$';
 const ENV: ReaderEnv = { vars: { SNAP: '/snap/microk8s/6089', SNAP_DATA: '/var/snap/microk8s/6089', SNAP_COMMON: '/var/snap/microk8s/common' }, unknownVariables: 'keep' };
@@ -128,7 +128,7 @@ const nodes = property('mutated node files: reading, checking and planning a nod
 test(`${nodes.name} (${nodes.runs} nodes from seed ${nodes.seed})`, async () => {
   const roots = new Map<string, string>();
   for (const version of fixtureVersions) roots.set(version, await makeNode({ version }));
-  const profile = loadProfile('cis');
+  const profile = await loadProfile('cis');
   let refused = 0;
   try {
     for (const seed of caseSeeds(nodes)) {
@@ -157,17 +157,17 @@ const SHIPPED = ['baseline', 'cis'].map((name) => ({ name, bytes: readFileSync(p
 
 const profiles = property('mutated profiles: every problem is located at file:line, nothing crashes', { runs: 120, seed: 1234 });
 
-test(`${profiles.name} (${profiles.runs} profiles from seed ${profiles.seed})`, () => {
+test(`${profiles.name} (${profiles.runs} profiles from seed ${profiles.seed})`, async () => {
   let invalid = 0;
-  forAll(
+  await forAllAsync(
     profiles,
     SUITE,
     (rng) => {
       const shipped = pick(rng, SHIPPED);
       return { from: shipped.name, text: mutate(rng, shipped.bytes).toString('utf8') };
     },
-    ({ text }) => {
-      const parsed = parseProfile(text, 'profiles/fuzzed.yaml', VALIDATOR);
+    async ({ text }) => {
+      const parsed = await parseProfile(text, 'profiles/fuzzed.yaml', VALIDATOR);
       if (parsed.ok) return;
       invalid += 1;
       const lines = text.split('\n').length;
@@ -195,7 +195,7 @@ test(`${loaded.name} (${loaded.runs} profiles from seed ${loaded.seed})`, async 
       await fs.writeFile(file, text);
       await withCaseAsync(loaded, seed, text, SUITE, async () => {
         try {
-          loadProfile(file);
+          await loadProfile(file);
         } catch (error) {
           if (!(error instanceof HardenError)) throw error;
           for (const line of [error.message, ...error.more]) assert.match(line, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: `), 'file:line');

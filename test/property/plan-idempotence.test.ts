@@ -36,14 +36,14 @@ const CAN_CHOWN = process.getuid?.() === 0;
 
 /** Each shipped profile, loaded once (loading validates YAML: a fifth of a second). */
 const loadedProfiles = new Map<string, LoadedProfile>();
-function shipped(profile: string): LoadedProfile {
-  if (!loadedProfiles.has(profile)) loadedProfiles.set(profile, loadProfile(profile));
+async function shipped(profile: string): Promise<LoadedProfile> {
+  if (!loadedProfiles.has(profile)) loadedProfiles.set(profile, await loadProfile(profile));
   return loadedProfiles.get(profile)!;
 }
 
 async function planFor(root: string, profile: string, only: readonly string[]): Promise<{ plan: Plan; results: readonly RuleResult[] }> {
   // What `--only` selects: the profile's rules with those ids, in the profile's order.
-  const all = shipped(profile);
+  const all = await shipped(profile);
   const loaded = { ...all, rules: all.rules.filter((rule) => only.includes(rule.id)) };
   const { facts, model, vars, answers, results } = await assessNode(realFileSystem, { root, argsDir: undefined }, loaded.rules);
   const plan = buildPlan({
@@ -180,7 +180,7 @@ const subsets = property('plans of random rule subsets are deterministic, idempo
 for (const version of fixtureVersions) {
   for (const profile of PROFILES) {
     test(`${subsets.name}: ${profile} on ${version} (${subsets.runs} subsets from seed ${subsets.seed})`, async () => {
-      const ids = shipped(profile).rules.filter((rule) => CAN_CHOWN || rule.operation !== 'file-mode').map((rule) => rule.id);
+      const ids = (await shipped(profile)).rules.filter((rule) => CAN_CHOWN || rule.operation !== 'file-mode').map((rule) => rule.id);
       const full = await wholeProfile(version, profile, ids);
       for (const seed of caseSeeds(subsets)) {
         const rng = makeRng(seed);
