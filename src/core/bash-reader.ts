@@ -30,6 +30,12 @@ const SPECIAL_PARAMETER = /[0-9@*#?$!-]/;
 const PARAMETER_OPERATOR = /[:\-=?+#%/^,@[]/;
 /** Unquoted, these end a word and are a syntax error inside an array assignment. */
 const METACHARACTERS = new Set(['<', '>', '|', '&', ';', '(', ')']);
+/**
+ * Unquoted characters bash takes literally in a word, whatever comes next: no quote, escape, expansion,
+ * metacharacter, glob, brace, tilde, comment, blank, newline or carriage return.
+ */
+const PLAIN_RUN = /[A-Za-z0-9_\-+=.,:/@%]+/y;
+const PLAIN_RUN_IN_BRACE = /[A-Za-z0-9_\-+=:/@%]+/y;
 /** Blanks of the default IFS: what unquoted expansion results are split on. */
 const IFS_BLANKS = new Set([' ', '\t', '\n']);
 
@@ -178,6 +184,15 @@ class BashArrayReader {
         return this.readBackticks();
       default:
         break;
+    }
+    // A run of characters with no meaning to bash here is taken whole: most of an args file is such runs.
+    // ',' and '.' count only outside a '{' (they make a brace expansion inside one).
+    const plain = this.openBrace === undefined ? PLAIN_RUN : PLAIN_RUN_IN_BRACE;
+    plain.lastIndex = this.pos;
+    if (plain.test(this.src)) {
+      this.fixed(this.src.slice(this.pos, plain.lastIndex));
+      this.pos = plain.lastIndex;
+      return;
     }
     const line = this.line;
     if ((c === '<' || c === '>') && this.peek(1) === '(') {
@@ -513,6 +528,7 @@ class BashArrayReader {
   }
 
   private noteNulBytes(text: string): void {
+    if (!text.includes('\0')) return;
     let line = 1;
     for (const c of text) {
       if (c === '\n') line++;

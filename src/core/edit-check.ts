@@ -37,6 +37,7 @@ export function checkEditedFile(before: string, after: string, options: CheckOpt
  */
 function newFindings(old: FileView, now: FileView): EditProblem[] {
   const remaining = new Map<string, number>();
+  const findingKey = findingKeys();
   for (const finding of old.findings) {
     if (finding.code === 'readers-differ') continue;
     const key = findingKey(finding);
@@ -56,9 +57,17 @@ function newFindings(old: FileView, now: FileView): EditProblem[] {
   return problems;
 }
 
-function findingKey(finding: Finding): string {
-  const message = finding.message.replace(/\blines? \d+(?:(?:, | and )\d+)*/g, 'line N');
-  return `${finding.code}\0${message}`;
+/** A finding's code and message with its line numbers taken out; remembered, as a file repeats messages. */
+function findingKeys(): (finding: Finding) => string {
+  const known = new Map<string, string>();
+  return (finding) => {
+    let message = known.get(finding.message);
+    if (message === undefined) {
+      message = finding.message.includes('line') ? finding.message.replace(/\blines? \d+(?:(?:, | and )\d+)*/g, 'line N') : finding.message;
+      known.set(finding.message, message);
+    }
+    return `${finding.code}\0${message}`;
+  };
 }
 
 /**
@@ -90,7 +99,11 @@ function unsafeWords(old: FileView, now: FileView): EditProblem[] {
   return problems;
 }
 
+/** Any character that can make an argument dangerous below: with none in any argument, there is nothing to find. */
+const SUSPECT = /[\n`<>|&;()]|\$\(/;
+
 function dangerous(view: FileView): { key: string; word: ArgvWord; why: string }[] {
+  if (!view.read.argv.some((word) => SUSPECT.test(word.value))) return [];
   const unquoted = unquotedMetacharacters(view.file.lines.map((line) => printLine({ ...line, eol: '' })));
   const out: { key: string; word: ArgvWord; why: string }[] = [];
   for (const word of view.read.argv) {

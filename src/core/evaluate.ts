@@ -142,8 +142,10 @@ const CONTROL_PLANE = new Set(['kube-apiserver', 'kube-scheduler', 'kube-control
 
 function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): RuleResult {
   const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));
-  const base = { id: rule.id, title: rule.title, severity: rule.severity, component: rule.component, cis, file: null, line: null };
-  const result = (status: Status, found: string, reason: string, file: string | null = null, line: number | null = null): RuleResult => ({ ...base, status, found, reason, file, line });
+  // Written out rather than spread from a shared base: one object shape, and the key order --json prints.
+  const result = (status: Status, found: string, reason: string, file: string | null = null, line: number | null = null): RuleResult => ({
+    id: rule.id, title: rule.title, severity: rule.severity, component: rule.component, cis, file, line, status, found, reason,
+  });
   const report = model.report;
 
   const applies = rule.applies ?? {};

@@ -67,37 +67,44 @@ export function compareReaders(file: ArgsFile, bash: ReadResult, kubelite: ReadR
       message: 'bash cannot read this file (shell syntax error) although kubelite can',
     }];
   }
-  const bashByLine = groupByLine(bash.argv);
-  const kubeliteByLine = groupByLine(kubelite.argv);
-  const lines = [...new Set([...bashByLine.keys(), ...kubeliteByLine.keys()])].sort((a, b) => a - b);
+  // Both readers give their words in file order: walk the two lists line by line.
   const findings: Finding[] = [];
-  for (const number of lines) {
-    const b = bashByLine.get(number) ?? [];
-    const k = kubeliteByLine.get(number) ?? [];
-    if (sameWords(b, k)) continue;
-    const reason = whyReadersDiffer(file.lines[number - 1]);
-    findings.push({
-      code: 'readers-differ',
-      severity: 'warning',
-      line: number,
-      message: `bash reads ${JSON.stringify(b)} but kubelite reads ${JSON.stringify(k)}${reason ? `: ${reason}` : ''}`,
-    });
+  const a = bash.argv;
+  const k = kubelite.argv;
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < k.length) {
+    const number = Math.min(i < a.length ? a[i].line : Infinity, j < k.length ? k[j].line : Infinity);
+    const aEnd = endOfLine(a, i, number);
+    const kEnd = endOfLine(k, j, number);
+    if (!sameWords(a, i, aEnd, k, j, kEnd)) {
+      const b = a.slice(i, aEnd).map((word) => word.value);
+      const q = k.slice(j, kEnd).map((word) => word.value);
+      const reason = whyReadersDiffer(file.lines[number - 1]);
+      findings.push({
+        code: 'readers-differ',
+        severity: 'warning',
+        line: number,
+        message: `bash reads ${JSON.stringify(b)} but kubelite reads ${JSON.stringify(q)}${reason ? `: ${reason}` : ''}`,
+      });
+    }
+    i = aEnd;
+    j = kEnd;
   }
   return findings;
 }
 
-function groupByLine(argv: readonly ArgvWord[]): Map<number, string[]> {
-  const byLine = new Map<number, string[]>();
-  for (const word of argv) {
-    const list = byLine.get(word.line) ?? [];
-    list.push(word.value);
-    byLine.set(word.line, list);
-  }
-  return byLine;
+/** Where the words of line `number` starting at `from` end (words come in line order). */
+function endOfLine(words: readonly ArgvWord[], from: number, number: number): number {
+  let end = from;
+  while (end < words.length && words[end].line === number) end += 1;
+  return end;
 }
 
-function sameWords(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i]);
+function sameWords(a: readonly ArgvWord[], aFrom: number, aEnd: number, b: readonly ArgvWord[], bFrom: number, bEnd: number): boolean {
+  if (aEnd - aFrom !== bEnd - bFrom) return false;
+  for (let n = 0; n < aEnd - aFrom; n += 1) if (a[aFrom + n].value !== b[bFrom + n].value) return false;
+  return true;
 }
 
 function whyReadersDiffer(line: ArgsLine | undefined): string {

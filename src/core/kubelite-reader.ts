@@ -12,13 +12,16 @@ export const KUBELITE_MAX_LINE_BYTES = 64 * 1024;
 export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
   const argv: ArgvWord[] = [];
   const findings: Finding[] = [];
+  /** The unknown variables of the line being read. */
+  const unknown = new Set<string>();
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   for (let index = 0; index < lines.length; index += 1) {
     const number = index + 1;
     let line = lines[index];
     // The scanner's buffer holds the line with its carriage return: a CRLF line reaches the limit a byte sooner.
-    if (Buffer.byteLength(line) >= KUBELITE_MAX_LINE_BYTES) {
+    // (A UTF-16 unit is at most 3 bytes of UTF-8: shorter lines need no counting.)
+    if (line.length * 3 >= KUBELITE_MAX_LINE_BYTES && Buffer.byteLength(line) >= KUBELITE_MAX_LINE_BYTES) {
       findings.push({
         code: 'reader-fails',
         severity: 'error',
@@ -30,10 +33,10 @@ export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
     if (line.endsWith('\r')) line = line.slice(0, -1);
     line = goTrimSpace(line);
     if (line === '' || line.startsWith('#')) continue;
-    line = line.replace(/["']/g, '');
-    const unknown = new Set<string>();
+    if (line.includes('"') || line.includes("'")) line = line.replace(/["']/g, '');
+    unknown.clear();
     for (const part of line.split(' ')) {
-      argv.push({ value: goExpandEnv(part, env, unknown), line: number });
+      argv.push({ value: part.includes('$') ? goExpandEnv(part, env, unknown) : part, line: number });
     }
     for (const name of unknown) {
       findings.push({
@@ -51,7 +54,13 @@ export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
 const GO_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 function goTrimSpace(s: string): string {
+  // Most lines have nothing to trim: a printable ASCII character at both ends.
+  if (s.length > 0 && isPlainAscii(s.charCodeAt(0)) && isPlainAscii(s.charCodeAt(s.length - 1))) return s;
   return s.replace(GO_SPACE, '');
+}
+
+function isPlainAscii(code: number): boolean {
+  return code > 0x20 && code < 0x7f;
 }
 
 const SPECIAL = '*#$@!?-0123456789';

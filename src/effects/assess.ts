@@ -1,17 +1,18 @@
 // Where a node stands against a set of rules: read the node, describe it, answer the facts the rules ask
 // about, and evaluate. `check` reports this; `plan` builds on it.
+import path from 'node:path';
 import { evaluateRules, factQueries, type NodeFactAnswers, type RuleResult } from '../core/evaluate.js';
 import { viewFlagsFile, type FlagsViewer } from '../core/file-view.js';
 import { describeNode, type NodeFacts, type NodeModel } from '../core/node.js';
 import { snapVars } from '../core/node-env.js';
 import type { Rule } from '../core/profile.js';
-import { realFileOps, type FileOps } from './file-ops.js';
+import type { FileOps } from './file-ops.js';
 import type { FileSystem } from './file-system.js';
 import { owedRestarts } from './snapshots.js';
 import { readExposure } from './exposure-reader.js';
 import { readListeners } from './listeners.js';
 import { answerFacts } from './node-facts.js';
-import { readNodeFacts } from './node-reader.js';
+import { readNodeFacts, RootedReader } from './node-reader.js';
 import { loadFlagCatalogue } from './profile-store.js';
 
 export interface Assessment {
@@ -29,15 +30,17 @@ export async function assessNode(
   rules: readonly Rule[],
   viewFlags: FlagsViewer = viewFlagsFile,
 ): Promise<Assessment> {
-  const facts = await readNodeFacts(fs, { root: target.root, argsDir: target.argsDir });
+  // One reader for the whole reading: each path component under the root is looked at once.
+  const reader = new RootedReader(fs, path.resolve(target.root));
+  const facts = await readNodeFacts(fs, { root: target.root, argsDir: target.argsDir }, reader);
   const model = describeNode(facts, viewFlags);
   const vars = snapVars(model.report.revision);
   const queries = factQueries(rules, vars);
-  let answers = await answerFacts(fs, target.root, facts, queries);
+  let answers = await answerFacts(fs, target.root, facts, queries, reader);
   if (queries.exposure) {
     // Probe rules: what the node exposes, or null where the root has no proc/net data (an offline copy, where
     // the configured side is not worked out at all).
-    const listeners = await readListeners(fs, target.root);
+    const listeners = await readListeners(fs, target.root, undefined, reader);
     answers = { ...answers, exposure: listeners.available ? (await readExposure(fs, target.root, model, listeners)).rows : null };
   }
   const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue());
@@ -45,8 +48,8 @@ export async function assessNode(
 }
 
 /** Says on stderr when the running services do not use the files yet (an apply or rollback with --no-restart). */
-export async function warnOwedRestarts(context: { effects: { io: { err(text: string): void }; change?: { ops?: FileOps } } }, stateDir: string): Promise<void> {
-  const owed = await owedRestarts(context.effects.change?.ops ?? realFileOps, stateDir);
+export async function warnOwedRestarts(context: { effects: { fs: FileSystem; io: { err(text: string): void }; change?: { ops?: FileOps } } }, stateDir: string): Promise<void> {
+  const owed = await owedRestarts(context.effects.change?.ops ?? context.effects.fs, stateDir);
   if (!owed) return;
   const commands = owed.restarts.map((service) => `snap restart ${service.replace(/^snap\./, '')}`).join(', ');
   context.effects.io.err(`warning: the running services do not use these files yet: ${owed.id} was applied with --no-restart; run ${commands}\n`);

@@ -1,10 +1,10 @@
 // Reads what is listening on a node from <root>/proc/net/tcp and tcp6. These tables belong to the network
 // namespace of the process that reads them: run on the node itself (root /), in the host namespace, they are
 // the node's. A node root without proc (an offline copy, a fixture) has none: `available` says so.
-import { endianness } from 'node:os';
 import path from 'node:path';
 import { parseProcNet, type AddressFamily, type ByteOrder, type Listener } from '../core/proc-net.js';
 import { HardenError } from '../errors.js';
+import { builtin } from '../lazy.js';
 import { errorCode, type FileSystem } from './file-system.js';
 import { RootedReader } from './node-reader.js';
 
@@ -22,8 +22,8 @@ const TABLES: ReadonlyArray<{ readonly family: AddressFamily; readonly nodePath:
   { family: 6, nodePath: '/proc/net/tcp6' }, // absent when IPv6 is disabled
 ];
 
-export async function readListeners(fs: FileSystem, root: string, byteOrder: ByteOrder = endianness()): Promise<NodeListeners> {
-  const node = new RootedReader(fs, path.resolve(root));
+/** The node's LISTEN sockets. `byteOrder` is how its kernel prints addresses: this machine's unless given. */
+export async function readListeners(fs: FileSystem, root: string, byteOrder?: ByteOrder, node = new RootedReader(fs, path.resolve(root))): Promise<NodeListeners> {
   const listeners: Listener[] = [];
   const problems: string[] = [];
   for (const { family, nodePath } of TABLES) {
@@ -33,7 +33,7 @@ export async function readListeners(fs: FileSystem, root: string, byteOrder: Byt
       if (family === 4) return { available: false, listeners: [], problems };
       continue;
     }
-    const parsed = parseProcNet(table.text, family, nodePath, byteOrder);
+    const parsed = parseProcNet(table.text, family, nodePath, byteOrder ?? builtin('node:os').endianness());
     listeners.push(...parsed.listeners);
     problems.push(...parsed.problems);
   }

@@ -12,8 +12,8 @@ export async function answerFacts(
   root: string,
   node: Pick<NodeFacts, 'users' | 'groups'>,
   queries: { paths: readonly string[]; listings?: readonly string[]; sysctls: readonly string[]; kubeconfigs: readonly string[] },
+  reader = new RootedReader(fs, path.resolve(root)),
 ): Promise<NodeFactAnswers> {
-  const reader = new RootedReader(fs, path.resolve(root));
   const describe = async (nodePath: string): Promise<PathFact | null> => {
     const resolved = await reader.resolve(nodePath);
     const stat = resolved ? await reader.stat(resolved) : null;

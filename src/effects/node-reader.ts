@@ -19,7 +19,8 @@ export interface NodeLocation {
   readonly argsDir?: string;
 }
 
-export async function readNodeFacts(fs: FileSystem, location: NodeLocation): Promise<NodeFacts> {
+/** `node` may be a reader of the same root that is reading the same node (assess shares one). */
+export async function readNodeFacts(fs: FileSystem, location: NodeLocation, node = new RootedReader(fs, path.resolve(location.root))): Promise<NodeFacts> {
   const root = path.resolve(location.root);
   const rootStat = await fs.stat(root).catch(() => null);
   if (!rootStat?.isDirectory()) {
@@ -27,7 +28,6 @@ export async function readNodeFacts(fs: FileSystem, location: NodeLocation): Pro
       hint: 'pass --root the directory that holds the node’s filesystem (/ for this machine)',
     });
   }
-  const node = new RootedReader(fs, root);
   const args = await locateArgsDir(node, location);
   const entries = await readEntries(node, args);
 
@@ -132,6 +132,8 @@ export class RootedReader {
   constructor(readonly fs: FileSystem, readonly root: string) {}
 
   host(nodePath: string): string {
+    // Most node paths are already clean (`/var/snap/...`): joining them is a concatenation.
+    if (nodePath.startsWith('/') && !nodePath.includes('//') && !nodePath.includes('/.')) return this.root === '/' ? nodePath : this.root + nodePath;
     return path.join(this.root, nodePath);
   }
 
@@ -183,6 +185,12 @@ export class RootedReader {
   }
 
   async stat(nodePath: string): Promise<EntryStat | null> {
+    // A component already looked at that is no symlink: its lstat is its stat.
+    const known = this.components.get(nodePath);
+    if (known) {
+      const { stat } = await known;
+      if (stat && !stat.isSymbolicLink()) return stat;
+    }
     return this.statOrNull(nodePath, 'stat');
   }
 

@@ -1,8 +1,8 @@
 // A plan for people (a Terraform-like text: legend, diffs, summary line) and for machines (one JSON
 // document, which is also the saved plan file), from the same object; and the saved file read back.
-import { createHash } from 'node:crypto';
 import { structuredPatch } from 'diff';
 import { PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote } from '../core/plan.js';
+import { nodeCrypto } from '../lazy.js';
 import type { Palette } from './color.js';
 
 /** Where, when and from what a plan was made: saved with it, so that `apply` can tell if the node moved. */
@@ -100,9 +100,45 @@ function summary(plan: Plan, color: Palette): string[] {
 }
 
 /** `~ path (service)`, then the unified diff of before and after, each changed line followed by why. */
+/** Files longer than this are diffed without the lines they share at both ends (a change in a huge args file). */
+const TRIM_FROM_LINES = 1000;
+
+/**
+ * jsdiff's unified hunks of before → after. For a long file, the lines both share at the start and the end
+ * (beyond the context the hunks show) are left out before diffing and the hunks moved back to their lines:
+ * the same hunks, without tokenizing and comparing a hundred thousand lines that did not change. Only where
+ * an insertion or removal is ambiguous (among repeated identical lines) might jsdiff place it otherwise.
+ */
+export function linePatch(before: string, after: string, context: number): { hunks: ReturnType<typeof structuredPatch>['hunks'] } {
+  const whole = () => structuredPatch('', '', before, after, undefined, undefined, { context });
+  const a = before.split('\n');
+  const b = after.split('\n');
+  if (a.length + b.length < 2 * TRIM_FROM_LINES) return whole();
+  // Shared lines at the start, and at the end (not overlapping them); the last element (what follows the final
+  // newline, or a last line without one) is never part of the shared start.
+  const most = Math.min(a.length, b.length) - 1;
+  let head = 0;
+  while (head < most && a[head] === b[head]) head += 1;
+  let tail = 0;
+  while (tail < most - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail += 1;
+  const dropHead = Math.max(0, head - context);
+  const dropTail = Math.max(0, tail - context);
+  if (dropHead === 0 && dropTail === 0) return whole();
+  const cut = (text: string, lines: readonly string[]) => {
+    let start = 0;
+    for (let i = 0; i < dropHead; i += 1) start += lines[i].length + 1;
+    let end = text.length;
+    // The dropped end starts after a newline, which the kept part keeps.
+    for (let i = 0; i < dropTail; i += 1) end -= lines[lines.length - 1 - i].length + 1;
+    return text.slice(start, dropTail > 0 ? end + 1 : end);
+  };
+  const { hunks } = structuredPatch('', '', cut(before, a), cut(after, b), undefined, undefined, { context });
+  return { hunks: hunks.map((hunk) => ({ ...hunk, oldStart: hunk.oldStart + dropHead, newStart: hunk.newStart + dropHead })) };
+}
+
 function fileDiff(file: PlanFile, color: Palette, reasons: Readonly<Record<string, string>>): string[] {
   const out = [color.yellow(`~ ${file.path}${file.service ? ` (${file.service})` : ''}`)];
-  const patch = structuredPatch(file.path, file.path, file.before, file.after, undefined, undefined, { context: CONTEXT_LINES });
+  const patch = linePatch(file.before, file.after, CONTEXT_LINES);
   const byOldLine = new Map(file.edits.filter((edit) => edit.action === 'remove' && edit.line !== null).map((edit) => [edit.line!, edit]));
   const byNewLine = new Map(file.edits.filter((edit) => edit.action !== 'remove' && edit.newLine !== null).map((edit) => [edit.newLine!, edit]));
   const why = (edit: PlanEdit): string[] => {
@@ -185,7 +221,7 @@ export function planJson(plan: Plan, origin: PlanOrigin): string {
 /** `sha256:<hex>` of the document without its `sha256` field, as planJson prints it. */
 function documentDigest(document: Readonly<Record<string, unknown>>): string {
   const { sha256: _own, ...rest } = document;
-  return `sha256:${createHash('sha256').update(JSON.stringify(rest, null, 2)).digest('hex')}`;
+  return `sha256:${nodeCrypto().createHash('sha256').update(JSON.stringify(rest, null, 2)).digest('hex')}`;
 }
 
 /** A saved plan back from its JSON, or the first thing that makes it not one. */
