@@ -12,7 +12,7 @@ import { layOutNode } from '../dist/test/helpers/node-root.js';
 import { fixtureVersions } from '../dist/test/helpers/paths.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(repo, 'bin/harden.js');
+const BIN = path.join(repo, 'bin/harden.cjs');
 const quick = process.argv.includes('--quick');
 const unknown = process.argv.slice(2).filter((arg) => arg !== '--quick');
 if (unknown.length > 0) {

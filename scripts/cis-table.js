@@ -27,7 +27,7 @@ export async function cisTable() {
       await layOutNode(root, { version, snapVersion: `v${version}.0` });
       roots.push(root);
     }
-    const run = spawnSync(process.execPath, [path.join(repo, 'bin/harden.js'), ...roots.flatMap((r) => ['--root', r]), 'check', '--profile', 'cis', '--json'], {
+    const run = spawnSync(process.execPath, [path.join(repo, 'bin/harden.cjs'), ...roots.flatMap((r) => ['--root', r]), 'check', '--profile', 'cis', '--json'], {
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
     });

@@ -25,7 +25,7 @@ export async function planSnapshots() {
       mkdirSync(root);
       await layOutNode(root, { version, snapVersion: `v${version}.0` });
       for (const profile of PROFILES) {
-        const run = spawnSync(process.execPath, [path.join(repo, 'bin/harden.js'), '--root', `node-${version}`, 'plan', '--profile', profile, '--no-color'], {
+        const run = spawnSync(process.execPath, [path.join(repo, 'bin/harden.cjs'), '--root', `node-${version}`, 'plan', '--profile', profile, '--no-color'], {
           cwd: base,
           encoding: 'utf8',
           env: { ...process.env, NO_COLOR: '1' },

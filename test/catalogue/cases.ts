@@ -36,7 +36,7 @@ export interface CatalogueCase {
   readonly argv: readonly string[];
   /** Set when the fault is injected through an interface (the run is then in-process): what is injected. */
   readonly injected?: string;
-  /** Run through the real bin/harden.js in a child process (one case of each kind; the rest run main() in-process). */
+  /** Run through the real bin/harden.cjs in a child process (one case of each kind; the rest run main() in-process). */
   readonly bin?: boolean;
   readonly setup?: (box: Box) => Promise<Injection | void>;
   readonly expect: Expected;

@@ -36,7 +36,7 @@ export function renderCatalogue(cases: readonly CatalogueCase[], results: Readon
     'here. For every case the test digests the whole temporary tree the case lives in (the node root, harden’s',
     'state dir inside it, the profiles and saved plans next to it: paths, bytes, modes, owners and symlink',
     'targets) before and after the run, and requires the two to be equal, or to differ exactly as **On disk**',
-    'says. Cases run as *bin* spawn the real `bin/harden.js`; the others call the same `main()` in-process, with',
+    'says. Cases run as *bin* spawn the real `bin/harden.cjs`; the others call the same `main()` in-process, with',
     'the real filesystem, except those *injected*, which hand the fault to harden through its `FileSystem`,',
     '`FileOps` or prompt interface. No case restarts a service.',
     '',

@@ -328,7 +328,7 @@ interface Spawned {
 }
 
 /**
- * Spawns bin/harden.js in its own process group and kills the group (harden and any stand-in it runs) with
+ * Spawns bin/harden.cjs in its own process group and kills the group (harden and any stand-in it runs) with
  * SIGKILL `uniformMs` after the spawn, or `afterSnapshotMs` after a new snapshot dir appears; Infinity for both
  * lets it finish.
  */

@@ -13,9 +13,9 @@ export interface Run {
   readonly stderr: string;
 }
 
-export const BIN = path.join(repoRoot, 'bin', 'harden.js');
+export const BIN = path.join(repoRoot, 'bin', 'harden.cjs');
 
-/** Spawns bin/harden.js without a shell, with no terminal and no colour variables. */
+/** Spawns bin/harden.cjs without a shell, with no terminal and no colour variables. */
 export function runBin(args: readonly string[], env: Record<string, string> = {}): Run {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key)));
   const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...clean, ...env }, cwd: repoRoot });
