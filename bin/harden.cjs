@@ -4,7 +4,7 @@
 // time by running typical commands, so that start-up neither parses the file nor compiles the functions a
 // command runs. The cache is used only with the build it names, and V8 uses it only if it was made by this
 // V8 with these flags, for a source of this length, and is whole; otherwise the file is compiled from its
-// source as usual. V8 does not checksum the payload (that would cost a tenth of the start-up): the cache is
+// source as usual. V8 does not checksum the payload (asking it to would cost a few milliseconds of every start): the cache is
 // as trusted as the code beside it (SECURITY.md). From a checkout that was only compiled with tsc, it runs the
 // compiled modules under dist/src.
 'use strict';

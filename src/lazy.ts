@@ -19,7 +19,3 @@ interface Lazy {
 export function builtin<Name extends keyof Lazy>(name: Name): Lazy[Name] {
   return load(name) as Lazy[Name];
 }
-
-export function nodeCrypto(): typeof import('node:crypto') {
-  return builtin('node:crypto');
-}

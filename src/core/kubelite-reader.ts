@@ -36,7 +36,7 @@ export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
     if (line.includes('"') || line.includes("'")) line = line.replace(/["']/g, '');
     unknown.clear();
     for (const part of line.split(' ')) {
-      argv.push({ value: part.includes('$') ? goExpandEnv(part, env, unknown) : part, line: number });
+      argv.push({ value: goExpandEnv(part, env, unknown), line: number });
     }
     for (const name of unknown) {
       findings.push({
@@ -68,6 +68,7 @@ const ALNUM = /[A-Za-z0-9_]/;
 
 /** os.ExpandEnv, including its handling of bad syntax (`${}` and an unclosed `${` are eaten). */
 function goExpandEnv(s: string, env: ReaderEnv, unknown: Set<string>): string {
+  if (!s.includes('$')) return s;
   let out = '';
   let i = 0;
   for (let j = 0; j < s.length; j += 1) {

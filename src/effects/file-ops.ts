@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { HardenError } from '../errors.js';
-import { nodeCrypto } from '../lazy.js';
+import { builtin } from '../lazy.js';
 import { errorCode, type EntryStat } from './file-system.js';
 
 export interface FileOps {
@@ -130,7 +130,7 @@ export async function removeEmptyDirs(ops: FileOps, created: readonly string[]):
 
 /** The temp file harden writes next to `file` before renaming it into place: `.<name>.harden-<pid>-<hex>.tmp`. */
 export function tempPath(file: string, pid: number = process.pid): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.harden-${pid}-${nodeCrypto().randomBytes(4).toString('hex')}.tmp`);
+  return path.join(path.dirname(file), `.${path.basename(file)}.harden-${pid}-${builtin('node:crypto').randomBytes(4).toString('hex')}.tmp`);
 }
 
 /** The pid in a harden temp file's name, or null when the name is not one. */

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { compareStrings } from '../core/order.js';
 import { HardenError } from '../errors.js';
-import { nodeCrypto } from '../lazy.js';
+import { builtin } from '../lazy.js';
 import { ensurePrivateDir, errorHint, tempPath, type FileOps } from './file-ops.js';
 import { errorCode } from './file-system.js';
 
@@ -76,7 +76,7 @@ const ID = /^\d{8}T\d{6}Z-[0-9a-f]{4}$/;
 
 /** `sha256:<hex>` of bytes. */
 export function sha256Of(bytes: Buffer | string): string {
-  return `sha256:${nodeCrypto().createHash('sha256').update(bytes).digest('hex')}`;
+  return `sha256:${builtin('node:crypto').createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 export function snapshotsDir(stateDir: string): string {
@@ -101,7 +101,7 @@ export async function createSnapshot(
 
   let id = '';
   for (let attempt = 0; ; attempt += 1) {
-    id = `${compactTime(now)}-${nodeCrypto().randomBytes(2).toString('hex')}`;
+    id = `${compactTime(now)}-${builtin('node:crypto').randomBytes(2).toString('hex')}`;
     if (!(await exists(ops, path.join(parent, id)))) break;
     if (attempt > 20) throw new HardenError(`cannot pick a new snapshot id in ${parent}`, { hint: 'remove old snapshots and try again' });
   }

@@ -2,7 +2,7 @@
 // document, which is also the saved plan file), from the same object; and the saved file read back.
 import { structuredPatch } from 'diff';
 import { PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote } from '../core/plan.js';
-import { nodeCrypto } from '../lazy.js';
+import { builtin } from '../lazy.js';
 import type { Palette } from './color.js';
 
 /** Where, when and from what a plan was made: saved with it, so that `apply` can tell if the node moved. */
@@ -221,7 +221,7 @@ export function planJson(plan: Plan, origin: PlanOrigin): string {
 /** `sha256:<hex>` of the document without its `sha256` field, as planJson prints it. */
 function documentDigest(document: Readonly<Record<string, unknown>>): string {
   const { sha256: _own, ...rest } = document;
-  return `sha256:${nodeCrypto().createHash('sha256').update(JSON.stringify(rest, null, 2)).digest('hex')}`;
+  return `sha256:${builtin('node:crypto').createHash('sha256').update(JSON.stringify(rest, null, 2)).digest('hex')}`;
 }
 
 /** A saved plan back from its JSON, or the first thing that makes it not one. */

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BIN, runInProcess, type Run } from '../helpers/cli.js';
+import { BIN, colourlessEnv, runInProcess, type Run } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -16,8 +16,7 @@ const EXAMPLE = path.join(repoRoot, 'examples', 'node-1.28');
 const BUNDLE = path.join(repoRoot, 'dist', 'harden.cjs');
 
 function run(command: string, args: readonly string[], cwd: string): Run {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key)));
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env });
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: colourlessEnv() });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -7,13 +7,9 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { descriptorWriter, isTerminal, type OutputOps } from '../../src/effects/output.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, colourlessEnv } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { repoRoot } from '../helpers/paths.js';
-
-function withoutColor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([key]) => !['NO_COLOR', 'FORCE_COLOR'].includes(key)));
-}
 
 function errno(code: string): Error {
   return Object.assign(new Error(code), { code });
@@ -83,7 +79,7 @@ test('any other write error is thrown', () => {
 });
 
 test('a pipe or a file is no terminal; a closed descriptor is none either', () => {
-  const probe = spawnSync(process.execPath, ['-e', `import('${path.join(repoRoot, 'dist/src/effects/output.js')}').then((m) => console.log(JSON.stringify([m.isTerminal(0), m.isTerminal(1), m.isTerminal(99)])))`], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], env: withoutColor(process.env) });
+  const probe = spawnSync(process.execPath, ['-e', `import('${path.join(repoRoot, 'dist/src/effects/output.js')}').then((m) => console.log(JSON.stringify([m.isTerminal(0), m.isTerminal(1), m.isTerminal(99)])))`], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], env: colourlessEnv() });
   assert.is(probe.stdout.trim(), '[false,false,false]');
   assert.is(isTerminal(99), false);
 });
@@ -96,7 +92,7 @@ test('harden check | head -1: the bin exits with check\'s own code and says noth
     await fs.symlink(path.join(repoRoot, 'examples', 'node-1.28'), path.join(dir, `node-${i}`));
     roots.push('--root', path.join(dir, `node-${i}`));
   }
-  const run = spawnSync('bash', ['-c', 'strace -f -e trace=write -o "$0/strace" "$@" | head -1; echo "status ${PIPESTATUS[0]}"', dir, process.execPath, BIN, ...roots, 'check', '--profile', 'cis'], { cwd: repoRoot, encoding: 'utf8', env: { ...withoutColor(process.env), NO_COLOR: '1' } });
+  const run = spawnSync('bash', ['-c', 'strace -f -e trace=write -o "$0/strace" "$@" | head -1; echo "status ${PIPESTATUS[0]}"', dir, process.execPath, BIN, ...roots, 'check', '--profile', 'cis'], { cwd: repoRoot, encoding: 'utf8', env: { ...colourlessEnv(), NO_COLOR: '1' } });
   assert.is(run.stdout, `Profile cis on ${roots[1]} (MicroK8s 1.28.15)\nstatus 2\n`);
   assert.is(run.stderr, '');
   assert.match(await fs.readFile(path.join(dir, 'strace'), 'utf8'), /EPIPE/, 'the pipe was closed while harden wrote');

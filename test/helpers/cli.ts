@@ -15,10 +15,14 @@ export interface Run {
 
 export const BIN = path.join(repoRoot, 'bin', 'harden.cjs');
 
+/** This process's environment without the colour variables (NO_COLOR, FORCE_COLOR, TERM). */
+export function colourlessEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !['NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key)));
+}
+
 /** Spawns bin/harden.cjs without a shell, with no terminal and no colour variables. */
 export function runBin(args: readonly string[], env: Record<string, string> = {}): Run {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key)));
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...clean, ...env }, cwd: repoRoot });
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...colourlessEnv(), ...env }, cwd: repoRoot });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -27,9 +31,13 @@ export function runBin(args: readonly string[], env: Record<string, string> = {}
  * keep answering while the bin runs.
  */
 export function runBinAsync(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key)));
+  return spawnCollecting(process.execPath, [BIN, ...args], env);
+}
+
+/** Runs a command from the repository without a shell or colour variables, and collects what it prints. */
+export function spawnCollecting(command: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: { ...colourlessEnv(), ...env }, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });

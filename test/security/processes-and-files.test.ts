@@ -2,15 +2,13 @@
 // shell: only the `snap` and `systemctl` it names, with their argv), and how it creates files (every create is
 // exclusive, nothing is ever opened for writing in place or truncated). apply and rollback run on a live test
 // node under umask 000, so the modes checked afterwards are harden's own and not the umask's.
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BIN, type Run } from '../helpers/cli.js';
+import { BIN, spawnCollecting, type Run } from '../helpers/cli.js';
 import { makeLiveNode, type LiveNode } from '../helpers/live-node.js';
 import { makeTempDir } from '../helpers/node-root.js';
-import { repoRoot } from '../helpers/paths.js';
 
 const FAST = ['--health-timeout', '10', '--health-window', '1'];
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'busybox']);
@@ -34,18 +32,9 @@ interface Trace {
 async function traced(args: readonly string[], env: Record<string, string>): Promise<Trace> {
   const dir = await makeTempDir('harden-strace-');
   const prefix = path.join(dir, 'trace');
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['NO_COLOR', 'FORCE_COLOR', 'TERM'].includes(key)));
   const strace = ['-ff', '-qq', '-s', '4096', '-e', 'trace=execve,clone,clone3,fork,vfork,open,openat,creat', '-o', prefix, process.execPath, BIN, ...args];
   const previous = process.umask(0);
-  const run = await new Promise<Run>((resolve, reject) => {
-    const child = spawn('strace', strace, { env: { ...clean, ...env }, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  }).finally(() => process.umask(previous));
+  const run = await spawnCollecting('strace', strace, env).finally(() => process.umask(previous));
 
   const calls = new Map<number, Syscall[]>();
   for (const name of await fs.readdir(dir)) {
