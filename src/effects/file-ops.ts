@@ -1,13 +1,24 @@
 // The low-level file effects that apply, snapshots and the lock need, behind one small interface so tests
 // (and a crash or power-cut recorder) can hand in their own. Every write goes through here.
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { HardenError } from '../errors.js';
 import { builtin } from '../lazy.js';
 import { errorCode, type EntryStat } from './file-system.js';
 
+/** What `readRegularFile` found: a regular file's first bytes and identity, or the kind of anything else. */
+export type RegularRead =
+  | { readonly kind: 'file'; readonly data: Buffer; readonly size: number; readonly dev: number; readonly ino: number }
+  | { readonly kind: 'symbolic link' | 'directory' | 'FIFO' | 'socket' | 'device' };
+
 export interface FileOps {
   readFile(path: string): Promise<Buffer>;
+  /**
+   * At most `limit` bytes of a regular file, with its size and identity (dev, ino), read without following a
+   * link or blocking: lstat first, then O_NOFOLLOW|O_NONBLOCK and fstat on what was opened. Anything other than
+   * a regular file is not read (a FIFO would block, `/dev/zero` would never end): its kind is the answer.
+   */
+  readRegularFile(path: string, limit: number): Promise<RegularRead>;
   lstat(path: string): Promise<EntryStat>;
   readlink(path: string): Promise<string>;
   readdir(path: string): Promise<string[]>;
@@ -37,8 +48,43 @@ async function syncPath(path: string): Promise<void> {
   }
 }
 
+function kindOf(stat: Stats): Exclude<RegularRead['kind'], 'file'> {
+  if (stat.isSymbolicLink()) return 'symbolic link';
+  if (stat.isDirectory()) return 'directory';
+  if (stat.isFIFO()) return 'FIFO';
+  if (stat.isSocket()) return 'socket';
+  return 'device';
+}
+
+async function readRegularFile(file: string, limit: number): Promise<RegularRead> {
+  const before = await fs.lstat(file);
+  if (!before.isFile()) return { kind: kindOf(before) };
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (errorCode(error) === 'ELOOP') return { kind: 'symbolic link' }; // replaced by a link since the lstat
+    throw error;
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) return { kind: kindOf(stat) };
+    const data = Buffer.alloc(Math.min(limit, stat.size));
+    let length = 0;
+    while (length < data.length) {
+      const { bytesRead } = await handle.read(data, length, data.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return { kind: 'file', data: data.subarray(0, length), size: stat.size, dev: stat.dev, ino: stat.ino };
+  } finally {
+    await handle.close();
+  }
+}
+
 export const realFileOps: FileOps = {
   readFile: (path) => fs.readFile(path),
+  readRegularFile,
   lstat: (path) => fs.lstat(path),
   readlink: (path) => fs.readlink(path),
   readdir: (path) => fs.readdir(path),

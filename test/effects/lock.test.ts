@@ -1,12 +1,16 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { realFileOps } from '../../src/effects/file-ops.js';
+import { realFileOps, tempFilePid, type FileOps } from '../../src/effects/file-ops.js';
 import { acquireLock, pidIsAlive } from '../../src/effects/lock.js';
+import type { HardenError } from '../../src/errors.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { refusal } from '../helpers/refusal.js';
+
+const CONTENDER = fileURLToPath(new URL('../helpers/lock-contender.js', import.meta.url));
 
 
 async function stateDir(): Promise<string> {
@@ -121,6 +125,176 @@ test('a lock file without a pid is refused rather than taken', async () => {
   await fs.writeFile(path.join(dir, 'lock'), '');
   const error = await refusal(acquireLock(realFileOps, dir));
   assert.is(error.message, `${dir}/lock holds no pid: another harden run may be starting`);
+});
+
+// ---- take-overs among several runs ------------------------------------------------------------------------
+
+/** Real file ops that run `hook` once, the first time `lock` is read (whichever way it is read). */
+function onFirstRead(file: string, hook: () => Promise<void>): FileOps {
+  let done = false;
+  const after = async <T>(p: string, read: Promise<T>): Promise<T> => {
+    const value = await read;
+    if (p === file && !done) {
+      done = true;
+      await hook();
+    }
+    return value;
+  };
+  return {
+    ...realFileOps,
+    readFile: (p) => after(p, realFileOps.readFile(p)),
+    readRegularFile: (p, limit) => after(p, realFileOps.readRegularFile(p, limit)),
+  };
+}
+
+const deadOnly = (dead: number) => (pid: number) => pid !== dead;
+
+test('a run that read the stale lock before another run took it over does not remove the new lock: it is refused', async () => {
+  const dir = await stateDir();
+  const file = path.join(dir, 'lock');
+  await writeLock(dir, 77);
+  let other: Awaited<ReturnType<typeof acquireLock>> | null = null;
+  // Run 1 reads the dead pid's lock; before it acts on what it read, run 2 takes that lock over whole.
+  const ops = onFirstRead(file, async () => {
+    other = await acquireLock(realFileOps, dir, 2, { isAlive: deadOnly(77) });
+  });
+  const error = await refusal(acquireLock(ops, dir, 1, { isAlive: deadOnly(77) }));
+  assert.is(error.message, `another harden run (pid 2) holds ${file}`);
+  assert.is(other!.tookOverFrom, 77);
+  assert.is(JSON.parse(await fs.readFile(file, 'utf8')).pid, 2, 'the new lock stays');
+  await other!.release();
+  assert.equal(await fs.readdir(dir), []);
+});
+
+test('a run that finds another live run half-way through the take-over waits for it, then gives up naming it and its claim', async () => {
+  const dir = await stateDir();
+  const file = path.join(dir, 'lock');
+  await writeLock(dir, 77);
+  let second: HardenError | null = null;
+  const waits: number[] = [];
+  // Run 1 claims the stale lock; while it holds the claim, run 2 tries again and again.
+  const ops: FileOps = {
+    ...realFileOps,
+    rename: async (from, to) => {
+      if (from === file && second === null) second = await refusal(acquireLock(realFileOps, dir, 2, { isAlive: deadOnly(77), wait: async (ms) => void waits.push(ms) }));
+      return realFileOps.rename(from, to);
+    },
+  };
+  const first = await acquireLock(ops, dir, 1, { isAlive: deadOnly(77) });
+  assert.is(first.tookOverFrom, 77);
+  assert.match(second!.message, new RegExp(`^another harden run \\(pid 1\\) is taking over the stale lock ${file}, and has not finished$`));
+  assert.match(second!.hint!, new RegExp(`^wait for it to finish; if pid 1 is not harden, remove ${dir}/\\.lock\\.claim-[0-9a-f]{20} and try again$`));
+  assert.is(waits.length, 99, 'it waited between its attempts');
+  assert.is(Math.max(...waits), 64);
+  await first.release();
+  assert.equal(await fs.readdir(dir), [], 'no claim is left behind');
+});
+
+test('a lock replaced by something outside harden between the check and the take-over is put back, and is a refusal', async () => {
+  const dir = await stateDir();
+  const file = path.join(dir, 'lock');
+  await writeLock(dir, 77);
+  let replaced = false;
+  const ops: FileOps = {
+    ...realFileOps,
+    rename: async (from, to) => {
+      if (from === file && !replaced) {
+        replaced = true;
+        await fs.unlink(file);
+        await writeLock(dir, 2);
+      }
+      return realFileOps.rename(from, to);
+    },
+  };
+  const error = await refusal(acquireLock(ops, dir, 1, { isAlive: deadOnly(77) }));
+  assert.is(error.message, `another harden run (pid 2) holds ${file}`);
+  assert.is(JSON.parse(await fs.readFile(file, 'utf8')).pid, 2);
+  assert.equal(await fs.readdir(dir), ['lock'], 'the new lock is back, and nothing else is left');
+});
+
+/** Starts a contender that kills itself at `killAt` during its take-over of `dir`'s lock; answers its pid. */
+async function killedDuringTakeOver(dir: string, killAt: 'before-rename' | 'after-rename'): Promise<number> {
+  const child = spawn(process.execPath, [CONTENDER, '--kill-at', killAt], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  child.stdin.end(`${JSON.stringify({ round: 1, dir })}\n`);
+  assert.is(await exited, 'SIGKILL');
+  return child.pid!;
+}
+
+test('a run killed while it held the claim on a stale lock: the next run takes the claim over, then the lock', async () => {
+  const dir = await stateDir();
+  const dead = await deadPid();
+  await writeLock(dir, dead);
+  const killed = await killedDuringTakeOver(dir, 'before-rename');
+  const left = await fs.readdir(dir);
+  assert.ok(left.includes('lock') && left.some((name) => name.startsWith('.lock.claim-')), left.join(' '));
+  const lock = await acquireLock(realFileOps, dir);
+  assert.is(lock.tookOverFrom, dead);
+  await lock.release();
+  assert.equal((await fs.readdir(dir)).map((name) => tempFilePid(name)), [killed], 'only the killed run’s own temp file, which apply removes');
+});
+
+test('a run killed after it moved the stale lock aside: the next run takes the lock and removes the dead claim', async () => {
+  const dir = await stateDir();
+  await writeLock(dir, await deadPid());
+  const killed = await killedDuringTakeOver(dir, 'after-rename');
+  assert.not.ok((await fs.readdir(dir)).includes('lock'));
+  const lock = await acquireLock(realFileOps, dir);
+  assert.is(lock.tookOverFrom, null);
+  await lock.release();
+  assert.equal((await fs.readdir(dir)).map((name) => tempFilePid(name)), [killed, killed], 'only the killed run’s temp files (its lock, the stale lock moved aside), which apply removes');
+});
+
+// ---- a lock that is not a regular file -----------------------------------------------------------------------
+
+const NOT_A_LOCK = (file: string, kind: string) =>
+  `${file} is a ${kind}, not a lock file: harden follows no links and opens no special files in its state dir`;
+
+for (const [what, kind, make] of [
+  ['a symbolic link to /dev/zero', 'symbolic link', (file: string) => fs.symlink('/dev/zero', file)],
+  ['a symbolic link to a stale lock elsewhere', 'symbolic link', async (file: string) => {
+    const elsewhere = path.join(path.dirname(path.dirname(file)), 'elsewhere');
+    await fs.writeFile(elsewhere, `${JSON.stringify({ pid: await deadPid(), startedAt: '2026-11-22T18:00:00.000Z', bootId: null })}\n`);
+    await fs.symlink(elsewhere, file);
+  }],
+  ['a FIFO', 'FIFO', async (file: string) => void spawnSync('mkfifo', [file])],
+  ['a directory', 'directory', (file: string) => fs.mkdir(file)],
+  ['a character device', 'device', async (file: string) => void spawnSync('mknod', [file, 'c', '1', '5'])],
+] as const) {
+  test(`a lock that is ${what} is refused unread, and nothing is written`, async () => {
+    const dir = await stateDir();
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, 'lock');
+    await make(file);
+    const before = await fs.readdir(path.dirname(dir));
+    const error = await refusal(acquireLock(realFileOps, dir));
+    assert.is(error.message, NOT_A_LOCK(file, kind));
+    assert.is(error.hint, `if no harden run is going on, remove ${file} and try again`);
+    assert.is(error.exitCode, 1);
+    assert.equal(await fs.readdir(dir), ['lock']);
+    assert.equal(await fs.readdir(path.dirname(dir)), before);
+    if (kind === 'symbolic link') assert.ok((await fs.lstat(file)).isSymbolicLink(), 'the link is left as it was');
+  });
+}
+
+test('a lock file of a gigabyte is read no further than its first few KB: it holds no pid', async () => {
+  const dir = await stateDir();
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, 'lock');
+  await fs.writeFile(file, '{"pid": 77,');
+  await fs.truncate(file, 2 ** 30);
+  const error = await refusal(acquireLock(realFileOps, dir));
+  assert.is(error.message, `${file} holds no pid: another harden run may be starting`);
+});
+
+test('release follows no link put in place of the lock, and leaves it', async () => {
+  const dir = await stateDir();
+  const lock = await acquireLock(realFileOps, dir);
+  const file = path.join(dir, 'lock');
+  await fs.unlink(file);
+  await fs.symlink('/dev/zero', file);
+  await lock.release();
+  assert.ok((await fs.lstat(file)).isSymbolicLink());
 });
 
 test.run();
