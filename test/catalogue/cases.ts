@@ -4,7 +4,7 @@
 //
 // Placeholders in argv and in the expected text: <root> the node root, <tmp> a directory outside the node
 // for profiles and saved plans, <pid> a process id, <id> a snapshot id.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -769,5 +769,40 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
     argv: ['--root', '<root>', 'snapshots', 'prune'],
     setup: async (box) => void (await appliedNode(box)),
     expect: { status: 1, stderr: 'error: snapshots prune needs --keep N (a whole number)\nhint: harden snapshots prune --keep 5\n' },
+  },
+  {
+    id: 'lock-symlink-dev-zero',
+    bin: true,
+    group: 'Locks',
+    what: 'the lock is a symbolic link to `/dev/zero` (read, it would never end)',
+    input: 'lock -> /dev/zero',
+    argv: ['--root', '<root>', 'apply', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await fs.mkdir(box.stateDir, { mode: 0o700 });
+      await fs.symlink('/dev/zero', path.join(box.stateDir, 'lock'));
+    },
+    expect: {
+      status: 1,
+      stderr: 'error: <root>/var/lib/harden/lock is a symbolic link, not a lock file: harden follows no links and opens no special files in its state dir\nhint: if no harden run is going on, remove <root>/var/lib/harden/lock and try again\n',
+    },
+  },
+  {
+    id: 'lock-fifo',
+    bin: true,
+    group: 'Locks',
+    what: 'the lock is a FIFO (read, it would block until something writes to it)',
+    input: 'mkfifo lock',
+    argv: ['--root', '<root>', 'apply', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await fs.mkdir(box.stateDir, { mode: 0o700 });
+      const made = spawnSync('mkfifo', ['-m', '600', path.join(box.stateDir, 'lock')]);
+      if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+    },
+    expect: {
+      status: 1,
+      stderr: 'error: <root>/var/lib/harden/lock is a FIFO, not a lock file: harden follows no links and opens no special files in its state dir\nhint: if no harden run is going on, remove <root>/var/lib/harden/lock and try again\n',
+    },
   },
 ];
