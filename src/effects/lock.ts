@@ -147,7 +147,7 @@ async function linkLock(contender: Contender, temp: string): Promise<number | nu
   const { file } = contender;
   let tookOverFrom: number | null = null;
   let waits = 0;
-  let busy: Removal & { kind: 'busy' } = { kind: 'busy', pid: 0, claim: '' };
+  let busy: (Removal & { kind: 'busy' }) | null = null;
   for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
     if (await linkNew(contender.ops, temp, file)) return tookOverFrom;
     const seen = await readInstance(contender.ops, file);
@@ -170,6 +170,7 @@ async function linkLock(contender: Contender, temp: string): Promise<number | nu
       if (attempt + 1 < ATTEMPTS) await contender.wait(Math.min(2 ** waits, 64));
     }
   }
+  if (busy === null) throw new HardenError(`cannot take ${file}: other runs keep taking it`, { hint: 'wait for the other harden runs to finish' });
   throw new HardenError(`another harden run (pid ${busy.pid}) is taking over the stale lock ${file}, and has not finished`, {
     hint: `wait for it to finish; if pid ${busy.pid} is not harden, remove ${busy.claim} and try again`,
   });
