@@ -2,27 +2,17 @@
 // get in. Each run that gets in is held inside its first `snap restart` (a stand-in hook that waits for the
 // test) until every other run has ended, so the runs found waiting there are runs inside at the same moment:
 // the count is exact, with no timing in it.
-import { spawn } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { pidIsAlive } from '../../src/effects/lock.js';
 import { runBinAsync, type Run } from '../helpers/cli.js';
 import { makeLiveNode, type LiveNode } from '../helpers/live-node.js';
+import { deadPid } from '../helpers/lock-race.js';
 
 const RUNS = 10;
 const ROUNDS = 6;
 const GATE = ['--health-timeout', '10', '--health-window', '0'];
-
-/** The pid of a process of this boot that has exited. */
-async function deadPid(): Promise<number> {
-  for (;;) {
-    const child = spawn('true', [], { stdio: 'ignore' });
-    await new Promise((resolve) => child.on('exit', resolve));
-    if (!pidIsAlive(child.pid!)) return child.pid!;
-  }
-}
 
 async function writeStaleLock(n: LiveNode): Promise<void> {
   const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
@@ -35,7 +25,7 @@ test(`${RUNS} rollbacks at once against a dead run's lock, ${ROUNDS} rounds: one
     const inside = path.join(n.standIns.dir, 'inside');
     const release = path.join(n.standIns.dir, 'release');
     // Each run that restarts a unit notes its pid (the parent of the stand-in snap) and waits for the test.
-    await fs.writeFile(path.join(n.standIns.dir, 'hook'), `ps -o ppid= -p "$PPID" | tr -d ' ' >> ${inside}\nwhile [ ! -e ${release} ]; do sleep 0.02; done\n`);
+    await fs.writeFile(path.join(n.standIns.dir, 'hook'), `cut -d' ' -f4 /proc/$PPID/stat >> ${inside}\nwhile [ ! -e ${release} ]; do sleep 0.02; done\n`);
 
     const insideAtOnce: number[] = [];
     for (let round = 1; round <= ROUNDS; round += 1) {
@@ -48,7 +38,11 @@ test(`${RUNS} rollbacks at once against a dead run's lock, ${ROUNDS} rounds: one
       let ended = 0;
       const runs = Array.from({ length: RUNS }, () => runBinAsync(['rollback', '--root', n.root, '--yes', ...GATE], n.env).finally(() => void (ended += 1)));
       const waiting = () => (existsSync(inside) ? readFileSync(inside, 'utf8').split('\n').filter(Boolean) : []);
-      while (ended + waiting().length < RUNS) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Not a timing assertion: a bound so that a run stuck for good fails the test instead of hanging it.
+      for (let polls = 0; ended + waiting().length < RUNS; polls += 1) {
+        if (polls === 15_000) throw new Error(`round ${round}: after 5 minutes, ${ended} runs ended and ${waiting().length} wait inside`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       const holders = waiting();
       insideAtOnce.push(holders.length);
       await fs.writeFile(release, '');
