@@ -18,13 +18,18 @@
 //   the name between that check and the rename: the instance's owner is dead (or of an earlier boot) and does
 //   not release it, and anyone else removing it would need the claim. A live lock is never removed by anyone
 //   but its owner, since its owner is alive and so it is never judged stale.
-// - A run that finds the claim held by a live run waits a moment and starts again; one that finds it held by
-//   a dead run takes the claim over by the same rule and starts again. A run that read the stale lock long ago
-//   and claims it only after another run has taken it over finds `lock` changed on its second read and starts
-//   again: from there it reads the new, live lock and is refused.
+// - A run that finds the claim held by a live run waits a moment and starts again (for some 6 s at most, then
+//   it is refused, naming that run and its claim); one that finds it held by a dead run takes the claim over by
+//   the same rule and starts again. A run that read the stale lock long ago and claims it only after another
+//   run has taken it over and let go of the claim finds `lock` changed on its second read and starts again:
+//   from there it reads the new, live lock and is refused. A claim is named after its instance, so a new lock
+//   at the same name (even on a reused inode: its content differs) is never covered by an old claim.
 // - Without a stale lock the take-over does not begin: link to `lock` either succeeds (this run holds it) or
 //   shows the holder. When the stale lock is gone, whichever run links first holds the lock; the others read
 //   it, live, and are refused.
+// - A run killed at any step leaves nothing that blocks the next: a claim with its dead pid (taken over as
+//   above, and removed by the next run to hold the lock), the stale lock moved aside under a temp-file name
+//   with its dead pid (removed with the other leftovers, see leftovers.ts), or its own temp files.
 // The lock is read without following a link or opening anything but a regular file, and at most a few KB of
 // it: a lock that is a link, a FIFO, a device or a directory is refused, never read.
 import path from 'node:path';
