@@ -2,7 +2,7 @@
 // before, the plan shown and confirmed, a durable snapshot before the first write, atomic writes, one restart
 // per service, gates after, and the node put back by itself when they fail.
 import type { CommandModule } from 'yargs';
-import { octalMode } from '../core/evaluate.js';
+import { octalMode, type EntryFact } from '../core/evaluate.js';
 import { buildPlan, planDifference, type Plan } from '../core/plan.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
@@ -10,7 +10,7 @@ import { realFileOps, type FileOps } from '../effects/file-ops.js';
 import { healthProbes, runGates, type GateResult } from '../effects/health.js';
 import { leftoverNotes, removeLeftovers, writtenDirs } from '../effects/leftovers.js';
 import { acquireLock, type Lock } from '../effects/lock.js';
-import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, setMode, setOwner } from '../effects/node-writer.js';
+import { atomicReplace, createNodeFile, ownerIds, readNodeFile, removeFile, resolveEntry, resolveNode, setOwnerAndMode } from '../effects/node-writer.js';
 import { inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile, type LoadedProfile } from '../effects/profile-store.js';
 import { inquirerPrompt } from '../effects/prompt.js';
@@ -309,8 +309,13 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
   for (const companion of plan.companions) copies.push(await describe(companion.path, companion.content, true));
   const modes: SnapshotModeChange[] = [];
   for (const change of plan.modes) {
-    const resolved = await resolveNode(ops, target.root, change.path);
-    const stat = resolved.stat!;
+    // The entry itself, as the plan saw it: the same inode, mode and owner, or nothing is written.
+    const resolved = await resolveEntry(ops, target.root, change.path);
+    const stat = resolved.stat;
+    const seen = plannedEntry(planned.assessment, change.path);
+    if (!stat || !seen || stat.isSymbolicLink() || stat.dev !== seen.dev || stat.ino !== seen.ino || (stat.mode & 0o7777) !== (seen.mode & 0o7777) || stat.uid !== seen.uid || stat.gid !== seen.gid) {
+      throw new HardenError(`${change.path} changed while harden was planning: nothing was written`, { hint: 'run harden apply again' });
+    }
     const after = change.owner ? await ownerIds(target.root, change.owner.to) : { uid: stat.uid, gid: stat.gid };
     modes.push({
       path: change.path,
@@ -323,6 +328,7 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
       uidAfter: after.uid,
       gidAfter: after.gid,
       ownerAfter: change.owner?.to ?? `${stat.uid}:${stat.gid}`,
+      inode: { dev: stat.dev, ino: stat.ino },
     });
   }
   return createSnapshot(
@@ -353,9 +359,9 @@ async function writeAll(ops: FileOps, root: string, plan: Plan, snapshot: Snapsh
     for (const file of plan.files) await atomicReplace(ops, root, file.path, file.after);
     for (const companion of plan.companions) {
       const { uid, gid } = await ownerIds(root, 'root:root', ops);
-      await atomicReplace(ops, root, companion.path, companion.content, { create: { mode: Number.parseInt(companion.mode, 8), uid, gid } });
+      await createNodeFile(ops, root, companion.path, companion.content, { mode: Number.parseInt(companion.mode, 8), uid, gid });
     }
-    for (const mode of snapshot.modes ?? []) await setOwnerAndMode(ops, root, mode.path, mode.uidAfter, mode.gidAfter, mode.modeAfter);
+    for (const mode of snapshot.modes ?? []) await changeMode(ops, root, mode, 'after');
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     try {
@@ -373,9 +379,19 @@ async function writeAll(ops: FileOps, root: string, plan: Plan, snapshot: Snapsh
   }
 }
 
-async function setOwnerAndMode(ops: FileOps, root: string, path: string, uid: number, gid: number, mode: string): Promise<void> {
-  await setOwner(ops, root, path, uid, gid);
-  await setMode(ops, root, path, Number.parseInt(mode, 8));
+/** One recorded mode and owner change, made (`after`: bits only taken away) or undone (`before`), on its inode only. */
+async function changeMode(ops: FileOps, root: string, change: SnapshotModeChange, to: 'before' | 'after'): Promise<void> {
+  const [uid, gid, mode] = to === 'after' ? [change.uidAfter, change.gidAfter, change.modeAfter] : [change.uidBefore, change.gidBefore, change.modeBefore];
+  await setOwnerAndMode(ops, root, change.path, { uid, gid, mode: Number.parseInt(mode, 8), inode: change.inode ?? null, onlyRemove: to === 'after' });
+}
+
+/** The entry a file-mode change was planned from: the rule's own path, or an entry of the directory it matched. */
+function plannedEntry(assessment: Assessment, nodePath: string): EntryFact | null {
+  const { entries, listings } = assessment.answers;
+  const own = entries[nodePath];
+  if (own) return own;
+  const slash = nodePath.lastIndexOf('/');
+  return listings[nodePath.slice(0, slash)]?.find((entry) => entry.name === nodePath.slice(slash + 1)) ?? null;
 }
 
 /** Puts back what a snapshot holds: contents, modes and owners; removes the files the change created. */
@@ -387,7 +403,7 @@ export async function restoreSnapshot(ops: FileOps, root: string, stateDir: stri
     restored.push(file.path);
   }
   for (const mode of snapshot.modes ?? []) {
-    await setOwnerAndMode(ops, root, mode.path, mode.uidBefore, mode.gidBefore, mode.modeBefore);
+    await changeMode(ops, root, mode, 'before');
     restored.push(`${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`);
   }
   return restored;

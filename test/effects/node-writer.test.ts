@@ -3,7 +3,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
-import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, resolveNodePath, setMode, setOwner } from '../../src/effects/node-writer.js';
+import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, resolveNodePath, setOwnerAndMode } from '../../src/effects/node-writer.js';
 import { makeNode, makeTempDir, MICROK8S_GID } from '../helpers/node-root.js';
 import { refusal } from '../helpers/refusal.js';
 
@@ -142,21 +142,20 @@ test('a symlink loop is refused', async () => {
   assert.is(error.message, 'cannot resolve /var/snap/microk8s/current/args/a (ELOOP)');
 });
 
-test('setMode and setOwner change the revision-dir file through `current`; removeFile removes it', async () => {
+test('setOwnerAndMode changes the revision-dir file through `current`; removeFile removes it', async () => {
   const root = await makeNode({ version: '1.28' });
   const real = path.join(root, REV_ARGS, 'kubelet');
-  await setMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', 0o600);
-  assert.is((await fs.stat(real)).mode & 0o7777, 0o600);
-  if (asRoot) {
-    await setOwner(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', 0, 0);
-    const stat = await fs.stat(real);
-    assert.equal([stat.uid, stat.gid], [0, 0]);
-  }
+  const before = await fs.stat(real);
+  const owner = asRoot ? { uid: 0, gid: 0 } : { uid: before.uid, gid: before.gid };
+  await setOwnerAndMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', { ...owner, mode: 0o600, inode: { dev: before.dev, ino: before.ino }, onlyRemove: true });
+  const stat = await fs.stat(real);
+  assert.is(stat.mode & 0o7777, 0o600);
+  assert.equal([stat.uid, stat.gid], [owner.uid, owner.gid]);
   assert.ok((await fs.lstat(path.join(root, 'var/snap/microk8s/current'))).isSymbolicLink());
   await removeFile(realFileOps, root, '/var/snap/microk8s/current/args/kubelet');
   assert.not.ok(await fs.lstat(real).catch(() => null));
   await removeFile(realFileOps, root, '/var/snap/microk8s/current/args/kubelet'); // already gone: fine
-  const error = await refusal(setMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', 0o600));
+  const error = await refusal(setOwnerAndMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', { ...owner, mode: 0o600, inode: null, onlyRemove: true }));
   assert.is(error.message, 'cannot change /var/snap/microk8s/current/args/kubelet: it does not exist');
 });
 
