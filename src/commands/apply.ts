@@ -3,7 +3,7 @@
 // per service, gates after, and the node put back by itself when they fail.
 import type { CommandModule } from 'yargs';
 import { octalMode, type EntryFact } from '../core/evaluate.js';
-import { buildPlan, planDifference, type Plan } from '../core/plan.js';
+import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, type Plan } from '../core/plan.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
 import { realFileOps, type FileOps } from '../effects/file-ops.js';
@@ -199,7 +199,8 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     const document = await readPlanFile(fs, options.plan);
     const assessment = await assessNode(fs, target, []);
     const current = inputDigests(assessment.facts);
-    const changed = [...new Set([...Object.keys(document.inputs), ...Object.keys(current)])].filter((path) => document.inputs[path] !== current[path]).sort();
+    // The args files first, before the profile is loaded; what file-mode rules planned from once it is, below.
+    const changed = [...new Set([...Object.keys(document.inputs).filter((key) => !isEntryInput(key)), ...Object.keys(current)])].filter((path) => document.inputs[path] !== current[path]).sort();
     if (changed.length > 0) {
       throw new HardenError(`the node changed since the plan was made: ${changed.join(', ')}`, { hint: 'make a new plan with harden plan --out, review it, and apply that' });
     }
@@ -207,6 +208,14 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     // its profile and rules give on this node now, so that a plan file is never more than a reviewed copy.
     const saved = await savedPlanProfile(options.plan, document);
     const fresh = await makePlan(context, { ...options, plan: undefined, profile: saved.reference, only: undefined, skip: undefined }, target, saved.rules);
+    // Read again with the plan's rules: the args files, and the modes, owners and inodes its file-mode rules planned from.
+    const now = { ...inputDigests(fresh.assessment.facts), ...entryInputs(saved.rules, fresh.assessment.answers, fresh.assessment.vars) };
+    const moved = [...new Set([...Object.keys(document.inputs), ...Object.keys(now)])].filter((key) => document.inputs[key] !== now[key]).sort();
+    if (moved.length > 0) {
+      throw new HardenError(`the node changed since the plan was made: ${moved.map((key) => inputChangeText(key, document.inputs[key], now[key])).join(', ')}`, {
+        hint: 'make a new plan with harden plan --out, review it, and apply that',
+      });
+    }
     const difference = planDifference(document, fresh.plan);
     if (difference !== null) {
       throw new HardenError(`${options.plan} is not what profile ${document.profile.name} gives on this node: ${difference}`, {

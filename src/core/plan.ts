@@ -4,7 +4,7 @@
 import type { Era } from './consumers.js';
 import { editArgsFile, type FlagEdit } from './edit-args.js';
 import { checkEditedFile } from './edit-check.js';
-import { argsFileOf, expandPath, fileModeTargets, octalMode, untouchable, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
+import { argsFileOf, expandPath, fileModeTargets, octalMode, untouchable, type EntryFact, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
 import { permittedNodePath, permittedText } from './rule-paths.js';
 import { printArgsFile } from './args-file.js';
 import type { NodeModel } from './node.js';
@@ -290,6 +290,44 @@ function modeChanges(rules: readonly Rule[], facts: NodeFactAnswers, vars: Reado
     if (mode || ownerChange) changes.push({ ruleIds, path, type: fact.type, mode, owner: ownerChange });
   }
   return changes;
+}
+
+/** The suffix of the plan-input keys that hold what file-mode rules planned from. */
+const ENTRY_INPUT = ' (mode and owner)';
+
+/**
+ * What the file-mode rules planned from, for a saved plan's `inputs`: every entry they looked at (the path each
+ * names, and the matching directory's entries), as `file 0660 root:microk8s inode 2049:1234`, `symlink to X`
+ * or `absent`. `apply PLAN` refuses when any of them differs on the node.
+ */
+export function entryInputs(rules: readonly Rule[], facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  const describe = (fact: EntryFact | null) => {
+    if (!fact) return 'absent';
+    if (fact.type === 'link') return `symlink to ${fact.target ?? '?'}`;
+    const links = fact.type === 'file' && fact.nlink !== 1 ? ` links ${fact.nlink}` : '';
+    return `${fact.type} ${(fact.mode & 0o7777).toString(8).padStart(4, '0')} ${fact.owner} inode ${fact.dev}:${fact.ino}${links}`;
+  };
+  for (const rule of rules.filter((r) => r.operation === 'file-mode')) {
+    const path = expandPath(rule.path!, vars);
+    inputs[`${path}${ENTRY_INPUT}`] = describe(facts.entries[path] ?? null);
+    for (const child of facts.listings[path] ?? []) inputs[`${path}/${child.name}${ENTRY_INPUT}`] = describe(child);
+  }
+  return Object.fromEntries(Object.entries(inputs).sort(([a], [b]) => compareStrings(a, b)));
+}
+
+/** Whether a plan-input key holds what a file-mode rule planned from (not an args file's digest). */
+export function isEntryInput(key: string): boolean {
+  return key.endsWith(ENTRY_INPUT);
+}
+
+/** How one plan input differs, for the refusal of `apply PLAN`: the path, and for an entry what it was and is. */
+export function inputChangeText(key: string, planned: string | undefined, now: string | undefined): string {
+  if (!isEntryInput(key)) return key;
+  const path = key.slice(0, -ENTRY_INPUT.length);
+  const shown = (value: string | undefined) => (value ?? 'absent').replace(/ inode \S+/, '');
+  const what = shown(planned) === shown(now) ? 'replaced by another file' : `${shown(planned)} when planned, ${shown(now)} now`;
+  return `${path} (${what})`;
 }
 
 function healthChecks(restarts: readonly string[]): string[] {
