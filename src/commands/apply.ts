@@ -317,6 +317,7 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
   }
   for (const companion of plan.companions) copies.push(await describe(companion.path, companion.content, true));
   const modes: SnapshotModeChange[] = [];
+  const rewritten = new Set(copies.map((copy) => copy.file.realPath));
   for (const change of plan.modes) {
     // The entry itself, as the plan saw it: the same inode, mode and owner, or nothing is written.
     const resolved = await resolveEntry(ops, target.root, change.path);
@@ -337,7 +338,9 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
       uidAfter: after.uid,
       gidAfter: after.gid,
       ownerAfter: change.owner?.to ?? `${stat.uid}:${stat.gid}`,
-      inode: { dev: stat.dev, ino: stat.ino },
+      // An args file the plan also rewrites gets a new inode from harden's own rename: its mode change follows
+      // that write, still through O_NOFOLLOW, without the inode check.
+      ...(rewritten.has(resolved.nodePath) ? {} : { inode: { dev: stat.dev, ino: stat.ino } }),
     });
   }
   return createSnapshot(

@@ -56,7 +56,7 @@ export class EntryChanged extends Error {
 export function ownerAndModeRefusal(stat: { isFile(): boolean; isDirectory(): boolean; mode: number; nlink: number; dev: number; ino: number }, change: OwnerAndMode): string | null {
   if (!stat.isFile() && !stat.isDirectory()) return 'it is not a regular file or a directory';
   if (stat.isFile() && stat.nlink !== 1) return `it has ${stat.nlink} hard links, so another name shares it`;
-  if (change.inode && (stat.dev !== change.inode.dev || stat.ino !== change.inode.ino)) return 'it was replaced by another file since the plan was made';
+  if (change.inode && (stat.dev !== change.inode.dev || stat.ino !== change.inode.ino)) return 'it was replaced by another file since harden looked at it';
   const added = change.mode & ~stat.mode & 0o777;
   if (change.onlyRemove && added !== 0) return `its mode is ${(stat.mode & 0o777).toString(8).padStart(4, '0')} now, and ${(change.mode & 0o777).toString(8).padStart(4, '0')} would add to it`;
   return null;

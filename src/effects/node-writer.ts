@@ -244,7 +244,7 @@ export async function setOwnerAndMode(ops: FileOps, root: string, nodePath: stri
   try {
     await ops.setOwnerAndMode(entry.hostPath, change);
   } catch (error) {
-    if (error instanceof EntryChanged) throw new HardenError(`cannot change ${nodePath}: ${error.why}`, { hint: 'nothing was changed on it; the node changed since the plan was made: run harden plan again' });
+    if (error instanceof EntryChanged) throw new HardenError(`cannot change ${nodePath}: ${error.why}`, { hint: 'nothing was changed on it: look at what is there now, then run harden plan again' });
     if (errorCode(error) === 'ELOOP') throw throughLink(nodePath, what, await ops.readlink(entry.hostPath).catch(() => '?'));
     throw writeError(nodePath, error);
   }

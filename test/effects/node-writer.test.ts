@@ -181,7 +181,7 @@ test('setOwnerAndMode refuses a link, a second hard link, another inode, a new b
   await fs.unlink(path.join(certs, 'evil.crt'));
 
   error = await change('/var/snap/microk8s/current/certs/ca.crt', { inode: { dev: inode.dev, ino: inode.ino + 1 } });
-  assert.is(error.message, 'cannot change /var/snap/microk8s/current/certs/ca.crt: it was replaced by another file since the plan was made');
+  assert.is(error.message, 'cannot change /var/snap/microk8s/current/certs/ca.crt: it was replaced by another file since harden looked at it');
   error = await change('/var/snap/microk8s/current/certs/ca.crt', { inode, mode: 0o644 });
   assert.is(error.message, 'cannot change /var/snap/microk8s/current/certs/ca.crt: its mode is 0640 now, and 0644 would add to it');
   error = await change('/etc/target');
