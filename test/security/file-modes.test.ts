@@ -174,6 +174,25 @@ if (asRoot) {
     assert.ok(await fs.lstat(shadow).then((stat) => stat.isFile()), '/etc/shadow is still there');
   });
 
+  test('rollback names a certificate that became a symlink since the apply; --force leaves it and what it points to alone', async () => {
+    const { root, shadow } = await nodeWithSecrets();
+    const applied = await runInProcessWith(['--root', root, 'apply', '--profile', 'cis', '--only', 'files.pki-certificates,files.cis-hardening-lock', '--yes']);
+    assert.is(applied.status, 0, applied.stderr);
+    const ca = certs(root, 'ca.crt');
+    await fs.rename(ca, `${ca}.moved`);
+    await fs.symlink('/etc/shadow', ca);
+    const before = await meta(shadow);
+    const refused = await runInProcessWith(['--root', root, 'rollback', '--yes']);
+    assert.is(refused.status, 1);
+    assert.match(refused.stderr, `error: will not roll back`);
+    assert.match(refused.stderr, `${CERTS}/ca.crt is a symlink now`);
+    const forced = await runInProcessWith(['--root', root, 'rollback', '--yes', '--force']);
+    assert.is(forced.status, 0, forced.stderr);
+    assert.match(forced.stdout, `Left as it is (--force): ${CERTS}/ca.crt, whose mode and owner are not restored`);
+    assert.equal(await meta(shadow), before, '/etc/shadow keeps its mode and owner');
+    assert.equal(await meta(certs(root, 'server.crt')), ['660', 0, MICROK8S_GID], 'the other certificates are back');
+  });
+
   test('apply PLAN refuses when a mode, an owner or an inode file-mode rules planned from changed', async () => {
     const only = ['--profile', 'cis', '--only', 'files.pki-certificates,files.cis-hardening-lock'];
     const cases: [string, (file: string) => Promise<void>, string][] = [
