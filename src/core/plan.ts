@@ -297,8 +297,9 @@ const ENTRY_INPUT = ' (mode and owner)';
 
 /**
  * What the file-mode rules planned from, for a saved plan's `inputs`: every entry they looked at (the path each
- * names, and the matching directory's entries), as `file 0660 root:microk8s inode 2049:1234`, `symlink to X`
- * or `absent`. `apply PLAN` refuses when any of them differs on the node.
+ * names, and the matching directory's entries), as `file 0660 root:microk8s inode 1234`, `symlink to X`
+ * or `absent` (the inode number without its device, which a reboot may number otherwise). `apply PLAN`
+ * refuses when any of them differs on the node.
  */
 export function entryInputs(rules: readonly Rule[], facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): Record<string, string> {
   const inputs: Record<string, string> = {};
@@ -306,7 +307,7 @@ export function entryInputs(rules: readonly Rule[], facts: NodeFactAnswers, vars
     if (!fact) return 'absent';
     if (fact.type === 'link') return `symlink to ${fact.target ?? '?'}`;
     const links = fact.type === 'file' && fact.nlink !== 1 ? ` links ${fact.nlink}` : '';
-    return `${fact.type} ${(fact.mode & 0o7777).toString(8).padStart(4, '0')} ${fact.owner} inode ${fact.dev}:${fact.ino}${links}`;
+    return `${fact.type} ${(fact.mode & 0o7777).toString(8).padStart(4, '0')} ${fact.owner} inode ${fact.ino}${links}`;
   };
   for (const rule of rules.filter((r) => r.operation === 'file-mode')) {
     const path = expandPath(rule.path!, vars);
