@@ -2,15 +2,15 @@
 // before, the plan shown and confirmed, a durable snapshot before the first write, atomic writes, one restart
 // per service, gates after, and the node put back by itself when they fail.
 import type { CommandModule } from 'yargs';
-import { octalMode } from '../core/evaluate.js';
-import { buildPlan, planDifference, type Plan } from '../core/plan.js';
+import { octalMode, type EntryFact } from '../core/evaluate.js';
+import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, type Plan } from '../core/plan.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
 import { realFileOps, type FileOps } from '../effects/file-ops.js';
 import { healthProbes, runGates, type GateResult } from '../effects/health.js';
 import { leftoverNotes, removeLeftovers, writtenDirs } from '../effects/leftovers.js';
 import { acquireLock, type Lock } from '../effects/lock.js';
-import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, setMode, setOwner } from '../effects/node-writer.js';
+import { atomicReplace, createNodeFile, ownerIds, readNodeFile, removeFile, resolveEntry, resolveNode, setOwnerAndMode } from '../effects/node-writer.js';
 import { inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile, type LoadedProfile } from '../effects/profile-store.js';
 import { inquirerPrompt } from '../effects/prompt.js';
@@ -199,7 +199,8 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     const document = await readPlanFile(fs, options.plan);
     const assessment = await assessNode(fs, target, []);
     const current = inputDigests(assessment.facts);
-    const changed = [...new Set([...Object.keys(document.inputs), ...Object.keys(current)])].filter((path) => document.inputs[path] !== current[path]).sort();
+    // The args files first, before the profile is loaded; what file-mode rules planned from once it is, below.
+    const changed = [...new Set([...Object.keys(document.inputs).filter((key) => !isEntryInput(key)), ...Object.keys(current)])].filter((path) => document.inputs[path] !== current[path]).sort();
     if (changed.length > 0) {
       throw new HardenError(`the node changed since the plan was made: ${changed.join(', ')}`, { hint: 'make a new plan with harden plan --out, review it, and apply that' });
     }
@@ -207,6 +208,14 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     // its profile and rules give on this node now, so that a plan file is never more than a reviewed copy.
     const saved = await savedPlanProfile(options.plan, document);
     const fresh = await makePlan(context, { ...options, plan: undefined, profile: saved.reference, only: undefined, skip: undefined }, target, saved.rules);
+    // Read again with the plan's rules: the args files, and the modes, owners and inodes its file-mode rules planned from.
+    const now = { ...inputDigests(fresh.assessment.facts), ...entryInputs(saved.rules, fresh.assessment.answers, fresh.assessment.vars) };
+    const moved = [...new Set([...Object.keys(document.inputs), ...Object.keys(now)])].filter((key) => document.inputs[key] !== now[key]).sort();
+    if (moved.length > 0) {
+      throw new HardenError(`the node changed since the plan was made: ${moved.map((key) => inputChangeText(key, document.inputs[key], now[key])).join(', ')}`, {
+        hint: 'make a new plan with harden plan --out, review it, and apply that',
+      });
+    }
     const difference = planDifference(document, fresh.plan);
     if (difference !== null) {
       throw new HardenError(`${options.plan} is not what profile ${document.profile.name} gives on this node: ${difference}`, {
@@ -308,9 +317,15 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
   }
   for (const companion of plan.companions) copies.push(await describe(companion.path, companion.content, true));
   const modes: SnapshotModeChange[] = [];
+  const rewritten = new Set(copies.map((copy) => copy.file.realPath));
   for (const change of plan.modes) {
-    const resolved = await resolveNode(ops, target.root, change.path);
-    const stat = resolved.stat!;
+    // The entry itself, as the plan saw it: the same inode, mode and owner, or nothing is written.
+    const resolved = await resolveEntry(ops, target.root, change.path);
+    const stat = resolved.stat;
+    const seen = plannedEntry(planned.assessment, change.path);
+    if (!stat || !seen || stat.isSymbolicLink() || stat.dev !== seen.dev || stat.ino !== seen.ino || (stat.mode & 0o7777) !== (seen.mode & 0o7777) || stat.uid !== seen.uid || stat.gid !== seen.gid) {
+      throw new HardenError(`${change.path} changed while harden was planning: nothing was written`, { hint: 'run harden apply again' });
+    }
     const after = change.owner ? await ownerIds(target.root, change.owner.to) : { uid: stat.uid, gid: stat.gid };
     modes.push({
       path: change.path,
@@ -323,6 +338,9 @@ async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: 
       uidAfter: after.uid,
       gidAfter: after.gid,
       ownerAfter: change.owner?.to ?? `${stat.uid}:${stat.gid}`,
+      // An args file the plan also rewrites gets a new inode from harden's own rename: its mode change follows
+      // that write, still through O_NOFOLLOW, without the inode check.
+      ...(rewritten.has(resolved.nodePath) ? {} : { inode: { dev: stat.dev, ino: stat.ino } }),
     });
   }
   return createSnapshot(
@@ -353,9 +371,9 @@ async function writeAll(ops: FileOps, root: string, plan: Plan, snapshot: Snapsh
     for (const file of plan.files) await atomicReplace(ops, root, file.path, file.after);
     for (const companion of plan.companions) {
       const { uid, gid } = await ownerIds(root, 'root:root', ops);
-      await atomicReplace(ops, root, companion.path, companion.content, { create: { mode: Number.parseInt(companion.mode, 8), uid, gid } });
+      await createNodeFile(ops, root, companion.path, companion.content, { mode: Number.parseInt(companion.mode, 8), uid, gid });
     }
-    for (const mode of snapshot.modes ?? []) await setOwnerAndMode(ops, root, mode.path, mode.uidAfter, mode.gidAfter, mode.modeAfter);
+    for (const mode of snapshot.modes ?? []) await changeMode(ops, root, mode, 'after');
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     try {
@@ -373,9 +391,19 @@ async function writeAll(ops: FileOps, root: string, plan: Plan, snapshot: Snapsh
   }
 }
 
-async function setOwnerAndMode(ops: FileOps, root: string, path: string, uid: number, gid: number, mode: string): Promise<void> {
-  await setOwner(ops, root, path, uid, gid);
-  await setMode(ops, root, path, Number.parseInt(mode, 8));
+/** One recorded mode and owner change, made (`after`: bits only taken away) or undone (`before`), on its inode only. */
+async function changeMode(ops: FileOps, root: string, change: SnapshotModeChange, to: 'before' | 'after'): Promise<void> {
+  const [uid, gid, mode] = to === 'after' ? [change.uidAfter, change.gidAfter, change.modeAfter] : [change.uidBefore, change.gidBefore, change.modeBefore];
+  await setOwnerAndMode(ops, root, change.path, { uid, gid, mode: Number.parseInt(mode, 8), inode: change.inode ?? null, onlyRemove: to === 'after' });
+}
+
+/** The entry a file-mode change was planned from: the rule's own path, or an entry of the directory it matched. */
+function plannedEntry(assessment: Assessment, nodePath: string): EntryFact | null {
+  const { entries, listings } = assessment.answers;
+  const own = entries[nodePath];
+  if (own) return own;
+  const slash = nodePath.lastIndexOf('/');
+  return listings[nodePath.slice(0, slash)]?.find((entry) => entry.name === nodePath.slice(slash + 1)) ?? null;
 }
 
 /** Puts back what a snapshot holds: contents, modes and owners; removes the files the change created. */
@@ -387,7 +415,7 @@ export async function restoreSnapshot(ops: FileOps, root: string, stateDir: stri
     restored.push(file.path);
   }
   for (const mode of snapshot.modes ?? []) {
-    await setOwnerAndMode(ops, root, mode.path, mode.uidBefore, mode.gidBefore, mode.modeBefore);
+    await changeMode(ops, root, mode, 'before');
     restored.push(`${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`);
   }
   return restored;

@@ -1,7 +1,7 @@
 // `harden plan`: what applying a profile would change on one node, as diffs and one summary line (or one
 // JSON document); `--out` saves it for `harden apply`, `--in` shows a saved plan again. Never writes a node.
 import type { CommandModule } from 'yargs';
-import { buildPlan, type Plan } from '../core/plan.js';
+import { buildPlan, entryInputs, type Plan } from '../core/plan.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { atomicWrite, inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile } from '../effects/profile-store.js';
@@ -113,7 +113,8 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
       root: target.root,
       reasons,
       full: () => {
-        full ??= { root: target.root, toolVersion, createdAt, inputs: inputDigests(facts), reasons, rules: profile.rules.map((rule) => rule.id) };
+        const inputs = { ...inputDigests(facts), ...entryInputs(profile.rules, answers, vars) };
+        full ??= { root: target.root, toolVersion, createdAt, inputs, reasons, rules: profile.rules.map((rule) => rule.id) };
         return full;
       },
     },

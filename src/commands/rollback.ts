@@ -3,7 +3,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { CommandModule } from 'yargs';
 import { assessNode } from '../effects/assess.js';
-import { readNodeFile } from '../effects/node-writer.js';
+import { readNodeFile, resolveEntry } from '../effects/node-writer.js';
 import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest } from '../effects/snapshots.js';
 import { acquireLock } from '../effects/lock.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
@@ -70,6 +70,17 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       if (!known.includes(hash)) refusals.push(`${file.path} changed since the apply`);
       present.push({ file, now });
     }
+    // Modes and owners go back on the files and directories there now (inode numbers do not survive a reboot
+    // or a restore from backup), never through a link: an entry gone or now a symlink is named, and with
+    // --force left as it is.
+    const gone = new Set<string>();
+    for (const mode of snapshot.modes ?? []) {
+      const stat = (await resolveEntry(ops, target.root, mode.path).catch(() => null))?.stat;
+      if (!stat || !(stat.isFile() || stat.isDirectory())) {
+        refusals.push(`${mode.path} is ${stat?.isSymbolicLink() ? 'a symlink' : stat ? 'not a regular file or directory' : 'gone'} now`);
+        gone.add(mode.path);
+      }
+    }
     if (refusals.length > 0 && !options.force) {
       throw new HardenError(`will not roll back ${snapshot.id}: ${refusals.join('; ')}`, { hint: 'look at harden snapshots diff ID; pass --force to restore the snapshot anyway' });
     }
@@ -114,7 +125,9 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       change.now,
     );
     say(`Snapshot of the present state: ${undo.id}`);
-    await restoreSnapshot(ops, target.root, target.stateDir, snapshot);
+    const modes = snapshot.modes?.filter((mode) => !gone.has(mode.path)).map((mode) => ({ ...mode, inode: undefined }));
+    for (const path of gone) say(`Left as it is (--force): ${path}, whose mode and owner are not restored`);
+    await restoreSnapshot(ops, target.root, target.stateDir, modes ? { ...snapshot, modes } : snapshot);
     await setStatus(ops, target.stateDir, undo.id, 'written');
     say(`Restored ${snapshot.files.length} files${snapshot.modes?.length ? ` and ${snapshot.modes.length} modes` : ''} from ${snapshot.id}.`);
 

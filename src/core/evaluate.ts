@@ -4,6 +4,7 @@ import { flagSupport, type FlagCatalogue } from './flag-catalogue.js';
 import type { NodeModel } from './node.js';
 import type { ExposureRow } from './exposure.js';
 import type { Requirement, Rule } from './profile.js';
+import { permittedNodePath, permittedText } from './rule-paths.js';
 import { compareMinor, formatVersion, parseVersion, type Version } from './version.js';
 
 export type Status = 'PASS' | 'FAIL' | 'MANUAL' | 'BLOCKED' | 'NOT APPLICABLE';
@@ -24,16 +25,33 @@ export interface RuleResult {
 
 /** Answers about the node that rules ask for, gathered by the effects layer (node paths as keys). */
 export interface PathFact {
-  readonly type: 'file' | 'directory' | 'other';
+  readonly type: 'file' | 'directory' | 'link' | 'other';
   readonly mode: number;
   readonly owner: string;
   readonly writable: boolean;
 }
 
+/**
+ * An entry itself (lstat: a symlink is not followed), as file-mode and companion-file rules see it: where it
+ * really is (its directory's links followed), its inode, how many names it has, and where a symlink points.
+ */
+export interface EntryFact extends PathFact {
+  readonly realPath: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly dev: number;
+  readonly ino: number;
+  readonly nlink: number;
+  readonly target: string | null;
+}
+
 export interface NodeFactAnswers {
+  /** What requirements ask about, symlinks followed. */
   readonly paths: Readonly<Record<string, PathFact | null>>;
+  /** The paths file-mode and companion-file rules name, each entry itself (never followed). */
+  readonly entries: Readonly<Record<string, EntryFact | null>>;
   /** The entries of directories that `file-mode` rules with `match` look into, by node path. */
-  readonly listings: Readonly<Record<string, readonly (PathFact & { readonly name: string })[] | null>>;
+  readonly listings: Readonly<Record<string, readonly (EntryFact & { readonly name: string })[] | null>>;
   readonly sysctls: Readonly<Record<string, string | null>>;
   readonly kubeconfigs: Readonly<Record<string, 'token' | 'certificate' | 'unknown' | null>>;
   /** What the node exposes, port by port, for probe rules; null or absent when the root has no proc/net data. */
@@ -44,13 +62,14 @@ export interface NodeFactAnswers {
 export function factQueries(
   rules: readonly Rule[],
   vars: Readonly<Record<string, string>>,
-): { paths: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[]; exposure: boolean } {
+): { paths: string[]; entries: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[]; exposure: boolean } {
   const paths = new Set<string>();
+  const entries = new Set<string>();
   const listings = new Set<string>();
   const sysctls = new Set<string>();
   const kubeconfigs = new Set<string>();
   for (const rule of rules) {
-    if (rule.path) paths.add(expandPath(rule.path, vars));
+    if (rule.path) entries.add(expandPath(rule.path, vars));
     if (rule.path && rule.match) listings.add(expandPath(rule.path, vars));
     for (const requirement of rule.requires ?? []) {
       if ('path' in requirement) paths.add(expandPath(requirement.path, vars));
@@ -58,7 +77,7 @@ export function factQueries(
       if ('kubeconfig' in requirement) kubeconfigs.add(requirement.kubeconfig);
     }
   }
-  return { paths: [...paths], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs], exposure: rules.some((rule) => rule.operation === 'probe') };
+  return { paths: [...paths], entries: [...entries], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs], exposure: rules.some((rule) => rule.operation === 'probe') };
 }
 
 export function expandPath(path: string, vars: Readonly<Record<string, string>>): string {
@@ -127,15 +146,28 @@ export function octalMode(mode: number): string {
  * match (the directory itself too when its own name does), like `find PATH -maxdepth 1 -name GLOB`. Nothing
  * when the path does not exist.
  */
-export function fileModeTargets(rule: Rule, facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): { path: string; fact: PathFact }[] {
+export function fileModeTargets(rule: Rule, facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): { path: string; fact: EntryFact }[] {
   const path = expandPath(rule.path!, vars);
-  const fact = facts.paths[path];
+  const fact = facts.entries[path];
   if (!fact) return [];
   if (!rule.match) return [{ path, fact }];
   const pattern = globPattern(rule.match);
   const self = pattern.test(path.split('/').pop() ?? '') ? [{ path, fact }] : [];
   const children = (facts.listings[path] ?? []).filter((child) => pattern.test(child.name)).map((child) => ({ path: `${path}/${child.name}`, fact: child }));
   return [...self, ...children];
+}
+
+/**
+ * Why harden will not change the mode or owner of this entry, or null when it may: it acts only on a regular
+ * file with a single name, or a directory, that is itself where the rule looks (a symlink is a finding, never
+ * followed) and really lies where rules may reach.
+ */
+export function untouchable(fact: EntryFact): string | null {
+  if (fact.type === 'link') return `a symlink to ${fact.target ?? '?'}, never followed: remove it`;
+  if (fact.type === 'other') return 'not a regular file or a directory';
+  if (!permittedNodePath(fact.realPath)) return `really ${fact.realPath} (through a symlink on the way), outside ${permittedText()}`;
+  if (fact.type === 'file' && fact.nlink !== 1) return `${fact.nlink} hard links: another name shares this file`;
+  return null;
 }
 
 const CONTROL_PLANE = new Set(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'k8s-dqlite']);
@@ -174,25 +206,35 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
 
   if (rule.operation === 'companion-file') {
     const path = expandPath(rule.path!, vars);
-    return facts.paths[path] ? result('PASS', 'present', `${path} exists`, path) : result('FAIL', 'absent', `${path} does not exist`, path);
+    const entry = facts.entries[path];
+    if (!entry) return result('FAIL', 'absent', `${path} does not exist`, path);
+    if (entry.type === 'file') return result('PASS', 'present', `${path} exists`, path);
+    const found = entry.type === 'link' ? `symlink to ${entry.target ?? '?'}` : entry.type;
+    return result('FAIL', found, `${path} is ${entry.type === 'link' ? `a symlink to ${entry.target ?? '?'}, never followed: remove it` : 'not a regular file'}`, path);
   }
   if (rule.operation === 'file-mode') {
     const path = expandPath(rule.path!, vars);
-    const entry = facts.paths[path];
+    const entry = facts.entries[path];
     // A file that does not exist exposes nothing; the rule that creates it, if any, is another rule.
     if (!entry) return result('NOT APPLICABLE', 'absent', `${path} does not exist on this node`, path);
+    // The path itself first: nothing is looked at through a link, in a directory or for a single file.
+    const refused = untouchable(entry);
+    if (refused) return result('FAIL', entry.type === 'link' ? `symlink to ${entry.target ?? '?'}` : entry.type, `${path}: ${refused}`, path);
     const checked = fileModeTargets(rule, facts, vars).map(({ path: name, fact }) => ({ ...fact, name }));
     const wanted = rule.mode === undefined ? 0o777 : Number.parseInt(rule.mode, 8);
     const bad = checked.flatMap((item) => {
-      const problems = [
-        (item.mode & 0o777 & ~wanted) !== 0 && `mode ${octalMode(item.mode)} is more open than ${rule.mode}`,
-        rule.owner !== undefined && item.owner !== rule.owner && `owner ${item.owner} is not ${rule.owner}`,
-      ].filter((text): text is string => typeof text === 'string');
+      const refused = untouchable(item);
+      const problems = refused
+        ? [refused]
+        : [
+            (item.mode & 0o777 & ~wanted) !== 0 && `mode ${octalMode(item.mode)} is more open than ${rule.mode}`,
+            rule.owner !== undefined && item.owner !== rule.owner && `owner ${item.owner} is not ${rule.owner}`,
+          ].filter((text): text is string => typeof text === 'string');
       return problems.length > 0 ? [{ item, problems }] : [];
     });
     const want = [rule.mode && `mode ${rule.mode} or stricter`, rule.owner && `owner ${rule.owner}`].filter(Boolean).join(', ');
     if (!rule.match) {
-      const found = `${octalMode(entry.mode)} ${entry.owner}`;
+      const found = entry.type === 'link' ? `symlink to ${entry.target ?? '?'}` : `${octalMode(entry.mode)} ${entry.owner}`;
       return bad.length > 0 ? result('FAIL', found, bad[0].problems.join(', '), path) : result('PASS', found, want, path);
     }
     if (bad.length === 0) return result('PASS', `${checked.length} checked`, `${want} on ${checked.length} ${checked.length === 1 ? 'entry' : 'entries'} matching ${rule.match}`, path);

@@ -4,7 +4,8 @@
 import type { Era } from './consumers.js';
 import { editArgsFile, type FlagEdit } from './edit-args.js';
 import { checkEditedFile } from './edit-check.js';
-import { argsFileOf, expandPath, fileModeTargets, octalMode, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
+import { argsFileOf, expandPath, fileModeTargets, octalMode, untouchable, type EntryFact, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
+import { permittedNodePath, permittedText } from './rule-paths.js';
 import { printArgsFile } from './args-file.js';
 import type { NodeModel } from './node.js';
 import { SNAP_DATA_CURRENT, snapVars } from './node-env.js';
@@ -173,11 +174,15 @@ export function buildPlan(inputs: PlanInputs): Plan {
   const companions: PlanCompanion[] = [];
   for (const rule of failing.filter((r) => r.operation === 'companion-file')) {
     const content = inputs.templates[rule.template!];
+    const path = expandPath(rule.path!, vars);
+    const entry = facts.entries[path];
     if (content === undefined) problems.push({ ruleId: rule.id, text: `template ${rule.template} is not shipped with the profiles` });
-    else companions.push({ ruleId: rule.id, path: expandPath(rule.path!, vars), template: rule.template!, mode: rule.mode!, content });
+    else if (!permittedNodePath(path) || (entry && !permittedNodePath(entry.realPath))) problems.push({ ruleId: rule.id, text: `${entry ? entry.realPath : path} is not under ${permittedText()}` });
+    else if (entry) problems.push({ ruleId: rule.id, text: `${path} is ${entry.type === 'link' ? `a symlink to ${entry.target ?? '?'}` : 'there and not a regular file'}: harden never writes through a link nor over something else; remove it` });
+    else companions.push({ ruleId: rule.id, path, template: rule.template!, mode: rule.mode!, content });
   }
 
-  const modes = modeChanges(failing.filter((r) => r.operation === 'file-mode'), facts, vars);
+  const modes = modeChanges(failing.filter((r) => r.operation === 'file-mode'), facts, vars, problems);
 
   const services = new Set(files.map((file) => file.service).filter((service): service is string => service !== null));
   const restarts = [...services].sort((a, b) => restartRank(a) - restartRank(b) || compareStrings(a, b));
@@ -242,8 +247,12 @@ function finalEdit(flag: string, rules: readonly Rule[], current: string | null,
   return { edit: { kind: 'set', flag, value: items.join(','), ruleId } };
 }
 
-/** Mode and owner changes: modes only lose bits (never opened), several rules on one path combine. */
-function modeChanges(rules: readonly Rule[], facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): PlanModeChange[] {
+/**
+ * Mode and owner changes: modes only lose bits (never opened), several rules on one path combine. What harden
+ * will not touch (a symlink, a FIFO, a file with a second name, something reached through a link to elsewhere)
+ * is a problem of the plan, named, never followed.
+ */
+function modeChanges(rules: readonly Rule[], facts: NodeFactAnswers, vars: Readonly<Record<string, string>>, problems: PlanNote[]): PlanModeChange[] {
   const byPath = new Map<string, { fact: PathFact; mask: number; owner: string | null; ruleIds: string[] }>();
   const want = (path: string, fact: PathFact, rule: Rule) => {
     const entry = byPath.get(path) ?? { fact, mask: 0o777, owner: null, ruleIds: [] };
@@ -252,15 +261,74 @@ function modeChanges(rules: readonly Rule[], facts: NodeFactAnswers, vars: Reado
     entry.ruleIds.push(rule.id);
     byPath.set(path, entry);
   };
-  for (const rule of rules) for (const { path, fact } of fileModeTargets(rule, facts, vars)) want(path, fact, rule);
+  for (const rule of rules) {
+    const path = expandPath(rule.path!, vars);
+    if (!permittedNodePath(path)) {
+      problems.push({ ruleId: rule.id, text: `${path} is not under ${permittedText()}` });
+      continue;
+    }
+    const targets = fileModeTargets(rule, facts, vars);
+    const own = facts.entries[path];
+    // A path that is itself a link is not looked into: it is the one finding, whatever the glob.
+    const refusedSelf = own ? untouchable(own) : null;
+    if (refusedSelf !== null) {
+      problems.push({ ruleId: rule.id, text: `${path}: ${refusedSelf}` });
+      continue;
+    }
+    for (const { path: target, fact } of targets) {
+      const refused = untouchable(fact);
+      if (refused === null) want(target, fact, rule);
+      else problems.push({ ruleId: rule.id, text: `${target}: ${refused}` });
+    }
+  }
   const changes: PlanModeChange[] = [];
   for (const [path, { fact, mask, owner, ruleIds }] of [...byPath].sort(([a], [b]) => compareStrings(a, b))) {
+    // Never a bit more: the new mode is the old one with bits taken away.
     const to = fact.mode & 0o777 & mask;
     const mode = to !== (fact.mode & 0o777) ? { from: octalMode(fact.mode), to: octalMode(to) } : null;
     const ownerChange = owner && owner !== fact.owner ? { from: fact.owner, to: owner } : null;
     if (mode || ownerChange) changes.push({ ruleIds, path, type: fact.type, mode, owner: ownerChange });
   }
   return changes;
+}
+
+/** The suffix of the plan-input keys that hold what file-mode rules planned from. */
+const ENTRY_INPUT = ' (mode and owner)';
+
+/**
+ * What the file-mode rules planned from, for a saved plan's `inputs`: every entry they looked at (the path each
+ * names, and the matching directory's entries), as `file 0660 root:microk8s inode 1234`, `symlink to X`
+ * or `absent` (the inode number without its device, which a reboot may number otherwise). `apply PLAN`
+ * refuses when any of them differs on the node.
+ */
+export function entryInputs(rules: readonly Rule[], facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  const describe = (fact: EntryFact | null) => {
+    if (!fact) return 'absent';
+    if (fact.type === 'link') return `symlink to ${fact.target ?? '?'}`;
+    const links = fact.type === 'file' && fact.nlink !== 1 ? ` links ${fact.nlink}` : '';
+    return `${fact.type} ${(fact.mode & 0o7777).toString(8).padStart(4, '0')} ${fact.owner} inode ${fact.ino}${links}`;
+  };
+  for (const rule of rules.filter((r) => r.operation === 'file-mode')) {
+    const path = expandPath(rule.path!, vars);
+    inputs[`${path}${ENTRY_INPUT}`] = describe(facts.entries[path] ?? null);
+    for (const child of facts.listings[path] ?? []) inputs[`${path}/${child.name}${ENTRY_INPUT}`] = describe(child);
+  }
+  return Object.fromEntries(Object.entries(inputs).sort(([a], [b]) => compareStrings(a, b)));
+}
+
+/** Whether a plan-input key holds what a file-mode rule planned from (not an args file's digest). */
+export function isEntryInput(key: string): boolean {
+  return key.endsWith(ENTRY_INPUT);
+}
+
+/** How one plan input differs, for the refusal of `apply PLAN`: the path, and for an entry what it was and is. */
+export function inputChangeText(key: string, planned: string | undefined, now: string | undefined): string {
+  if (!isEntryInput(key)) return key;
+  const path = key.slice(0, -ENTRY_INPUT.length);
+  const shown = (value: string | undefined) => (value ?? 'absent').replace(/ inode \S+/, '');
+  const what = shown(planned) === shown(now) ? 'replaced by another file' : `${shown(planned)} when planned, ${shown(now)} now`;
+  return `${path} (${what})`;
 }
 
 function healthChecks(restarts: readonly string[]): string[] {

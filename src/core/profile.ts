@@ -168,9 +168,30 @@ function describe(error: ErrorObject): string {
     case 'const':
       return `${field}must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
     case 'pattern':
-      return `${field}${where === 'value' ? 'a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than ${SNAP}, ${SNAP_DATA}, ${SNAP_COMMON})' : `does not match ${(error.params as { pattern: string }).pattern}`}`;
+      return `${field}${patternMessage(where, error) ?? `does not match ${(error.params as { pattern: string }).pattern}`}`;
     default:
       return `${field}${error.message ?? 'is invalid'}`;
+  }
+}
+
+/** What a field's pattern asks for, in words; null where the pattern itself says it best. */
+function patternMessage(field: string | undefined, error: ErrorObject): string | null {
+  switch (field) {
+    case 'value':
+      return 'a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than ${SNAP}, ${SNAP_DATA}, ${SNAP_COMMON})';
+    case 'path':
+      return (
+        'harden touches only paths under ${SNAP_DATA}/ or ${SNAP_COMMON}/ (no . or .. component), the snap\'s systemd units ' +
+        '(/etc/systemd/system/snap.microk8s.daemon-NAME.service), /var/log/apiserver and /etc/sysctl.d/NN-harden-NAME.conf'
+      );
+    case 'owner':
+      return 'harden gives files only to root, with the group root or the snap\'s (root:root, root:microk8s, root:snap_microk8s)';
+    case 'mode':
+      return error.schemaPath.includes('/then/')
+        ? 'a companion file is never executable, nor writable by group or others (0600, 0640, 0644)'
+        : 'a mode is 0 and three octal digits (0600), without setuid, setgid or sticky bits: harden only ever takes bits away';
+    default:
+      return null;
   }
 }
 

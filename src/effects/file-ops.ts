@@ -33,10 +33,44 @@ export interface FileOps {
   chown(path: string, uid: number, gid: number): Promise<void>;
   unlink(path: string): Promise<void>;
   rmdir(path: string): Promise<void>;
+  /**
+   * chown, chmod and fsync of the file or directory at `path` itself, never through a symlink: opened with
+   * O_NOFOLLOW|O_NONBLOCK (a symlink fails with ELOOP, a FIFO is never waited on) and checked with fstat on that
+   * descriptor before anything changes. Throws an EntryChanged when it is not what `change` expects.
+   */
+  setOwnerAndMode(path: string, change: OwnerAndMode): Promise<void>;
   /** Makes a file's own metadata durable (after chmod or chown). */
   fsync(path: string): Promise<void>;
   /** Makes a directory's entries durable (after a create, rename or unlink in it). */
   fsyncDir(path: string): Promise<void>;
+}
+
+export interface OwnerAndMode {
+  readonly uid: number;
+  readonly gid: number;
+  /** Permission bits, `0o600`. */
+  readonly mode: number;
+  /** The inode seen when the change was planned: the entry must still be that one. */
+  readonly inode: { readonly dev: number; readonly ino: number } | null;
+  /** Refuse a mode that would add a bit to the entry's current one (a change made on a plan, not a restore). */
+  readonly onlyRemove: boolean;
+}
+
+/** What setOwnerAndMode found instead of what it expected; nothing was changed. */
+export class EntryChanged extends Error {
+  constructor(readonly why: string) {
+    super(why);
+  }
+}
+
+/** The check setOwnerAndMode makes on the fstat of its descriptor: null when the change may go ahead. */
+export function ownerAndModeRefusal(stat: { isFile(): boolean; isDirectory(): boolean; mode: number; nlink: number; dev: number; ino: number }, change: OwnerAndMode): string | null {
+  if (!stat.isFile() && !stat.isDirectory()) return 'it is not a regular file or a directory';
+  if (stat.isFile() && stat.nlink !== 1) return `it has ${stat.nlink} hard links, so another name shares it`;
+  if (change.inode && (stat.dev !== change.inode.dev || stat.ino !== change.inode.ino)) return 'it was replaced by another file since harden looked at it';
+  const added = change.mode & ~stat.mode & 0o777;
+  if (change.onlyRemove && added !== 0) return `its mode is ${(stat.mode & 0o777).toString(8).padStart(4, '0')} now, and ${(change.mode & 0o777).toString(8).padStart(4, '0')} would add to it`;
+  return null;
 }
 
 async function syncPath(path: string): Promise<void> {
@@ -109,6 +143,19 @@ export const realFileOps: FileOps = {
   chown: (path, uid, gid) => fs.chown(path, uid, gid),
   unlink: (path) => fs.unlink(path),
   rmdir: (path) => fs.rmdir(path),
+  setOwnerAndMode: async (path, change) => {
+    const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
+    const handle = await fs.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    try {
+      const refusal = ownerAndModeRefusal(await handle.stat(), change);
+      if (refusal !== null) throw new EntryChanged(refusal);
+      await handle.chown(change.uid, change.gid);
+      await handle.chmod(change.mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
   fsync: syncPath,
   fsyncDir: syncPath,
 };

@@ -9,6 +9,9 @@ export interface EntryStat {
   readonly uid: number;
   readonly gid: number;
   readonly size: number;
+  readonly dev: number;
+  readonly ino: number;
+  readonly nlink: number;
 }
 
 export interface FileSystem {

@@ -1,17 +1,17 @@
 // Answers the questions rules ask about a node (does this file exist, with which mode; a sysctl; how a
 // kubeconfig authenticates), read inside the node root.
 import path from 'node:path';
-import type { NodeFactAnswers, PathFact } from '../core/evaluate.js';
+import type { EntryFact, NodeFactAnswers, PathFact } from '../core/evaluate.js';
 import type { NodeFacts } from '../core/node.js';
 import { SNAP_DATA_CURRENT } from '../core/node-env.js';
-import type { FileSystem } from './file-system.js';
+import { errorCode, type FileSystem } from './file-system.js';
 import { RootedReader } from './node-reader.js';
 
 export async function answerFacts(
   fs: FileSystem,
   root: string,
   node: Pick<NodeFacts, 'users' | 'groups'>,
-  queries: { paths: readonly string[]; listings?: readonly string[]; sysctls: readonly string[]; kubeconfigs: readonly string[] },
+  queries: { paths: readonly string[]; entries?: readonly string[]; listings?: readonly string[]; sysctls: readonly string[]; kubeconfigs: readonly string[] },
   reader = new RootedReader(fs, path.resolve(root)),
 ): Promise<NodeFactAnswers> {
   const describe = async (nodePath: string): Promise<PathFact | null> => {
@@ -26,22 +26,55 @@ export async function answerFacts(
         }
       : null;
   };
+  // The entry itself: its directory resolved as the node resolves it, its own name never followed.
+  const describeEntry = async (nodePath: string): Promise<EntryFact | null> => {
+    const slash = nodePath.lastIndexOf('/');
+    const name = nodePath.slice(slash + 1);
+    const dir = slash <= 0 ? '/' : nodePath.slice(0, slash);
+    const realDir = name === '' || name === '.' || name === '..' ? null : await reader.resolve(dir);
+    if (realDir === null) return null;
+    const realPath = `${realDir === '/' ? '' : realDir}/${name}`;
+    let stat;
+    try {
+      stat = await fs.lstat(reader.host(realPath));
+    } catch (error) {
+      if (['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? '')) return null;
+      throw error;
+    }
+    const link = stat.isSymbolicLink();
+    return {
+      type: stat.isFile() ? 'file' : stat.isDirectory() ? 'directory' : link ? 'link' : 'other',
+      mode: stat.mode,
+      owner: `${node.users[stat.uid] ?? stat.uid}:${node.groups[stat.gid] ?? stat.gid}`,
+      writable: (stat.mode & 0o200) !== 0,
+      realPath,
+      uid: stat.uid,
+      gid: stat.gid,
+      dev: stat.dev,
+      ino: stat.ino,
+      nlink: stat.nlink,
+      target: link ? await fs.readlink(reader.host(realPath)) : null,
+    };
+  };
   const paths: Record<string, PathFact | null> = {};
   for (const nodePath of queries.paths) paths[nodePath] = await describe(nodePath);
-  const listings: Record<string, (PathFact & { name: string })[] | null> = {};
+  const entries: Record<string, EntryFact | null> = {};
+  for (const nodePath of queries.entries ?? []) entries[nodePath] = await describeEntry(nodePath);
+  const listings: Record<string, (EntryFact & { name: string })[] | null> = {};
   for (const dir of queries.listings ?? []) {
-    const resolved = paths[dir]?.type === 'directory' ? await reader.resolve(dir) : null;
-    const names = resolved ? await reader.list(resolved) : null;
+    const self = entries[dir] ?? (await describeEntry(dir));
+    // Only a directory that is itself there is looked into: never one reached through a link of its own.
+    const names = self?.type === 'directory' ? await reader.list(self.realPath) : null;
     if (names === null) {
       listings[dir] = null;
       continue;
     }
-    const entries: (PathFact & { name: string })[] = [];
+    const found: (EntryFact & { name: string })[] = [];
     for (const name of names.sort()) {
-      const fact = await describe(`${dir}/${name}`);
-      if (fact) entries.push({ name, ...fact });
+      const fact = await describeEntry(`${dir}/${name}`);
+      if (fact) found.push({ name, ...fact });
     }
-    listings[dir] = entries;
+    listings[dir] = found;
   }
   const sysctls: Record<string, string | null> = {};
   for (const key of queries.sysctls) {
@@ -53,5 +86,5 @@ export async function answerFacts(
     const text = await reader.readText(`${SNAP_DATA_CURRENT}/credentials/${name}`);
     kubeconfigs[name] = text === null ? null : /^\s*token:/m.test(text) ? 'token' : /^\s*client-certificate(-data)?:/m.test(text) ? 'certificate' : 'unknown';
   }
-  return { paths, listings, sysctls, kubeconfigs };
+  return { paths, entries, listings, sysctls, kubeconfigs };
 }

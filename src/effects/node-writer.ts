@@ -3,8 +3,9 @@
 // mode and owner, rename, fsync of the directory. Node paths are resolved as the node resolves them, and a
 // link that climbs out of the root is refused. Every error names the node path and the errno.
 import path from 'node:path';
+import { permittedNodePath, permittedText } from '../core/rule-paths.js';
 import { HardenError } from '../errors.js';
-import { errorHint, realFileOps, tempPath, type FileOps } from './file-ops.js';
+import { EntryChanged, errorHint, realFileOps, tempPath, type FileOps, type OwnerAndMode } from './file-ops.js';
 import { errorCode, type EntryStat } from './file-system.js';
 
 const MAX_SYMLINKS = 40;
@@ -74,6 +75,32 @@ export async function resolveNode(ops: FileOps, root: string, nodePath: string):
   return { nodePath: `/${resolved.join('/')}`, hostPath: host(resolved), stat: await ops.lstat(host(resolved)) };
 }
 
+/**
+ * The entry a node path names, itself: its directory resolved as the node resolves it (symlinks followed inside
+ * the root), its last component never followed. `stat` is the lstat of that entry (a symlink is a symlink);
+ * null when there is nothing there.
+ */
+export async function resolveEntry(ops: FileOps, root: string, nodePath: string): Promise<ResolvedNodePath> {
+  const name = path.posix.basename(nodePath);
+  if (!nodePath.startsWith('/') || name === '' || name === '.' || name === '..') {
+    throw new HardenError(`${nodePath} is not a node path of a file`, { hint: 'this is a bug in harden: please report it' });
+  }
+  const dir = await resolveNode(ops, root, path.posix.dirname(nodePath));
+  if (!dir.stat || !dir.stat.isDirectory()) {
+    const code = dir.stat ? 'ENOTDIR' : 'ENOENT';
+    throw new HardenError(`cannot resolve ${nodePath}: ${dir.nodePath} (${code})`, { hint: errorHint(code) });
+  }
+  const hostPath = path.join(dir.hostPath, name);
+  const real = `${dir.nodePath === '/' ? '' : dir.nodePath}/${name}`;
+  try {
+    return { nodePath: real, hostPath, stat: await ops.lstat(hostPath) };
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return { nodePath: real, hostPath, stat: null };
+    throw new HardenError(`cannot resolve ${nodePath}: ${real} (${code ?? 'error'})`, { hint: errorHint(code) });
+  }
+}
+
 export interface NodeFileState {
   readonly path: string;
   readonly realPath: string;
@@ -117,6 +144,11 @@ export async function atomicReplace(
 ): Promise<void> {
   const real = await resolveNode(ops, root, nodePath);
   if (real.stat && !real.stat.isFile()) throw notAFile(nodePath, real);
+  if (!real.stat && options.create) {
+    // Nothing to replace: the file is created where the path itself names it, never where a dangling link points.
+    const entry = await resolveEntry(ops, root, nodePath);
+    if (entry.stat?.isSymbolicLink()) throw throughLink(nodePath, `create ${nodePath}`, await ops.readlink(entry.hostPath).catch(() => '?'));
+  }
   if (!real.stat && !options.create) {
     throw new HardenError(`cannot write ${nodePath}: it does not exist`, { hint: 'the node changed since the plan was made: run harden plan again' });
   }
@@ -170,31 +202,72 @@ async function putBack(ops: FileOps, hostPath: string, original: Buffer | null, 
   await ops.fsyncDir(path.dirname(hostPath)).catch(() => undefined);
 }
 
-/** chmod of the real file or directory behind a node path, made durable. */
-export async function setMode(ops: FileOps, root: string, nodePath: string, mode: number): Promise<void> {
-  const real = await existing(ops, root, nodePath);
+/**
+ * Creates the file a companion rule names, at that path itself: its directory may be reached through the node's
+ * own symlinks, but it must really lie where rules may reach (the snap's data tree or a fixed path), and the
+ * entry must not exist: a symlink there, dangling or not, is refused rather than followed. Written as a temp
+ * file beside it, fsynced with its mode and owner, renamed into place, and the directory fsynced.
+ */
+export async function createNodeFile(ops: FileOps, root: string, nodePath: string, content: Buffer | string, meta: CreateOptions): Promise<void> {
+  const entry = await resolveEntry(ops, root, nodePath);
+  refuseOutside(nodePath, `create ${nodePath}`, entry);
+  if (entry.stat?.isSymbolicLink()) throw throughLink(nodePath, `create ${nodePath}`, await ops.readlink(entry.hostPath).catch(() => '?'));
+  if (entry.stat) throw new HardenError(`cannot create ${nodePath}: it exists now`, { hint: 'the node changed since the plan was made: run harden plan again' });
+  const temp = tempPath(entry.hostPath);
   try {
-    await ops.chmod(real.hostPath, mode);
-    await ops.fsync(real.hostPath);
+    await writeTemp(ops, temp, content, meta);
+    await ops.rename(temp, entry.hostPath);
   } catch (error) {
+    await ops.unlink(temp).catch(() => undefined);
+    throw writeError(nodePath, error);
+  }
+  try {
+    await ops.fsyncDir(path.dirname(entry.hostPath));
+  } catch (error) {
+    await ops.unlink(entry.hostPath).catch(() => undefined);
     throw writeError(nodePath, error);
   }
 }
 
-/** chown of the real file or directory behind a node path, made durable. */
-export async function setOwner(ops: FileOps, root: string, nodePath: string, uid: number, gid: number): Promise<void> {
-  const real = await existing(ops, root, nodePath);
+/**
+ * chown and chmod, made durable, of the file or directory a node path names, itself: never through a symlink
+ * (the last component is opened with O_NOFOLLOW), never outside the places rules may reach, never a file with
+ * a second name (a hard link), and with `change.inode` only the inode seen when the change was planned. A
+ * change that is not a restore (`onlyRemove`) may only take bits away from the mode the entry has.
+ */
+export async function setOwnerAndMode(ops: FileOps, root: string, nodePath: string, change: OwnerAndMode): Promise<void> {
+  const what = `change ${nodePath}`;
+  const entry = await resolveEntry(ops, root, nodePath);
+  if (!entry.stat) throw new HardenError(`cannot change ${nodePath}: it does not exist`, { hint: 'the node changed since the plan was made: run harden plan again' });
+  refuseOutside(nodePath, what, entry);
+  if (entry.stat.isSymbolicLink()) throw throughLink(nodePath, what, await ops.readlink(entry.hostPath).catch(() => '?'));
   try {
-    await ops.chown(real.hostPath, uid, gid);
-    await ops.fsync(real.hostPath);
+    await ops.setOwnerAndMode(entry.hostPath, change);
   } catch (error) {
+    if (error instanceof EntryChanged) throw new HardenError(`cannot change ${nodePath}: ${error.why}`, { hint: 'nothing was changed on it: look at what is there now, then run harden plan again' });
+    if (errorCode(error) === 'ELOOP') throw throughLink(nodePath, what, await ops.readlink(entry.hostPath).catch(() => '?'));
     throw writeError(nodePath, error);
   }
 }
 
-/** Removes the real file behind a node path (a file harden created); a missing file is not an error. */
+function refuseOutside(nodePath: string, what: string, entry: ResolvedNodePath): void {
+  if (permittedNodePath(entry.nodePath)) return;
+  const shown = entry.nodePath === nodePath ? nodePath : `${nodePath}, which is really ${entry.nodePath},`;
+  throw new HardenError(`cannot ${what}: ${shown} is not under ${permittedText()}`, {
+    hint: 'harden changes nothing elsewhere: fix the symlinks on the way, or the profile',
+  });
+}
+
+function throughLink(nodePath: string, what: string, target: string): HardenError {
+  return new HardenError(`cannot ${what}: it is a symlink (to ${target}), and harden never writes through one`, {
+    hint: 'remove the link (whoever can write that directory may have planted it), then run harden plan again',
+  });
+}
+
+/** Removes the file a node path names (a file harden created); a missing file is not an error. */
 export async function removeFile(ops: FileOps, root: string, nodePath: string): Promise<void> {
-  const real = await resolveNode(ops, root, nodePath);
+  // The entry itself: a link planted where the file was is never followed to remove what it points to.
+  const real = await resolveEntry(ops, root, nodePath);
   if (!real.stat) return;
   if (!real.stat.isFile()) throw notAFile(nodePath, real);
   try {
@@ -246,12 +319,6 @@ function unknownOwner(owner: string, what: string, file: string): HardenError {
   return new HardenError(`cannot set the owner ${owner}: the node has no ${what} in ${file}`, {
     hint: 'name a user and group that exist on the node, or fix the profile',
   });
-}
-
-async function existing(ops: FileOps, root: string, nodePath: string): Promise<ResolvedNodePath> {
-  const real = await resolveNode(ops, root, nodePath);
-  if (!real.stat) throw new HardenError(`cannot change ${nodePath}: it does not exist`, { hint: 'the node changed since the plan was made: run harden plan again' });
-  return real;
 }
 
 function notAFile(nodePath: string, real: ResolvedNodePath): HardenError {

@@ -50,6 +50,8 @@ export interface SnapshotModeChange {
   uidAfter: number;
   gidAfter: number;
   ownerAfter: string;
+  /** The entry's inode when the change was planned: writes and restores change that inode only. */
+  inode?: { dev: number; ino: number };
 }
 
 export interface SnapshotManifest {

@@ -12,7 +12,7 @@ export interface PlanOrigin {
   readonly toolVersion: string;
   /** ISO 8601. */
   readonly createdAt: string;
-  /** Every args-dir file the plan read, by node path: `sha256:<hex>` of its content. */
+  /** Every args-dir file the plan read, by node path: `sha256:<hex>` of its content; and every entry file-mode rules planned from (`<path> (mode and owner)`: type, mode, owner, inode). */
   readonly inputs: Readonly<Record<string, string>>;
   /** Why each failing rule fails now, by rule id: the reason shown beside each changed line. */
   readonly reasons: Readonly<Record<string, string>>;

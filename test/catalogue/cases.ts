@@ -805,4 +805,79 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
       stderr: 'error: <root>/var/lib/harden/lock is a FIFO, not a lock file: harden follows no links and opens no special files in its state dir\nhint: if no harden run is going on, remove <root>/var/lib/harden/lock and try again\n',
     },
   },
+  // File modes and companion files: only inside the snap's data tree, only root or the snap's group, bits only
+  // taken away, never executable, never through a link.
+  profileCase(
+    'profile-path-outside-tree',
+    'a `file-mode` rule on a path outside the MicroK8s tree (`/etc/shadow`)',
+    `${HEAD}  - id: files.shadow\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: file-mode\n    path: /etc/shadow\n    mode: "0600"\n`,
+    'path: /etc/shadow',
+    "error: <tmp>/mine.yaml:12: rule files.shadow: path: harden touches only paths under ${SNAP_DATA}/ or ${SNAP_COMMON}/ (no . or .. component), the snap's systemd units (/etc/systemd/system/snap.microk8s.daemon-NAME.service), /var/log/apiserver and /etc/sysctl.d/NN-harden-NAME.conf\nhint: fix the profile; profiles/schema.json describes the format\n",
+  ),
+  profileCase(
+    'profile-path-climbs-out',
+    'a `companion-file` path that climbs out of `${SNAP_DATA}` with `..`',
+    `${HEAD}  - id: files.profile-d\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: companion-file\n    path: \${SNAP_DATA}/x/../../../../etc/profile.d/zz-harden.sh\n    template: templates/cis-hardening.lock\n    mode: "0600"\n`,
+    'path: ${SNAP_DATA}/x/../../../../etc/profile.d/zz-harden.sh',
+    "error: <tmp>/mine.yaml:12: rule files.profile-d: path: harden touches only paths under ${SNAP_DATA}/ or ${SNAP_COMMON}/ (no . or .. component), the snap's systemd units (/etc/systemd/system/snap.microk8s.daemon-NAME.service), /var/log/apiserver and /etc/sysctl.d/NN-harden-NAME.conf\nhint: fix the profile; profiles/schema.json describes the format\n",
+  ),
+  profileCase(
+    'profile-owner-nobody',
+    'a `file-mode` rule that gives a file to `nobody:nogroup`',
+    `${HEAD}  - id: files.kubelet-args\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: file-mode\n    path: \${SNAP_DATA}/args/kubelet\n    owner: nobody:nogroup\n`,
+    'owner: nobody:nogroup',
+    "error: <tmp>/mine.yaml:13: rule files.kubelet-args: owner: harden gives files only to root, with the group root or the snap's (root:root, root:microk8s, root:snap_microk8s)\nhint: fix the profile; profiles/schema.json describes the format\n",
+  ),
+  profileCase(
+    'profile-mode-adds-bits',
+    'a `file-mode` mode with the setuid bit (`4755`): harden only takes bits away',
+    `${HEAD}  - id: files.kubelet-args\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: file-mode\n    path: \${SNAP_DATA}/args/kubelet\n    mode: "4755"\n`,
+    'mode: "4755"',
+    'error: <tmp>/mine.yaml:13: rule files.kubelet-args: mode: a mode is 0 and three octal digits (0600), without setuid, setgid or sticky bits: harden only ever takes bits away\nhint: fix the profile; profiles/schema.json describes the format\n',
+  ),
+  profileCase(
+    'profile-companion-executable',
+    'a `companion-file` with an executable mode (`0755`)',
+    `${HEAD}  - id: files.lock\n    title: T\n    rationale: R\n    severity: low\n    component: kubelite\n    operation: companion-file\n    path: \${SNAP_DATA}/var/lock/harden\n    template: templates/cis-hardening.lock\n    mode: "0755"\n`,
+    'mode: "0755"',
+    'error: <tmp>/mine.yaml:14: rule files.lock: mode: a companion file is never executable, nor writable by group or others (0600, 0640, 0644)\nhint: fix the profile; profiles/schema.json describes the format\n',
+  ),
+  {
+    id: 'certs-symlink',
+    group: 'The node',
+    what: 'a symlink in `certs/` to `/etc/shadow`, as a member of the microk8s group can plant: named, never followed',
+    input: 'certs/evil.crt -> /etc/shadow',
+    argv: ['--root', '<root>', 'apply', '--profile', 'cis', '--only', 'files.pki-ownership,files.pki-certificates,files.pki-keys,files.cis-hardening-lock', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await fs.writeFile(path.join(box.root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 });
+      await fs.symlink('/etc/shadow', path.join(box.root, 'var/snap/microk8s', box.revision, 'certs/evil.crt'));
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: plan refused: rule files.pki-ownership: /var/snap/microk8s/6089/certs/evil.crt: a symlink to /etc/shadow, never followed: remove it\n' +
+        'error: plan refused: rule files.pki-certificates: /var/snap/microk8s/6089/certs/evil.crt: a symlink to /etc/shadow, never followed: remove it\n' +
+        'hint: nothing was written; fix what is named, or leave a rule out with --skip RULE\n',
+    },
+  },
+  {
+    id: 'saved-plan-mode-changed',
+    group: 'Saved plans',
+    what: 'a certificate’s mode changed after `plan --out`',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      const file = path.join(box.tmp, 'plan.json');
+      const run = await runInProcessWith(['--root', box.root, 'plan', '--profile', 'cis', '--only', 'files.pki-certificates,files.cis-hardening-lock', '--out', file]);
+      if (run.status !== 0) throw new Error(`setup plan --out failed: ${run.stderr}`);
+      await fs.chmod(path.join(box.root, 'var/snap/microk8s', box.revision, 'certs/ca.crt'), 0o640);
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: the node changed since the plan was made: /var/snap/microk8s/6089/certs/ca.crt (file 0660 root:microk8s when planned, file 0640 root:microk8s now)\n' +
+        'hint: make a new plan with harden plan --out, review it, and apply that\n',
+    },
+  },
 ];

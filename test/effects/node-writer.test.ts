@@ -3,7 +3,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
-import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, resolveNodePath, setMode, setOwner } from '../../src/effects/node-writer.js';
+import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, resolveNodePath, setOwnerAndMode } from '../../src/effects/node-writer.js';
 import { makeNode, makeTempDir, MICROK8S_GID } from '../helpers/node-root.js';
 import { refusal } from '../helpers/refusal.js';
 
@@ -142,22 +142,59 @@ test('a symlink loop is refused', async () => {
   assert.is(error.message, 'cannot resolve /var/snap/microk8s/current/args/a (ELOOP)');
 });
 
-test('setMode and setOwner change the revision-dir file through `current`; removeFile removes it', async () => {
+test('setOwnerAndMode changes the revision-dir file through `current`; removeFile removes it', async () => {
   const root = await makeNode({ version: '1.28' });
   const real = path.join(root, REV_ARGS, 'kubelet');
-  await setMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', 0o600);
-  assert.is((await fs.stat(real)).mode & 0o7777, 0o600);
-  if (asRoot) {
-    await setOwner(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', 0, 0);
-    const stat = await fs.stat(real);
-    assert.equal([stat.uid, stat.gid], [0, 0]);
-  }
+  const before = await fs.stat(real);
+  const owner = asRoot ? { uid: 0, gid: 0 } : { uid: before.uid, gid: before.gid };
+  await setOwnerAndMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', { ...owner, mode: 0o600, inode: { dev: before.dev, ino: before.ino }, onlyRemove: true });
+  const stat = await fs.stat(real);
+  assert.is(stat.mode & 0o7777, 0o600);
+  assert.equal([stat.uid, stat.gid], [owner.uid, owner.gid]);
   assert.ok((await fs.lstat(path.join(root, 'var/snap/microk8s/current'))).isSymbolicLink());
   await removeFile(realFileOps, root, '/var/snap/microk8s/current/args/kubelet');
   assert.not.ok(await fs.lstat(real).catch(() => null));
   await removeFile(realFileOps, root, '/var/snap/microk8s/current/args/kubelet'); // already gone: fine
-  const error = await refusal(setMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', 0o600));
+  const error = await refusal(setOwnerAndMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', { ...owner, mode: 0o600, inode: null, onlyRemove: true }));
   assert.is(error.message, 'cannot change /var/snap/microk8s/current/args/kubelet: it does not exist');
+});
+
+test('setOwnerAndMode refuses a link, a second hard link, another inode, a new bit and a path outside the tree; nothing changes', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const certs = path.join(root, 'var/snap/microk8s/6089/certs');
+  const target = path.join(root, 'etc/target');
+  await fs.writeFile(target, 'x');
+  await fs.chmod(target, 0o640);
+  const ca = path.join(certs, 'ca.crt');
+  await fs.chmod(ca, 0o640);
+  const caStat = await fs.stat(ca);
+  const owner = { uid: caStat.uid, gid: caStat.gid };
+  const inode = { dev: caStat.dev, ino: caStat.ino };
+  const before = async () => [await snapshotOf(certs), await snapshotOf(path.join(root, 'etc'))];
+  const start = await before();
+  const change = (nodePath: string, extra: Partial<Parameters<typeof setOwnerAndMode>[3]> = {}) =>
+    refusal(setOwnerAndMode(realFileOps, root, nodePath, { ...owner, mode: 0o600, inode: null, onlyRemove: true, ...extra }));
+
+  await fs.symlink('/etc/target', path.join(certs, 'evil.crt'));
+  let error = await change('/var/snap/microk8s/6089/certs/evil.crt');
+  assert.is(error.message, 'cannot change /var/snap/microk8s/6089/certs/evil.crt: it is a symlink (to /etc/target), and harden never writes through one');
+  await fs.unlink(path.join(certs, 'evil.crt'));
+
+  error = await change('/var/snap/microk8s/current/certs/ca.crt', { inode: { dev: inode.dev, ino: inode.ino + 1 } });
+  assert.is(error.message, 'cannot change /var/snap/microk8s/current/certs/ca.crt: it was replaced by another file since harden looked at it');
+  error = await change('/var/snap/microk8s/current/certs/ca.crt', { inode, mode: 0o644 });
+  assert.is(error.message, 'cannot change /var/snap/microk8s/current/certs/ca.crt: its mode is 0640 now, and 0644 would add to it');
+  error = await change('/etc/target');
+  assert.is(error.message, 'cannot change /etc/target: /etc/target is not under /var/snap/microk8s/ (the snap\'s data and common dirs) or /etc/systemd/system/snap.microk8s.daemon-NAME.service, /var/log/apiserver, /etc/sysctl.d/NN-harden-NAME.conf');
+  await fs.link(target, path.join(certs, 'hard.crt'));
+  error = await change('/var/snap/microk8s/6089/certs/hard.crt');
+  assert.is(error.message, 'cannot change /var/snap/microk8s/6089/certs/hard.crt: it has 2 hard links, so another name shares it');
+  await fs.unlink(path.join(certs, 'hard.crt'));
+  assert.equal(await before(), start, 'nothing changed');
+
+  // A restore may give bits back; a change on a plan may not.
+  await setOwnerAndMode(realFileOps, root, '/var/snap/microk8s/6089/certs/ca.crt', { ...owner, mode: 0o644, inode, onlyRemove: false });
+  assert.is((await fs.stat(ca)).mode & 0o7777, 0o644);
 });
 
 test('readNodeFile gives bytes, real path, mode and owner', async () => {

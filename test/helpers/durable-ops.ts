@@ -78,6 +78,13 @@ export function journalingOps(root: string, options: { bootId?: string } = {}): 
       await realFileOps.chown(inside(p), uid, gid);
       journal.push({ op: 'chown', path: inside(p), uid, gid });
     },
+    setOwnerAndMode: async (p, change) => {
+      // One descriptor, three effects: journaled as the chown, chmod and fsync they are.
+      await realFileOps.setOwnerAndMode(inside(p), change);
+      journal.push({ op: 'chown', path: inside(p), uid: change.uid, gid: change.gid });
+      journal.push({ op: 'chmod', path: inside(p), mode: change.mode & 0o7777 });
+      journal.push({ op: 'fsync', path: inside(p) });
+    },
     unlink: async (p) => {
       await realFileOps.unlink(inside(p));
       journal.push({ op: 'unlink', path: inside(p) });

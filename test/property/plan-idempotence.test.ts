@@ -22,7 +22,7 @@ import type { RuleResult } from '../../src/core/evaluate.js';
 import { assessNode } from '../../src/effects/assess.js';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
 import { realFileSystem } from '../../src/effects/file-system.js';
-import { atomicReplace, ownerIds, resolveNode, setMode, setOwner } from '../../src/effects/node-writer.js';
+import { atomicReplace, createNodeFile, ownerIds, resolveEntry, setOwnerAndMode } from '../../src/effects/node-writer.js';
 import { readTemplates } from '../../src/effects/plan-store.js';
 import { loadProfile, type LoadedProfile } from '../../src/effects/profile-store.js';
 import { makeNode } from '../helpers/node-root.js';
@@ -68,13 +68,13 @@ async function applyPlan(root: string, plan: Plan): Promise<void> {
   for (const file of plan.files) await atomicReplace(ops, root, file.path, file.after);
   for (const companion of plan.companions) {
     const { uid, gid } = await ownerIds(root, 'root:root', ops);
-    await atomicReplace(ops, root, companion.path, companion.content, { create: { mode: Number.parseInt(companion.mode, 8), uid, gid } });
+    await createNodeFile(ops, root, companion.path, companion.content, { mode: Number.parseInt(companion.mode, 8), uid, gid });
   }
   for (const change of plan.modes) {
-    const stat = (await resolveNode(ops, root, change.path)).stat!;
+    const stat = (await resolveEntry(ops, root, change.path)).stat!;
     const owner = change.owner ? await ownerIds(root, change.owner.to, ops) : { uid: stat.uid, gid: stat.gid };
-    await setOwner(ops, root, change.path, owner.uid, owner.gid);
-    await setMode(ops, root, change.path, change.mode ? Number.parseInt(change.mode.to, 8) : stat.mode & 0o7777);
+    const mode = change.mode ? Number.parseInt(change.mode.to, 8) : stat.mode & 0o7777;
+    await setOwnerAndMode(ops, root, change.path, { uid: owner.uid, gid: owner.gid, mode, inode: { dev: stat.dev, ino: stat.ino }, onlyRemove: true });
   }
 }
 
