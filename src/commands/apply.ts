@@ -77,7 +77,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   const change = changeEffects(context);
   const [target] = nodeTargets(options, false);
   const paint = palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }));
-  const say = (line: string) => io.out(`${line}\n`);
+  const say = (line: string) => io.out(`${shown(line)}\n`);
 
   if (options.plan !== undefined) {
     const given = (['profile', 'only', 'skip'] as const).filter((name) => options[name] !== undefined);
