@@ -155,6 +155,37 @@ test('plan: a refusal quoting a value that spans lines prints one escaped line p
   );
 });
 
+test('ports: a bind address with an escape sequence is one escaped table cell', async () => {
+  const root = await kubeliteNode();
+  const run = runBin(['--root', root, 'ports']);
+  assert.is(run.status, 0, run.stderr);
+  assertClean(run, 'ports');
+  assert.ok(lines(run.stdout).includes('10259  scheduler                kubelite         0.0.0.0\\x1b[2J       unknown    TLS + authn        fine'), run.stdout);
+});
+
+test('snapshots diff and rollback: file lines with colour codes and escapes are shown escaped', async () => {
+  const root = await kubeliteNode();
+  const apply = runBin(['--root', root, 'apply', '--only', 'kube-scheduler.bind-address', '--yes', '--no-restart']);
+  assert.is(apply.status, 0, apply.stderr);
+  const [{ id }] = JSON.parse(runBin(['--root', root, 'snapshots', 'list', '--json']).stdout);
+  const diff = runBin(['--root', root, 'snapshots', 'diff', id]);
+  assert.is(diff.status, 0, diff.stderr);
+  assertClean({ ...diff, stdout: diff.stdout.replace(/\t(snapshot \S+|now)$/gm, ' $1') }, 'snapshots diff');
+  assert.equal(lines(diff.stdout).slice(4), [
+    '@@ -3,4 +3,4 @@',
+    ' --leader-elect-renew-deadline=30s',
+    ' # set by \\x1b[31mops\\x1b[0m \\u202eevil\\u202c',
+    ' --profiling=true\\u2028',
+    '---bind-address=0.0.0.0\\x1b[2J',
+    '+--bind-address=127.0.0.1',
+    '',
+  ]);
+  const rollback = runBin(['--root', root, 'rollback', id, '--yes', '--no-restart']);
+  assert.is(rollback.status, 0, rollback.stderr);
+  assertClean({ ...rollback, stdout: rollback.stdout.replace(/\t(snapshot \S+|now)$/gm, ' $1') }, 'rollback');
+  assert.ok(lines(rollback.stdout).includes('+--bind-address=0.0.0.0\\x1b[2J'), rollback.stdout);
+});
+
 test('an error quoting a hostile path is one escaped line', async () => {
   const root = await makeNode({ version: '1.28' });
   const args = path.join(root, ARGS);
