@@ -186,6 +186,21 @@ test('snapshots diff and rollback: file lines with colour codes and escapes are 
   assert.ok(lines(rollback.stdout).includes('+--bind-address=0.0.0.0\\x1b[2J'), rollback.stdout);
 });
 
+test('plan: a list flag whose value spans lines is refused plainly, not an internal error', async () => {
+  const root = await makeNode({ version: '1.18' });
+  const apiserver = path.join(root, ARGS, 'kube-apiserver');
+  const text = await fs.readFile(apiserver, 'utf8');
+  await fs.writeFile(apiserver, text.replace(/--authorization-mode=.*/, '--authorization-mode="AlwaysAllow\nerror: fake \u001b[31mred\u2028x"'));
+  const run = runBin(['--root', root, 'plan']);
+  assert.is(run.status, 1);
+  assert.is(run.stdout, '');
+  assert.is(
+    run.stderr,
+    'error: plan refused: rule apiserver.authorization-mode.node-rbac: --authorization-mode is "AlwaysAllow\\nerror: fake \\x1b[31mred\\u2028x", with a line break: harden will not write its items back; fix that line by hand\n' +
+      'hint: nothing was written; fix what is named, or leave a rule out with --skip RULE (apiserver.authorization-mode.node-rbac)\n',
+  );
+});
+
 test('an error quoting a hostile path is one escaped line', async () => {
   const root = await makeNode({ version: '1.28' });
   const args = path.join(root, ARGS);
