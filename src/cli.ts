@@ -14,6 +14,7 @@ import { embeddedFiles } from './effects/embedded-files.js';
 import { realFileSystem } from './effects/file-system.js';
 import { descriptorWriter, isTerminal } from './effects/output.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from './errors.js';
+import { shown, terminalSafe } from './ui/terminal-text.js';
 
 
 export function version(): string {
@@ -46,8 +47,9 @@ export function buildCli(args: readonly string[], context: CommandContext): Argv
 }
 
 /** Runs the CLI and returns the exit code. Nothing else decides it, and nothing calls process.exit. */
-export async function main(args: readonly string[], effects: Effects = processEffects()): Promise<number> {
+export async function main(args: readonly string[], given: Effects = processEffects()): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  const effects = withSafeOutput(given);
   const context: CommandContext = { effects, setExitCode: (code) => { exitCode = code; } };
   try {
     await new Promise<void>((resolve, reject) => {
@@ -64,12 +66,28 @@ export async function main(args: readonly string[], effects: Effects = processEf
   }
 }
 
+/**
+ * The same effects, with whatever is written to stdout and stderr passed through `terminalSafe`: every view and
+ * message escapes the node's text itself, and this keeps any control character one of them missed (other than
+ * harden's own colour codes) from reaching a terminal raw. JSON output holds none, so it passes unchanged.
+ */
+function withSafeOutput(effects: Effects): Effects {
+  const { io } = effects;
+  const safeIo = Object.create(io) as Effects['io'];
+  Object.defineProperties(safeIo, {
+    out: { value: (text: string) => io.out(terminalSafe(text)), enumerable: true },
+    err: { value: (text: string) => io.err(terminalSafe(text)), enumerable: true },
+  });
+  return { ...effects, io: safeIo };
+}
+
 function reportError(error: unknown, effects: Effects): number {
   const { io } = effects;
   if (error instanceof HardenError) {
-    io.err(`error: ${error.message}\n`);
-    for (const line of error.more) io.err(`error: ${line}\n`);
-    if (error.hint) io.err(`hint: ${error.hint}\n`);
+    // Messages quote paths and values from the node: each line is one line, escaped once here.
+    io.err(`error: ${shown(error.message)}\n`);
+    for (const line of error.more) io.err(`error: ${shown(line)}\n`);
+    if (error.hint) io.err(`hint: ${shown(error.hint)}\n`);
     return error.exitCode;
   }
   const detail = error instanceof Error ? error.stack ?? error.message : String(error);

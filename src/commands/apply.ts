@@ -22,6 +22,7 @@ import { planText, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
 import { confirmClosedPorts } from './ports.js';
 import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { shown } from '../ui/terminal-text.js';
 
 export type ApplyOptions = NodeOptions &
   Pick<OutputOptions, 'color'> & {
@@ -76,7 +77,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   const change = changeEffects(context);
   const [target] = nodeTargets(options, false);
   const paint = palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }));
-  const say = (line: string) => io.out(`${line}\n`);
+  const say = (line: string) => io.out(`${shown(line)}\n`);
 
   if (options.plan !== undefined) {
     const given = (['profile', 'only', 'skip'] as const).filter((name) => options[name] !== undefined);
@@ -433,7 +434,7 @@ export async function putBack(
 ): Promise<number> {
   const { io } = context.effects;
   const { ops } = change;
-  io.err(`error: ${why}\n`);
+  io.err(`error: ${shown(why)}\n`);
   io.err(`Putting the node back from snapshot ${snapshot.id}\n`);
   const restored: string[] = [];
   try {
@@ -448,13 +449,13 @@ export async function putBack(
   } catch (error) {
     await setStatus(ops, target.stateDir, snapshot.id, 'put-back-failed').catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
-    io.err(`error: the put-back failed: ${message}\n`);
-    io.err(`error: restored so far: ${restored.length ? restored.join(', ') : 'nothing'}; the original files are in ${target.stateDir}/snapshots/${snapshot.id}\n`);
+    io.err(`error: the put-back failed: ${shown(message)}\n`);
+    io.err(`error: restored so far: ${restored.length ? shown(restored.join(', ')) : 'nothing'}; the original files are in ${shown(`${target.stateDir}/snapshots/${snapshot.id}`)}\n`);
     io.err(`hint: the node needs a person: journalctl -u ${restarts.join(' -u ')} says why; if files were not restored, harden rollback ${snapshot.id} --force restores them\n`);
     return ExitCode.restoreFailed;
   }
   await setStatus(ops, target.stateDir, snapshot.id, 'put-back');
-  io.err(`Put back: ${restored.join(', ')} restored; ${restarts.length ? `${restarts.join(', ')} restarted and healthy again` : 'nothing to restart'}.\n`);
+  io.err(`Put back: ${shown(restored.join(', '))} restored; ${restarts.length ? `${restarts.join(', ')} restarted and healthy again` : 'nothing to restart'}.\n`);
   io.err(`hint: see why with journalctl -u ${restarts.join(' -u ')}\n`);
   return ExitCode.restored;
 }

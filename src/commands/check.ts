@@ -8,6 +8,7 @@ import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { fleetTargets, ruleIds, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, type FleetOptions } from './options.js';
+import { shown } from '../ui/terminal-text.js';
 
 type CheckOptions = FleetOptions & OutputOptions & { profile: string; only?: string[]; skip?: string[] };
 
@@ -52,7 +53,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {
       if (!(error instanceof HardenError) || targets.length === 1) throw error;
-      io.err(`error: ${target.root}: ${error.message}\n`);
+      io.err(`error: ${shown(target.root)}: ${shown(error.message)}\n`);
       worst = ExitCode.error;
     }
   }

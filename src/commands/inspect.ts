@@ -6,6 +6,7 @@ import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { inspectJson, inspectText, type InspectOutcome } from '../ui/inspect-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { nodeTargets, withNodeOptions, withOutputOptions, type NodeOptions } from './options.js';
+import { shown } from '../ui/terminal-text.js';
 
 type InspectOptions = NodeOptions & OutputOptions;
 
@@ -47,6 +48,6 @@ export async function runInspect(context: CommandContext, options: InspectOption
     io.out(outcomes.map((outcome) => inspectText(outcome, color)).join('\n'));
   }
   const failed = outcomes.filter((o): o is Extract<InspectOutcome, { error: HardenError }> => 'error' in o);
-  for (const outcome of failed) io.err(`error: ${outcome.root}: ${outcome.error.message}\n`);
+  for (const outcome of failed) io.err(`error: ${shown(outcome.root)}: ${shown(outcome.error.message)}\n`);
   return failed.length > 0 ? ExitCode.error : ExitCode.ok;
 }

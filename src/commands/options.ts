@@ -104,11 +104,26 @@ export function nodeTargets(options: NodeOptions, multipleRoots: boolean): NodeT
       hint: 'drop them, or run once per root',
     });
   }
+  if (options.argsDir !== undefined) argsDirInside(roots[0], options.argsDir);
   return roots.map((root) => ({
     root,
     argsDir: options.argsDir,
     stateDir: options.stateDir ?? path.join(root, 'var/lib/harden'),
   }));
+}
+
+/**
+ * --args-dir names the node's own args dir as a path on this machine, so it lies inside --root: harden reads the
+ * node, writes, snapshots and rolls back node paths, and the services read their args from the node. A directory
+ * outside the root is refused by every command alike, before anything is read.
+ */
+function argsDirInside(root: string, argsDir: string): void {
+  const inside = path.relative(path.resolve(root), path.resolve(argsDir));
+  if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
+    throw new UsageError(`--args-dir ${argsDir} is outside --root ${root}`, {
+      hint: `the args dir is the node's own: name it inside the root (${path.join(root, 'var/snap/microk8s/current/args')} by default), or copy it into the root`,
+    });
+  }
 }
 
 /** `--only a,b --only c` -> ['a', 'b', 'c']. */

@@ -11,6 +11,7 @@ import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { portsJson, portsText } from '../ui/ports-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { nodeTargets, withNodeOptions, withOutputOptions, type NodeOptions } from './options.js';
+import { shown as escaped } from '../ui/terminal-text.js';
 
 type PortsOptions = NodeOptions & OutputOptions;
 
@@ -45,7 +46,7 @@ export async function runPorts(context: CommandContext, options: PortsOptions): 
   // Neither a configuration nor listeners (a missing root, a copy without MicroK8s): nothing to show.
   if (unknown !== null && !found.listeners.available) throw unknown;
   const unknownBecause = unknown?.message ?? null;
-  for (const problem of found.listeners.problems) io.err(`warning: ${problem}\n`);
+  for (const problem of found.listeners.problems) io.err(`warning: ${escaped(problem)}\n`);
   const shown = { root: target.root, model, unknownBecause, exposure: found, listenersAvailable: found.listeners.available };
   io.out(outputFormat(options) === 'json' ? portsJson(shown) : portsText(shown, outputPalette(options, io)));
   return ExitCode.ok;

@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { loadProfile, shippedProfiles } from '../effects/profile-store.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
+import { shown } from '../ui/terminal-text.js';
 
 export function profilesCommand(context: CommandContext): CommandModule<object, { action: string; profile?: string }> {
   const { io } = context.effects;
@@ -20,19 +21,19 @@ export function profilesCommand(context: CommandContext): CommandModule<object, 
       if (options.action === 'list') {
         for (const name of shippedProfiles()) {
           const profile = await loadProfile(name);
-          io.out(`${name.padEnd(10)} ${profile.rules.length} rules  ${profile.title}\n`);
+          io.out(`${name.padEnd(10)} ${profile.rules.length} rules  ${shown(profile.title)}\n`);
         }
       } else {
         if (!options.profile) throw new UsageError(`profiles ${options.action} needs a profile name or file`, { hint: 'see harden profiles --help' });
         const profile = await loadProfile(options.profile);
         if (options.action === 'validate') {
-          io.out(`${options.profile}: valid (profile ${profile.name}, ${profile.rules.length} rules)\n`);
+          io.out(`${shown(options.profile)}: valid (profile ${shown(profile.name)}, ${profile.rules.length} rules)\n`);
         } else {
-          io.out(`${profile.name}: ${profile.title} (${profile.source})\n`);
+          io.out(`${shown(profile.name)}: ${shown(profile.title)} (${shown(profile.source)})\n`);
           const width = Math.max(...profile.rules.map((rule) => rule.id.length));
           for (const rule of profile.rules) {
             const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));
-            io.out(`  ${rule.id.padEnd(width)} ${rule.severity.padEnd(8)} ${rule.component.padEnd(24)} ${cis.length ? `CIS ${cis.join(', ')}` : ''}\n`);
+            io.out(`  ${shown(`${rule.id.padEnd(width)} ${rule.severity.padEnd(8)} ${rule.component.padEnd(24)} ${cis.length ? `CIS ${cis.join(', ')}` : ''}`)}\n`);
           }
         }
       }

@@ -11,6 +11,7 @@ import type { Plan } from '../core/plan.js';
 import { changeEffects, gateRunner, putBack, recoverFromDeadRuns, restoreSnapshot } from './apply.js';
 import type { CommandContext } from './context.js';
 import { nodeTargets, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { shown, shownDiff } from '../ui/terminal-text.js';
 
 type RollbackOptions = NodeOptions & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout: number; healthWindow: number };
 
@@ -48,7 +49,8 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
   const change = changeEffects(context);
   const { ops } = change;
   const [target] = nodeTargets(options, false);
-  const say = (line: string) => io.out(`${line}\n`);
+  // Paths, ids and names come from the snapshot and the node: shown escaped.
+  const say = (line: string) => io.out(`${shown(line)}\n`);
 
   const lock = await acquireLock(ops, target.stateDir);
   try {
@@ -88,7 +90,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     for (const { file, now } of present) {
       const before = file.created ? '' : contents.get(file.path)!.toString('utf8');
       const patch = createTwoFilesPatch(file.path, file.path, now?.toString('utf8') ?? '', before, 'now', `snapshot ${snapshot.id}`, { context: 3 });
-      io.out(`${file.created ? `- ${file.path} (created by the apply: removed)` : patch}\n`);
+      io.out(`${file.created ? `- ${shown(file.path)} (created by the apply: removed)` : shownDiff(patch)}\n`);
     }
     for (const mode of snapshot.modes ?? []) say(`~ ${mode.path}: ${modeChangeText(mode.modeAfter, mode.modeBefore, mode.ownerAfter, mode.ownerBefore)}`);
 
@@ -185,7 +187,7 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
         const all = await listSnapshots(ops, target.stateDir);
         if (options.json) io.out(`${JSON.stringify(all.map(({ plan: _plan, ...rest }) => rest), null, 2)}\n`);
         else if (all.length === 0) io.out(`no snapshots in ${target.stateDir}/snapshots\n`);
-        else for (const s of all) io.out(`${s.id}  ${s.kind.padEnd(8)} ${s.status.padEnd(15)} ${s.profile?.name ?? '-'}  ${s.files.length} files  MicroK8s ${s.version ?? '?'} r${s.revision ?? '?'}\n`);
+        else for (const s of all) io.out(`${shown(`${s.id}  ${s.kind.padEnd(8)} ${s.status.padEnd(15)} ${s.profile?.name ?? '-'}  ${s.files.length} files  MicroK8s ${s.version ?? '?'} r${s.revision ?? '?'}`)}\n`);
       } else if (options.action === 'prune') {
         if (options.keep === undefined || !Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('snapshots prune needs --keep N (a whole number)', { hint: 'harden snapshots prune --keep 5' });
         // Under the lock: an apply or rollback going on may be reading the snapshot it needs to put a node back.
@@ -196,23 +198,23 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
         } finally {
           await lock.release();
         }
-        io.out(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing to prune\n');
+        io.out(removed.length ? `removed ${shown(removed.join(', '))}\n` : 'nothing to prune\n');
       } else {
         if (!options.id) throw new UsageError(`snapshots ${options.action} needs a snapshot id`, { hint: 'harden snapshots list shows them' });
         const { manifest, contents } = await readSnapshot(ops, target.stateDir, options.id);
         if (options.action === 'show') {
           if (options.json) io.out(`${JSON.stringify(manifest, null, 2)}\n`);
           else {
-            io.out(`${manifest.id}: ${manifest.kind}, ${manifest.status}, profile ${manifest.profile?.name ?? '-'}, MicroK8s ${manifest.version ?? '?'} revision ${manifest.revision ?? '?'}, ${manifest.createdAt}\n`);
-            for (const h of manifest.history) io.out(`  ${h.at}  ${h.status}\n`);
-            for (const f of manifest.files) io.out(`  ${f.created ? '+' : '~'} ${f.path}  ${f.mode} ${f.owner}  ${f.sha256Before ?? '-'} -> ${f.sha256After}\n`);
-            for (const m of manifest.modes ?? []) io.out(`  ~ ${m.path}  ${modeChangeText(m.modeBefore, m.modeAfter, m.ownerBefore, m.ownerAfter)}\n`);
+            io.out(`${shown(`${manifest.id}: ${manifest.kind}, ${manifest.status}, profile ${manifest.profile?.name ?? '-'}, MicroK8s ${manifest.version ?? '?'} revision ${manifest.revision ?? '?'}, ${manifest.createdAt}`)}\n`);
+            for (const h of manifest.history) io.out(`  ${shown(`${h.at}  ${h.status}`)}\n`);
+            for (const f of manifest.files) io.out(`  ${shown(`${f.created ? '+' : '~'} ${f.path}  ${f.mode} ${f.owner}  ${f.sha256Before ?? '-'} -> ${f.sha256After}`)}\n`);
+            for (const m of manifest.modes ?? []) io.out(`  ${shown(`~ ${m.path}  ${modeChangeText(m.modeBefore, m.modeAfter, m.ownerBefore, m.ownerAfter)}`)}\n`);
           }
         } else {
           for (const f of manifest.files) {
             const now = (await readNodeFile(ops, target.root, f.path))?.content.toString('utf8') ?? '';
             const before = f.created ? '' : contents.get(f.path)!.toString('utf8');
-            io.out(createTwoFilesPatch(f.path, f.path, before, now, `snapshot ${manifest.id}`, 'now', { context: 3 }));
+            io.out(shownDiff(createTwoFilesPatch(f.path, f.path, before, now, `snapshot ${manifest.id}`, 'now', { context: 3 })));
           }
         }
       }

@@ -102,7 +102,7 @@ function validateEdits(edits: readonly FlagEdit[]): void {
  * and kubelite (kubelite deletes quotes and keeps backslashes); `$(`, backticks and any `${...}` other than a
  * plain `${NAME}` are command substitution or a bash syntax error; whitespace splits the value in kubelite.
  */
-function unsafeValue(value: string): string | null {
+export function unsafeValue(value: string): string | null {
   if (/[\r\n]/.test(value)) return 'a line break';
   if (/['"]/.test(value)) return 'a quote';
   if (value.includes('`')) return 'a backtick';

@@ -5,7 +5,7 @@ import { printLine, quoteStep, type QuoteScan } from './args-file.js';
 import type { Component } from './consumers.js';
 import type { FlagEdit } from './edit-args.js';
 import { viewFlagsFile, type FileView } from './file-view.js';
-import type { Finding } from './finding.js';
+import { quoted, type Finding } from './finding.js';
 import type { ArgvWord, ReaderEnv } from './reader.js';
 
 export interface EditProblem {
@@ -94,7 +94,7 @@ function unsafeWords(old: FileView, now: FileView): EditProblem[] {
       had.set(key, left - 1);
       continue;
     }
-    problems.push({ code: 'unsafe-value', message: `argument ${JSON.stringify(word.value)} contains ${why}`, line: word.line });
+    problems.push({ code: 'unsafe-value', message: `argument ${quoted(word.value)} contains ${why}`, line: word.line });
   }
   return problems;
 }
@@ -197,7 +197,7 @@ function expand(value: string, env: ReaderEnv): string {
 }
 
 function describe(value: string | null): string {
-  return value === null ? 'bare, i.e. true' : JSON.stringify(value);
+  return value === null ? 'bare, i.e. true' : quoted(value);
 }
 
 function lineOf(finding: Finding): number | null {

@@ -1,7 +1,7 @@
 // From an argv to the flags a component ends up with: the last occurrence of a plain flag wins, list flags
 // accumulate, a word that is not a flag or a flag's value is a stray argument.
 import type { Component } from './consumers.js';
-import type { Finding } from './finding.js';
+import { quoted, type Finding } from './finding.js';
 import { KUBERNETES_COMPONENTS, isBooleanFlag, isListFlag } from './flag-types.js';
 import type { ArgvWord } from './reader.js';
 
@@ -81,7 +81,7 @@ function repeatFindings(name: string, all: readonly FlagOccurrence[], list: bool
       code: 'repeated-list-flag',
       severity: 'info',
       line: all[0].line,
-      message: `${name} appears on lines ${lines}: the values accumulate (${oneLine(all.map((o) => o.value ?? '').join(','))})`,
+      message: `${name} appears on lines ${lines}: the values accumulate (${all.map((o) => o.value ?? '').join(',')})`,
     }];
   }
   return all.slice(0, -1).map((o) => ({
@@ -101,12 +101,8 @@ function strayFinding(word: ArgvWord, component: Component | null): Finding {
     severity: kubernetes ? 'error' : 'warning',
     line: word.line,
     message: kubernetes
-      ? `${JSON.stringify(word.value)} is not a flag: ${component} takes no arguments and does not start`
-      : `${JSON.stringify(word.value)} is not a flag nor a flag's value: ${component ?? 'the consumer'} may refuse it`,
+      ? `${quoted(word.value)} is not a flag: ${component} takes no arguments and does not start`
+      : `${quoted(word.value)} is not a flag nor a flag's value: ${component ?? 'the consumer'} may refuse it`,
   };
 }
 
-/** A value shown in a one-line message: its line breaks written as \\n. */
-function oneLine(text: string): string {
-  return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
-}

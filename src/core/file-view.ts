@@ -5,7 +5,7 @@ import { parseArgsFile, printLine, type ArgsFile, type ArgsLine } from './args-f
 import { readWithBash } from './bash-reader.js';
 import type { Component } from './consumers.js';
 import { effectiveFlags, type EffectiveFlags } from './effective-flags.js';
-import { sortFindings, type Finding } from './finding.js';
+import { quotedWords, sortFindings, type Finding } from './finding.js';
 import { readWithKubelite } from './kubelite-reader.js';
 import type { ArgvWord, ReadResult, ReaderEnv, ReaderName } from './reader.js';
 
@@ -85,7 +85,7 @@ export function compareReaders(file: ArgsFile, bash: ReadResult, kubelite: ReadR
         code: 'readers-differ',
         severity: 'warning',
         line: number,
-        message: `bash reads ${JSON.stringify(b)} but kubelite reads ${JSON.stringify(q)}${reason ? `: ${reason}` : ''}`,
+        message: `bash reads ${quotedWords(b)} but kubelite reads ${quotedWords(q)}${reason ? `: ${reason}` : ''}`,
       });
     }
     i = aEnd;

@@ -12,6 +12,19 @@ export interface Finding {
   readonly message: string;
 }
 
+/**
+ * A value from the node inside a message: between double quotes, as it is. Messages carry node text raw; whoever
+ * shows them escapes it once (ui/terminal-text for a terminal, JSON for a document).
+ */
+export function quoted(value: string): string {
+  return `"${value}"`;
+}
+
+/** Words as a reader splits them: `["--a","b"]`. */
+export function quotedWords(words: readonly string[]): string {
+  return `[${words.map(quoted).join(',')}]`;
+}
+
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 /** Findings ordered by line, then severity, then code: the order every report uses. */

@@ -2,7 +2,8 @@
 // rule results. Nothing here reads or writes a file; the effects layer hands in texts, facts and templates,
 // and `apply` later carries out exactly this object.
 import type { Era } from './consumers.js';
-import { editArgsFile, type FlagEdit } from './edit-args.js';
+import { editArgsFile, unsafeValue, type FlagEdit } from './edit-args.js';
+import { quoted } from './finding.js';
 import { checkEditedFile } from './edit-check.js';
 import { argsFileOf, expandPath, fileModeTargets, octalMode, untouchable, type EntryFact, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
 import { permittedNodePath, permittedText } from './rule-paths.js';
@@ -244,6 +245,9 @@ function finalEdit(flag: string, rules: readonly Rule[], current: string | null,
   for (const rule of lists.filter((r) => r.operation === 'include-items')) items = [...items, ...rule.items!.filter((item) => !items.includes(item))];
   for (const rule of lists.filter((r) => r.operation === 'exclude-items')) items = items.filter((item) => !rule.items!.includes(item));
   if (items.length === 0) return { edit: present ? { kind: 'remove', flag, ruleId } : null };
+  // The items there are go back into the file: a value bash read across lines, or with quotes, cannot be written.
+  const unsafe = unsafeValue(items.join(','));
+  if (unsafe) return { problem: `${flag} is ${quoted(current ?? '')}, with ${unsafe}: harden will not write its items back; fix that line by hand` };
   return { edit: { kind: 'set', flag, value: items.join(','), ruleId } };
 }
 

@@ -14,6 +14,7 @@ import { readListeners } from './listeners.js';
 import { answerFacts } from './node-facts.js';
 import { readNodeFacts, RootedReader } from './node-reader.js';
 import { loadFlagCatalogue } from './profile-store.js';
+import { shown } from '../ui/terminal-text.js';
 
 export interface Assessment {
   readonly facts: NodeFacts;
@@ -52,5 +53,5 @@ export async function warnOwedRestarts(context: { effects: { fs: FileSystem; io:
   const owed = await owedRestarts(context.effects.change?.ops ?? context.effects.fs, stateDir);
   if (!owed) return;
   const commands = owed.restarts.map((service) => `snap restart ${service.replace(/^snap\./, '')}`).join(', ');
-  context.effects.io.err(`warning: the running services do not use these files yet: ${owed.id} was applied with --no-restart; run ${commands}\n`);
+  context.effects.io.err(`warning: the running services do not use these files yet: ${shown(owed.id)} was applied with --no-restart; run ${shown(commands)}\n`);
 }

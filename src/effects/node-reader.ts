@@ -266,12 +266,13 @@ function unreadable(shown: string, error: unknown): NodeReadError {
   });
 }
 
-/** `name:x:id:…` lines of /etc/passwd or /etc/group, as id -> name. */
+/** `name:x:id:…` lines of /etc/passwd or /etc/group, as id -> name; id 0 is root on every Linux, file or not. */
 function parseIds(text: string | null): Record<number, string> {
   const ids: Record<number, string> = {};
   for (const line of (text ?? '').split('\n')) {
     const [name, , id] = line.split(':');
     if (name && id !== undefined && /^\d+$/.test(id) && !(Number(id) in ids)) ids[Number(id)] = name;
   }
+  if (!(0 in ids)) ids[0] = 'root';
   return ids;
 }

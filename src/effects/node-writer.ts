@@ -278,19 +278,31 @@ export async function removeFile(ops: FileOps, root: string, nodePath: string): 
   }
 }
 
-/** `user:group` (names or numbers) as the node's own /etc/passwd and /etc/group map them. */
+/**
+ * `user:group` (names or numbers) as the node's own /etc/passwd and /etc/group map them. Numbers and root (id 0
+ * on every Linux) need no lookup, so a node root without /etc serves an owner of root:root; a file that must be
+ * read and is missing is said plainly, before anything is written.
+ */
 export async function ownerIds(root: string, owner: string, ops: FileOps = realFileOps): Promise<{ uid: number; gid: number }> {
   const [user, group] = owner.split(':');
-  const passwd = await readIdFile(ops, root, '/etc/passwd');
-  const uid = idOf(user, passwd);
-  if (uid === null) throw unknownOwner(owner, `user ${user}`, '/etc/passwd');
+  const known = (name: string) => (/^\d+$/.test(name) ? Number(name) : name === 'root' ? 0 : null);
+  const passwd = () => readIdFile(ops, root, '/etc/passwd', `the user ${user} of the owner ${owner}`);
+  let uid = known(user);
+  if (uid === null) {
+    uid = idOf(user, await passwd());
+    if (uid === null) throw unknownOwner(owner, `user ${user}`, '/etc/passwd');
+  }
   if (group === undefined || group === '') {
-    const primary = passwd.find((entry) => entry.name === user)?.fields[3];
+    if (user === 'root') return { uid, gid: 0 };
+    const primary = (await passwd()).find((entry) => /^\d+$/.test(user) ? entry.id === uid : entry.name === user)?.fields[3];
     if (primary !== undefined && /^\d+$/.test(primary)) return { uid, gid: Number(primary) };
     throw unknownOwner(owner, `the primary group of ${user}`, '/etc/passwd');
   }
-  const gid = idOf(group, await readIdFile(ops, root, '/etc/group'));
-  if (gid === null) throw unknownOwner(owner, `group ${group}`, '/etc/group');
+  let gid = known(group);
+  if (gid === null) {
+    gid = idOf(group, await readIdFile(ops, root, '/etc/group', `the group ${group} of the owner ${owner}`));
+    if (gid === null) throw unknownOwner(owner, `group ${group}`, '/etc/group');
+  }
   return { uid, gid };
 }
 
@@ -300,10 +312,31 @@ interface IdEntry {
   readonly fields: readonly string[];
 }
 
-async function readIdFile(ops: FileOps, root: string, nodePath: string): Promise<IdEntry[]> {
-  const real = await resolveNode(ops, root, nodePath);
-  if (!real.stat?.isFile()) return [];
-  const text = (await ops.readFile(real.hostPath)).toString('utf8');
+/** The entries of the node's /etc/passwd or /etc/group, which `needed` (what is looked up there) requires. */
+async function readIdFile(ops: FileOps, root: string, nodePath: string, needed: string): Promise<IdEntry[]> {
+  const missing = () => new HardenError(`${nodePath}: missing in the node root ${root}; ${needed} is looked up there`, {
+    hint: `check --root (the node's own ${nodePath} must be inside it), or give the owner as numbers (uid:gid) in the profile`,
+  });
+  let real: ResolvedNodePath;
+  try {
+    real = await resolveNode(ops, root, nodePath);
+  } catch (error) {
+    if (error instanceof HardenError && /\((ENOENT|ENOTDIR)\)$/.test(error.message)) throw missing();
+    throw error;
+  }
+  if (!real.stat) throw missing();
+  if (!real.stat.isFile()) {
+    throw new HardenError(`${nodePath}: not a regular file in the node root ${root}; ${needed} is looked up there`, {
+      hint: `check --root, or give the owner as numbers (uid:gid) in the profile`,
+    });
+  }
+  let text: string;
+  try {
+    text = (await ops.readFile(real.hostPath)).toString('utf8');
+  } catch (error) {
+    const code = errorCode(error);
+    throw new HardenError(`cannot read ${nodePath} (${code ?? 'error'}); ${needed} is looked up there`, { hint: errorHint(code) });
+  }
   return text.split('\n').flatMap((line) => {
     const fields = line.split(':');
     return fields.length >= 3 && fields[0] && /^\d+$/.test(fields[2]) ? [{ name: fields[0], id: Number(fields[2]), fields }] : [];

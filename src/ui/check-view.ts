@@ -1,6 +1,7 @@
 // `harden check` results for people (text) and machines (JSON, JUnit XML, SARIF 2.1.0), from the same data.
 import { summarize, type RuleResult, type Status } from '../core/evaluate.js';
 import type { Palette } from './color.js';
+import { jsonText, shown } from './terminal-text.js';
 
 export const CHECK_SCHEMA = 'harden.check/v1';
 
@@ -24,24 +25,27 @@ export function checkText(outcome: CheckOutcome, color: Palette): string {
     MANUAL: color.cyan,
     'NOT APPLICABLE': color.dim,
   };
-  const lines = [color.bold(`Profile ${outcome.profile.name} on ${outcome.root} (MicroK8s ${outcome.version ?? 'version unknown'})`)];
+  // The root, the profile's names and texts and every found value and reason (which quote the node) shown escaped.
+  const profile = shown(outcome.profile.name);
+  const lines = [color.bold(`Profile ${profile} on ${shown(outcome.root)} (MicroK8s ${shown(outcome.version ?? 'version unknown')})`)];
   for (const result of outcome.results) {
-    const cis = result.cis.length ? ` [CIS ${result.cis.join(', ')}]` : '';
-    lines.push(`${paint[result.status](`[${result.status}]`.padEnd(16))} ${result.id}${cis}`);
-    lines.push(`${' '.repeat(17)}${result.title}`);
-    lines.push(`${' '.repeat(17)}${color.dim(`found: ${result.found}; ${result.reason}`)}`);
+    const cis = result.cis.length ? ` [CIS ${shown(result.cis.join(', '))}]` : '';
+    lines.push(`${paint[result.status](`[${result.status}]`.padEnd(16))} ${shown(result.id)}${cis}`);
+    lines.push(`${' '.repeat(17)}${shown(result.title)}`);
+    lines.push(`${' '.repeat(17)}${color.dim(`found: ${shown(result.found)}; ${shown(result.reason)}`)}`);
   }
   const { compliant } = summarize(outcome.results);
-  lines.push('', `${summaryLine(outcome.results)}${compliant ? color.green(` — complies with profile ${outcome.profile.name}`) : ''}`);
+  lines.push('', `${summaryLine(outcome.results)}${compliant ? color.green(` — complies with profile ${profile}`) : ''}`);
   return `${lines.join('\n')}\n`;
 }
 
 export function checkJson(outcomes: readonly CheckOutcome[]): string {
   const documents = outcomes.map((o) => [o.root, { schema: CHECK_SCHEMA, ...o, summary: summarize(o.results) }] as const);
-  return `${JSON.stringify(documents.length === 1 ? documents[0][1] : Object.fromEntries(documents), null, 2)}\n`;
+  return `${jsonText(documents.length === 1 ? documents[0][1] : Object.fromEntries(documents))}\n`;
 }
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+// XML 1.0 cannot hold most control characters even as references: they are shown escaped, as in the text.
+const xml = (s: string) => shown(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function checkJunit(outcomes: readonly CheckOutcome[]): string {
   const suites = outcomes.map((o) => {
@@ -81,5 +85,5 @@ export function checkSarif(outcomes: readonly CheckOutcome[], toolVersion: strin
     version: '2.1.0',
     runs: [{ tool: { driver: { name: 'harden', version: toolVersion, rules: [...rules.values()] } }, results }],
   };
-  return `${JSON.stringify(sarif, null, 2)}\n`;
+  return `${jsonText(sarif)}\n`;
 }

@@ -3,6 +3,7 @@ import type { Finding } from '../core/finding.js';
 import type { NodeReport } from '../core/node.js';
 import type { HardenError } from '../errors.js';
 import type { Palette } from './color.js';
+import { jsonText, shown } from './terminal-text.js';
 
 /** Version of the JSON document `inspect --json` prints; bumped on any incompatible change. */
 export const INSPECT_SCHEMA = 'harden.inspect/v1';
@@ -12,7 +13,7 @@ export type InspectOutcome = { readonly root: string; readonly report: NodeRepor
 export function inspectJson(outcomes: readonly InspectOutcome[]): string {
   const documents = outcomes.map((outcome) => [outcome.root, toJson(outcome)] as const);
   const value = documents.length === 1 ? documents[0][1] : Object.fromEntries(documents);
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${jsonText(value)}\n`;
 }
 
 function toJson(outcome: InspectOutcome): object {
@@ -23,26 +24,27 @@ function toJson(outcome: InspectOutcome): object {
 }
 
 export function inspectText(outcome: InspectOutcome, color: Palette): string {
-  if ('error' in outcome) return `${color.bold(`MicroK8s node at ${outcome.root}`)}\n  ${color.red('error:')} ${outcome.error.message}\n`;
+  if ('error' in outcome) return `${color.bold(`MicroK8s node at ${shown(outcome.root)}`)}\n  ${color.red('error:')} ${shown(outcome.error.message)}\n`;
   const r = outcome.report;
-  const lines: string[] = [color.bold(`MicroK8s node at ${outcome.root}`)];
+  const lines: string[] = [color.bold(`MicroK8s node at ${shown(outcome.root)}`)];
+  // Every value below may come from the node (names, link targets, versions, evidence): shown escaped.
   const field = (name: string, value: string) => lines.push(`  ${name.padEnd(10)} ${value}`);
-  field('version', versionLine(r));
-  field('era', `${r.era === 'kubelite' ? 'kubelite' : 'separate daemons'} ${color.dim(`(${r.eraEvidence})`)}`);
-  field('role', `${r.role === 'worker' ? 'worker' : 'control plane'} ${color.dim(`(${r.roleEvidence})`)}`);
-  field('datastore', `${r.datastore.kind} ${color.dim(`(${r.datastore.evidence})`)}`);
-  field('revision', r.revision === null ? 'unknown' : `/var/snap/microk8s/current -> ${r.revision}`);
-  field('peers', peersLine(r));
-  lines.push('', color.bold(`Args files in ${r.argsDir}`));
+  field('version', shown(versionLine(r)));
+  field('era', `${r.era === 'kubelite' ? 'kubelite' : 'separate daemons'} ${color.dim(`(${shown(r.eraEvidence)})`)}`);
+  field('role', `${r.role === 'worker' ? 'worker' : 'control plane'} ${color.dim(`(${shown(r.roleEvidence)})`)}`);
+  field('datastore', `${shown(r.datastore.kind)} ${color.dim(`(${shown(r.datastore.evidence)})`)}`);
+  field('revision', r.revision === null ? 'unknown' : `/var/snap/microk8s/current -> ${shown(r.revision)}`);
+  field('peers', shown(peersLine(r)));
+  lines.push('', color.bold(`Args files in ${shown(r.argsDir)}`));
 
   const header = ['FILE', 'KIND', 'READER', 'SERVICE', 'MODE', 'OWNER', 'FINDINGS'];
   const rows = r.files.map((f) => [
-    f.symlinkTarget === null ? f.name : `${f.name} -> ${f.symlinkTarget}`,
+    f.symlinkTarget === null ? shown(f.name) : `${shown(f.name)} -> ${shown(f.symlinkTarget)}`,
     f.kind,
     f.reader,
-    f.service ? `${f.service}${f.serviceEnabled ? '' : ' (disabled)'}` : f.note ? `- (${f.note})` : '-',
+    f.service ? `${shown(f.service)}${f.serviceEnabled ? '' : ' (disabled)'}` : f.note ? `- (${shown(f.note)})` : '-',
     f.mode,
-    f.owner,
+    shown(f.owner),
     findingCount(f.findings),
   ]);
   lines.push(...table([header, ...rows]).map((line, i) => `  ${i === 0 ? color.dim(line) : line}`));
@@ -58,7 +60,7 @@ export function inspectText(outcome: InspectOutcome, color: Palette): string {
     lines.push(color.bold('Findings'));
     for (const { where, finding } of all) {
       const severity = finding.severity === 'error' ? color.red : finding.severity === 'warning' ? color.yellow : color.cyan;
-      lines.push(`  ${where}  ${severity(finding.severity)}  ${finding.code}: ${finding.message}`);
+      lines.push(`  ${shown(where)}  ${severity(finding.severity)}  ${finding.code}: ${shown(finding.message)}`);
     }
   }
   return `${lines.join('\n')}\n`;

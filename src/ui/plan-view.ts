@@ -4,6 +4,7 @@ import { structuredPatch } from 'diff';
 import { PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote } from '../core/plan.js';
 import { builtin } from '../lazy.js';
 import type { Palette } from './color.js';
+import { jsonText, shown } from './terminal-text.js';
 
 /** Where, when and from what a plan was made: saved with it, so that `apply` can tell if the node moved. */
 export interface PlanOrigin {
@@ -32,7 +33,8 @@ const CONTEXT_LINES = 3;
 
 export function planText(plan: Plan, color: Palette, options: PlanTextOptions): string {
   const reasons = options.reasons ?? {};
-  const out: string[] = [color.bold(`Plan for profile ${plan.profile.name} on ${options.root} (MicroK8s ${plan.node.version ?? 'version unknown'})`), ''];
+  // Paths, file lines, values and the texts of the profile and of a saved plan are shown escaped.
+  const out: string[] = [color.bold(`Plan for profile ${shown(plan.profile.name)} on ${shown(options.root)} (MicroK8s ${shown(plan.node.version ?? 'version unknown')})`), ''];
   const changes = plan.files.length + plan.companions.length + plan.modes.length > 0;
   if (changes) out.push(`Symbols: ${color.green('+ add')}, ${color.yellow('~ change')}, ${color.red('- remove')}`, '');
 
@@ -41,8 +43,8 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
   if (plan.companions.length > 0) {
     out.push(color.bold('Files to create:'));
     for (const companion of plan.companions) {
-      out.push(color.green(`+ ${companion.path} (${companion.mode}, from ${companion.template})`));
-      out.push(color.dim(`    # ${companion.ruleId}`));
+      out.push(color.green(`+ ${shown(companion.path)} (${shown(companion.mode)}, from ${shown(companion.template)})`));
+      out.push(color.dim(`    # ${shown(companion.ruleId)}`));
     }
     out.push('');
   }
@@ -53,18 +55,18 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
         ...(change.mode ? [`mode ${change.mode.from} -> ${change.mode.to}`] : []),
         ...(change.owner ? [`owner ${change.owner.from} -> ${change.owner.to}`] : []),
       ];
-      out.push(color.yellow(`~ ${change.path}: ${parts.join(', ')}`));
-      out.push(color.dim(`    # ${change.ruleIds.join(', ')}`));
+      out.push(color.yellow(`~ ${shown(change.path)}: ${shown(parts.join(', '))}`));
+      out.push(color.dim(`    # ${shown(change.ruleIds.join(', '))}`));
     }
     out.push('');
   }
-  out.push(...section('Risks:', plan.risks.map((risk) => `  ${risk.ruleId}: ${risk.text}`)));
-  out.push(...section(color.yellow('Blocked (harden will not change these until what they need is in place):'), plan.blocked.map((note) => `  ${color.yellow(note.ruleId)}: ${note.text}`)));
+  out.push(...section('Risks:', plan.risks.map((risk) => `  ${shown(risk.ruleId)}: ${shown(risk.text)}`)));
+  out.push(...section(color.yellow('Blocked (harden will not change these until what they need is in place):'), plan.blocked.map((note) => `  ${color.yellow(shown(note.ruleId))}: ${shown(note.text)}`)));
   if (plan.manual.length > 0) {
-    out.push(`${color.bold('Manual:')} ${count(plan.manual.length, 'rule')} to check by hand (harden check says what to look at): ${plan.manual.map((note) => note.ruleId).join(', ')}`, '');
+    out.push(`${color.bold('Manual:')} ${count(plan.manual.length, 'rule')} to check by hand (harden check says what to look at): ${shown(plan.manual.map((note) => note.ruleId).join(', '))}`, '');
   }
-  out.push(...section('Warnings:', plan.warnings.map((warning) => `  ! ${warning}`)));
-  out.push(...section(color.red('Problems (this plan must not be applied):'), plan.problems.map((note) => `  ${color.red(ruleLabel(note))}: ${note.text}`)));
+  out.push(...section('Warnings:', plan.warnings.map((warning) => `  ! ${shown(warning)}`)));
+  out.push(...section(color.red('Problems (this plan must not be applied):'), plan.problems.map((note) => `  ${color.red(shown(ruleLabel(note)))}: ${shown(note.text)}`)));
   out.push(...summary(plan, color));
   return `${out.join('\n')}\n`;
 }
@@ -89,11 +91,11 @@ function summary(plan: Plan, color: Palette): string[] {
   if (add + change + remove === 0) {
     if (plan.summary.compliantNow) {
       const manual = plan.manual.length > 0 ? ` (${plan.manual.length} manual to check by hand)` : '';
-      return [`${color.bold('No changes.')} ${color.green(`The node complies with profile ${plan.profile.name}`)}${manual}.`];
+      return [`${color.bold('No changes.')} ${color.green(`The node complies with profile ${shown(plan.profile.name)}`)}${manual}.`];
     }
     return [`${color.bold('No changes.')} Still in the way: ${standing}.`];
   }
-  const restarts = plan.restarts.length > 0 ? `restarts: ${plan.restarts.join(', ')}` : 'no restarts';
+  const restarts = plan.restarts.length > 0 ? `restarts: ${shown(plan.restarts.join(', '))}` : 'no restarts';
   const line = `${color.bold('Plan:')} ${add} to add, ${change} to change, ${remove} to remove in ${count(files, 'file')}; ${restarts}.`;
   const after = plan.blocked.length + plan.manual.length > 0 ? [`Left after it: ${standing}.`] : [];
   return [line, ...after];
@@ -137,15 +139,15 @@ export function linePatch(before: string, after: string, context: number): { hun
 }
 
 function fileDiff(file: PlanFile, color: Palette, reasons: Readonly<Record<string, string>>): string[] {
-  const out = [color.yellow(`~ ${file.path}${file.service ? ` (${file.service})` : ''}`)];
+  const out = [color.yellow(`~ ${shown(file.path)}${file.service ? ` (${shown(file.service)})` : ''}`)];
   const patch = linePatch(file.before, file.after, CONTEXT_LINES);
   const byOldLine = new Map(file.edits.filter((edit) => edit.action === 'remove' && edit.line !== null).map((edit) => [edit.line!, edit]));
   const byNewLine = new Map(file.edits.filter((edit) => edit.action !== 'remove' && edit.newLine !== null).map((edit) => [edit.newLine!, edit]));
   const why = (edit: PlanEdit): string[] => {
     // A removed duplicate is explained by its note alone; any other note comes on top of the rules' reasons.
-    if (edit.note && edit.action === 'remove') return [`# ${edit.ruleIds.join(', ')}: ${edit.note}`];
-    const lines = edit.ruleIds.map((id) => (reasons[id] ? `# ${id}: ${reasons[id]}` : `# ${id}`));
-    return edit.note ? [...lines, `# ${edit.note}`] : lines;
+    if (edit.note && edit.action === 'remove') return [`# ${shown(edit.ruleIds.join(', '))}: ${shown(edit.note)}`];
+    const lines = edit.ruleIds.map((id) => (reasons[id] ? `# ${shown(id)}: ${shown(String(reasons[id]))}` : `# ${shown(id)}`));
+    return edit.note ? [...lines, `# ${shown(edit.note)}`] : lines;
   };
   for (const hunk of patch.hunks) {
     out.push(color.cyan(`    @@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@`));
@@ -164,7 +166,7 @@ function fileDiff(file: PlanFile, color: Palette, reasons: Readonly<Record<strin
         continue;
       }
       flush();
-      const text = visible(raw.slice(1));
+      const text = shown(raw.slice(1));
       if (sign === '-') {
         out.push(color.red(`    - ${text}`));
         const edit = byOldLine.get(oldLine);
@@ -192,10 +194,6 @@ function range(start: number, lines: number): string {
   return `${lines === 0 ? start - 1 : start},${lines}`;
 }
 
-/** A line as a terminal can show it: CR and other control characters as ^M-style escapes. */
-function visible(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, (c) => (c === '\u007f' ? '^?' : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`));
-}
 
 /**
  * The plan as one JSON document, with where it was made and what it read, and last its own `sha256`: a saved
@@ -215,7 +213,7 @@ export function planJson(plan: Plan, origin: PlanOrigin): string {
     inputs: origin.inputs,
     rules: origin.rules,
   };
-  return `${JSON.stringify({ ...document, sha256: documentDigest(document) }, null, 2)}\n`;
+  return `${jsonText({ ...document, sha256: documentDigest(document) })}\n`;
 }
 
 /** `sha256:<hex>` of the document without its `sha256` field, as planJson prints it. */

@@ -3,6 +3,7 @@ import type { Exposure, ExposureRow, Verdict } from '../core/exposure.js';
 import { listenerText } from '../core/exposure.js';
 import type { NodeModel } from '../core/node.js';
 import type { Palette } from './color.js';
+import { jsonText, shown } from './terminal-text.js';
 
 export interface PortsShown {
   readonly root: string;
@@ -53,22 +54,22 @@ function serviceText(row: ExposureRow): string {
   return row.configured ? row.configured.service.replace(/^snap\.microk8s\.daemon-/, '') : '-';
 }
 
-export function portsText(shown: PortsShown, color: Palette): string {
-  const { model, exposure } = shown;
+export function portsText(shownPorts: PortsShown, color: Palette): string {
+  const { model, exposure } = shownPorts;
   const node = model ? `MicroK8s ${model.report.version ?? 'version unknown'}, ${model.report.era} era, ${model.report.role}` : 'configuration unknown';
-  const out = [color.bold(`Ports of ${shown.root} (${node})`), ''];
-  if (!model) out.push(`The configuration is unknown: ${shown.unknownBecause ?? 'no MicroK8s args files'}`, "Only what listens on MicroK8s' port numbers is shown.", '');
-  if (!shown.listenersAvailable) out.push(`No proc/net/tcp in this root (an offline copy): what listens cannot be seen; verdicts follow the configuration.`, '');
+  const out = [color.bold(`Ports of ${shown(shownPorts.root)} (${shown(node)})`), ''];
+  if (!model) out.push(`The configuration is unknown: ${shown(shownPorts.unknownBecause ?? 'no MicroK8s args files')}`, "Only what listens on MicroK8s' port numbers is shown.", '');
+  if (!shownPorts.listenersAvailable) out.push(`No proc/net/tcp in this root (an offline copy): what listens cannot be seen; verdicts follow the configuration.`, '');
   const header = ['PORT', 'WHAT', 'SERVICE', 'BIND', 'LISTENING', 'ACCESS', 'VERDICT'];
   const rows = exposure.rows.map((row) => [
     row.port === null ? '-' : String(row.port),
     row.what.replace(/ \(.*\)$/, ''),
     serviceText(row),
     bindText(row),
-    listeningText(row, shown.listenersAvailable),
+    listeningText(row, shownPorts.listenersAvailable),
     accessText(row),
     VERDICTS[row.verdict],
-  ]);
+  ].map(shown));
   const widths = header.map((title, i) => Math.min(Math.max(title.length, ...rows.map((r) => r[i].length)), 36));
   const cell = (text: string, i: number) => (text.length > widths[i] ? `${text.slice(0, widths[i] - 1)}…` : text.padEnd(widths[i]));
   out.push(header.map(cell).join('  ').trimEnd());
@@ -80,9 +81,9 @@ export function portsText(shown: PortsShown, color: Palette): string {
   const judged = exposure.rows.filter((row) => row.verdict !== 'fine');
   if (judged.length > 0) {
     out.push('');
-    for (const row of judged) out.push(`${VERDICTS[row.verdict]}: ${row.port ?? '-'} ${row.what}: ${row.reason}`);
+    for (const row of judged) out.push(`${VERDICTS[row.verdict]}: ${row.port ?? '-'} ${shown(row.what)}: ${shown(row.reason)}`);
   }
-  if (exposure.others.length > 0) out.push('', `Also listening, not MicroK8s ports: ${exposure.others.map(listenerText).join(', ')}`);
+  if (exposure.others.length > 0) out.push('', `Also listening, not MicroK8s ports: ${shown(exposure.others.map(listenerText).join(', '))}`);
   out.push('', 'harden ports --json gives each setting\'s source (flag and line, or the default for this version) and what MicroK8s documents.');
   return `${out.join('\n')}\n`;
 }
@@ -114,5 +115,5 @@ export function portsJson(shown: PortsShown): string {
     })),
     others: shown.exposure.others.map((l) => ({ family: l.family, address: l.address, port: l.port })),
   };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return `${jsonText(document)}\n`;
 }

@@ -880,4 +880,63 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
         'hint: make a new plan with harden plan --out, review it, and apply that\n',
     },
   },
+  {
+    id: 'args-dir-outside-root',
+    group: 'The node',
+    what: '`--args-dir` names a directory outside `--root` (a copy of the args dir)',
+    argv: ['--root', '<root>', '--args-dir', '<tmp>/args', 'apply', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await fs.cp(box.args(), path.join(box.tmp, 'args'), { recursive: true });
+    },
+    expect: {
+      status: 1,
+      stderr: "error: --args-dir <tmp>/args is outside --root <root>\nhint: the args dir is the node's own: name it inside the root (<root>/var/snap/microk8s/current/args by default), or copy it into the root\n",
+    },
+  },
+  {
+    id: 'root-without-etc',
+    group: 'The node',
+    what: 'a node root without `/etc`, and a profile whose owners are all root: no lookup is needed',
+    input: 'owner: root:root',
+    argv: ['--root', '<root>', 'plan', '--profile', '<tmp>/mine.yaml'],
+    setup: async (box) => {
+      await box.node();
+      await fs.rm(path.join(box.root, 'etc'), { recursive: true });
+      await box.file('mine.yaml', `${HEAD}  - id: files.apiserver-args\n    title: Keep the API server's args file 0640 root:root\n    rationale: R\n    severity: low\n    component: kube-apiserver\n    operation: file-mode\n    path: \${SNAP_DATA}/args/kube-apiserver\n    mode: "0640"\n    owner: root:root\n`);
+    },
+    expect: {
+      status: 0,
+      stdout: `Plan for profile mine on <root> (MicroK8s 1.28.0)
+
+Symbols: + add, ~ change, - remove
+
+Modes and owners:
+~ /var/snap/microk8s/6089/args/kube-apiserver: mode 0660 -> 0640, owner root:998 -> root:root
+    # files.apiserver-args
+
+Warnings:
+  ! the configure hook and the apiservice-kicker reset file modes under args/, credentials/, certs/ and var/kubernetes/backend/ unless var/lock/cis-hardening exists
+
+Plan: 0 to add, 1 to change, 0 to remove in 1 file; no restarts.
+`,
+      stderr: '',
+    },
+  },
+  {
+    id: 'etc-group-missing',
+    group: 'The node',
+    what: 'a node root without `/etc`, and a profile that names the group `microk8s`',
+    input: 'owner: root:microk8s',
+    argv: ['--root', '<root>', 'apply', '--profile', '<tmp>/mine.yaml', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await fs.rm(path.join(box.root, 'etc'), { recursive: true });
+      await box.file('mine.yaml', `${HEAD}  - id: files.apiserver-args\n    title: Keep the API server's args file 0640 root:microk8s\n    rationale: R\n    severity: low\n    component: kube-apiserver\n    operation: file-mode\n    path: \${SNAP_DATA}/args/kube-apiserver\n    mode: "0640"\n    owner: root:microk8s\n`);
+    },
+    expect: {
+      status: 1,
+      stderr: "error: /etc/group: missing in the node root <root>; the group microk8s of the owner root:microk8s is looked up there\nhint: check --root (the node's own /etc/group must be inside it), or give the owner as numbers (uid:gid) in the profile\n",
+    },
+  },
 ];

@@ -222,4 +222,25 @@ test('ownerIds maps names with the node’s own passwd and group files', async (
   assert.is(group.message, 'cannot set the owner root:wheel: the node has no group wheel in /etc/group');
 });
 
+test('ownerIds: root and numbers need no lookup, so a node root without /etc serves them', async () => {
+  const root = await makeNode({ version: '1.28' });
+  await fs.rm(path.join(root, 'etc'), { recursive: true });
+  assert.equal(await ownerIds(root, 'root:root'), { uid: 0, gid: 0 });
+  assert.equal(await ownerIds(root, 'root'), { uid: 0, gid: 0 });
+  assert.equal(await ownerIds(root, '0:998'), { uid: 0, gid: 998 });
+  assert.equal(await ownerIds(root, 'root:0'), { uid: 0, gid: 0 });
+});
+
+test('ownerIds: a name to look up in a missing /etc/passwd or /etc/group is a clear error naming the file', async () => {
+  const root = await makeNode({ version: '1.28' });
+  await fs.rm(path.join(root, 'etc/group'));
+  const group = await refusal(ownerIds(root, 'root:microk8s'));
+  assert.is(group.message, `/etc/group: missing in the node root ${root}; the group microk8s of the owner root:microk8s is looked up there`);
+  assert.is(group.hint, "check --root (the node's own /etc/group must be inside it), or give the owner as numbers (uid:gid) in the profile");
+  await fs.rm(path.join(root, 'etc'), { recursive: true });
+  const user = await refusal(ownerIds(root, 'kube:0'));
+  assert.is(user.message, `/etc/passwd: missing in the node root ${root}; the user kube of the owner kube:0 is looked up there`);
+  assert.is((await refusal(ownerIds(root, 'root:microk8s'))).message, `/etc/group: missing in the node root ${root}; the group microk8s of the owner root:microk8s is looked up there`);
+});
+
 test.run();

@@ -18,6 +18,7 @@ import { formatProblem, parseProfile } from '../../src/core/profile.js';
 import type { ReaderEnv } from '../../src/core/reader.js';
 import { assessNode } from '../../src/effects/assess.js';
 import { realFileSystem, type FileSystem } from '../../src/effects/file-system.js';
+import { hasUnsafe, shown } from '../../src/ui/terminal-text.js';
 import { loadProfile, PROFILES_DIR } from '../../src/effects/profile-store.js';
 import { profileValidator } from '../../src/effects/profile-validator.js';
 import { HardenError } from '../../src/errors.js';
@@ -79,7 +80,8 @@ function checkFindings(findings: readonly Finding[], lineCount: number, what: st
     assert.type(finding.code, 'string', `${what}: code`);
     assert.ok(['error', 'warning', 'info'].includes(finding.severity), `${what}: severity ${finding.severity}`);
     assert.ok(Number.isInteger(finding.line) && finding.line >= 0 && finding.line <= Math.max(lineCount, 1), `${what}: line ${finding.line} of ${lineCount}`);
-    assert.ok(finding.message.length > 0 && !finding.message.includes('\n'), `${what}: a one-line message`);
+    // Messages quote the node's text as it is; what a terminal gets is the message escaped: one line, nothing raw.
+    assert.ok(finding.message.length > 0 && !shown(finding.message).includes('\n') && !hasUnsafe(shown(finding.message)), `${what}: a one-line message`);
   }
 }
 
