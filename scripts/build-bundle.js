@@ -34,10 +34,15 @@ const cacheFile = `${outfile}.cache`;
 const { parseProfile, formatProblem } = await import(new URL('../dist/src/core/profile.js', import.meta.url).href);
 const { parseFlagCatalogue } = await import(new URL('../dist/src/core/flag-catalogue.js', import.meta.url).href);
 const { AJV_OPTIONS } = await import(new URL('../dist/src/effects/profile-validator.js', import.meta.url).href);
+const { VALUE_PATTERN } = await import(new URL('../dist/src/core/safe-value.js', import.meta.url).href);
 
 /** The schema check as standalone code: `profileValidator()` returns the function Ajv would have compiled. */
 function validatorModule() {
   const schema = JSON.parse(readFileSync(path.join(profilesDir, 'schema.json'), 'utf8'));
+  // One definition of a safe value: the schema's and the editor's (src/core/safe-value.ts) must be the same.
+  if (schema.definitions?.value?.pattern !== VALUE_PATTERN) {
+    throw new Error(`profiles/schema.json: definitions.value.pattern is not VALUE_PATTERN of src/core/safe-value.ts (${VALUE_PATTERN})`);
+  }
   const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
   const validate = ajv.compile(schema);
   return { validate, source: `${standaloneCode(ajv, validate)}\nexport function profileValidator() { return validate; }\n` };

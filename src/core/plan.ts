@@ -10,6 +10,7 @@ import type { NodeModel } from './node.js';
 import { SNAP_DATA_CURRENT, snapVars } from './node-env.js';
 import type { Rule } from './profile.js';
 import { compareStrings } from './order.js';
+import { showValue, unsafeValueReason, VALUE_RULE } from './safe-value.js';
 
 export const PLAN_SCHEMA = 'harden.plan/v1';
 
@@ -232,14 +233,25 @@ function finalEdit(flag: string, rules: readonly Rule[], current: string | null,
   if (sets.length + (removes.length > 0 ? 1 : 0) + (lists.length > 0 ? 1 : 0) > 1 || new Set(sets.map((rule) => rule.value)).size > 1) {
     return { problem: `they ask for different values of ${flag}; keep one of them` };
   }
-  if (sets.length > 0) return { edit: { kind: 'set', flag, value: sets[0].value!, ruleId } };
+  if (sets.length > 0) return safeSet(flag, sets[0].value!, ruleId);
   if (removes.length > 0) return { edit: present ? { kind: 'remove', flag, ruleId } : null };
   // List flags: keep the items there are, in their order; add what is missing at the end; drop excluded items.
   let items = present && current ? current.split(',').filter((item) => item !== '') : [];
   for (const rule of lists.filter((r) => r.operation === 'include-items')) items = [...items, ...rule.items!.filter((item) => !items.includes(item))];
   for (const rule of lists.filter((r) => r.operation === 'exclude-items')) items = items.filter((item) => !rule.items!.includes(item));
   if (items.length === 0) return { edit: present ? { kind: 'remove', flag, ruleId } : null };
-  return { edit: { kind: 'set', flag, value: items.join(','), ruleId } };
+  return safeSet(flag, items.join(','), ruleId);
+}
+
+/**
+ * A set edit, or why its value cannot be written: the one definition of a safe value (safe-value.ts) that the
+ * profile schema holds values to and the editor enforces. A list's value keeps the items the node has, which
+ * no schema has seen.
+ */
+function safeSet(flag: string, value: string, ruleId: string): { edit: FlagEdit } | { problem: string } {
+  const reason = unsafeValueReason(value);
+  if (reason !== null) return { problem: `harden will not write ${flag}=${showValue(value)}: ${reason}; ${VALUE_RULE}` };
+  return { edit: { kind: 'set', flag, value, ruleId } };
 }
 
 /** Mode and owner changes: modes only lose bits (never opened), several rules on one path combine. */

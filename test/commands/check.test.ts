@@ -109,7 +109,7 @@ test('errors: unknown rule id, invalid profile file (all problems), unknown prof
   await fs.writeFile(bad, 'apiVersion: harden/v1\nkind: Profile\nname: bad\ntitle: Bad\nrules:\n  - id: a.b\n    title: T\n    rationale: R\n    severity: huge\n    component: kubelet\n    operation: set-flag\n    flag: --x\n    value: $(id)\n');
   const invalid = runBin(['--root', root, 'check', '--profile', bad]);
   assert.is(invalid.status, 1);
-  assert.is(invalid.stderr, `error: ${bad}:9: rule a.b: severity: must be one of "low", "medium", "high", "critical"\nerror: ${bad}:13: rule a.b: value: a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than \${SNAP}, \${SNAP_DATA}, \${SNAP_COMMON})\nhint: fix the profile; profiles/schema.json describes the format\n`);
+  assert.is(invalid.stderr, `error: ${bad}:9: rule a.b: severity: must be one of "low", "medium", "high", "critical"\nerror: ${bad}:13: rule a.b: value: it holds "$" outside \${SNAP}, \${SNAP_DATA}, \${SNAP_COMMON} at character 1; a value may hold only ASCII letters, digits and ! # % * + , - . / : = ? @ [ ] ^ _ ~, and $ only in \${SNAP}, \${SNAP_DATA} or \${SNAP_COMMON}\nhint: fix the profile; profiles/schema.json describes the format\n`);
   const missing = runBin(['--root', root, 'check', '--profile', 'strictest']);
   assert.is(missing.status, 1);
   assert.match(missing.stderr, 'error: unknown profile "strictest"\nhint: shipped profiles: baseline');
