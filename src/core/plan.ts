@@ -12,7 +12,27 @@ import type { Rule } from './profile.js';
 import { compareStrings } from './order.js';
 import { showValue, unsafeValueReason, VALUE_RULE } from './safe-value.js';
 
-export const PLAN_SCHEMA = 'harden.plan/v1';
+/**
+ * The plan document's format. v2 (from v1): `profile` says where the profile came from (`source` shipped or
+ * file, the `file`'s path) and its `sha256`, where v1's `source` was a path that a user's file could make look
+ * like a shipped profile; and every saved plan is held to the schema in plan-schema.ts. A v1 plan is refused.
+ */
+export const PLAN_SCHEMA = 'harden.plan/v2';
+
+/**
+ * The profile a plan was made from, as plans show it: a shipped profile by its name, a user's file by its path
+ * (whatever `name:` it gives itself), and either by the sha256 of its content (name, title, description and
+ * every rule after `extends`, before --only and --skip).
+ */
+export interface ProfileIdentity {
+  /** The profile's own `name:`. */
+  readonly name: string;
+  readonly source: 'shipped' | 'file';
+  /** The file's absolute path when `source` is `file`; null for a shipped profile. */
+  readonly file: string | null;
+  /** `sha256:<hex>`. */
+  readonly sha256: string;
+}
 
 export interface PlanEdit {
   readonly ruleIds: readonly string[];
@@ -61,7 +81,7 @@ export interface PlanNote {
 
 export interface Plan {
   readonly schema: typeof PLAN_SCHEMA;
-  readonly profile: { readonly name: string; readonly source: string };
+  readonly profile: ProfileIdentity;
   readonly node: {
     readonly version: string | null;
     readonly revision: string | null;
@@ -99,7 +119,7 @@ export interface PlanInputs {
   readonly results: readonly RuleResult[];
   readonly facts: NodeFactAnswers;
   readonly vars: Readonly<Record<string, string>>;
-  readonly profile: { readonly name: string; readonly source: string };
+  readonly profile: ProfileIdentity;
   /** Template texts by their name in profiles (`templates/audit-policy.yaml`). */
   readonly templates: Readonly<Record<string, string>>;
   /** The node's `var/lock/` entries. */

@@ -4,12 +4,14 @@
 //
 // Placeholders in argv and in the expected text: <root> the node root, <tmp> a directory outside the node
 // for profiles and saved plans, <pid> a process id, <id> a snapshot id.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
 import { realFileSystem, type FileSystem } from '../../src/effects/file-system.js';
+import { loadProfile, profileIdentity } from '../../src/effects/profile-store.js';
 import { Interrupted, type Prompt } from '../../src/effects/prompt.js';
 import { runInProcessWith } from '../helpers/cli.js';
 import type { Box, Injection } from './sandbox.js';
@@ -44,10 +46,26 @@ export interface CatalogueCase {
 
 // ---- profile texts -------------------------------------------------------------------------------------
 
+/** The first 16 hex digits of a profile's sha256, as plan headers show it: a shipped name, or a profile text. */
+async function shortDigest(profile: { name: string } | { text: string }): Promise<string> {
+  if ('name' in profile) return profileIdentity(await loadProfile(profile.name)).sha256.slice(7, 23);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'harden-digest-'));
+  try {
+    const file = path.join(dir, 'mine.yaml');
+    await fs.writeFile(file, profile.text);
+    return profileIdentity(await loadProfile(file)).sha256.slice(7, 23);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+const BASELINE_DIGEST = await shortDigest({ name: 'baseline' });
+
 const HEAD = 'apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: My rules\nrules:\n';
 const RULE_START = '  - id: kubelet.hostname\n    title: Pin the node name\n    rationale: Keep the name the node registers with\n';
 /** A set-flag rule on the kubelet with this value (as YAML). Its `value:` is on line 13. */
 const valueRule = (value: string) => `${HEAD}${RULE_START}    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --hostname-override\n    value: ${value}\n`;
+
+const PSP_PROFILE = `${HEAD}  - id: apiserver.psp\n    title: Admit pods by policy\n    rationale: R\n    severity: low\n    component: kube-apiserver\n    operation: include-items\n    flag: --enable-admission-plugins\n    items: [PodSecurityPolicy]\n`;
 
 const profileCase = (id: string, what: string, text: string, input: string, stderr: string): CatalogueCase => ({
   id,
@@ -116,6 +134,19 @@ async function savedPlan(box: Box): Promise<string> {
   return file;
 }
 
+/** Edits a saved plan and seals it again with a fresh sha256, as anyone can (the digest holds no secret). */
+async function resealPlan(file: string, edit: (doc: any) => void): Promise<void> {
+  const { sha256: _old, ...doc } = JSON.parse(await fs.readFile(file, 'utf8'));
+  edit(doc);
+  const sha256 = `sha256:${createHash('sha256').update(JSON.stringify(doc, null, 2)).digest('hex')}`;
+  await fs.writeFile(file, `${JSON.stringify({ ...doc, sha256 }, null, 2)}\n`);
+}
+
+/** A profile file that calls itself `baseline` and turns kubelet anonymous auth back on. */
+const FAKE_BASELINE = 'apiVersion: harden/v1\nkind: Profile\nname: baseline\ntitle: Baseline\nrules:\n  - id: kubelet.anonymous-auth\n    title: Let anyone in\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --anonymous-auth\n    value: "true"\n';
+
+const FORGED_HINT = 'hint: this is not a plan harden wrote, though its sha256 was made again to match: make a new one with harden plan --out FILE\n';
+
 const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
 async function writeLock(box: Box, pid: number): Promise<void> {
@@ -153,7 +184,7 @@ const GATE = ['--health-window', '0'];
 const NO_TERMINAL = 'error: no terminal to confirm the changes: nothing was written\nhint: run it in a terminal, or pass --yes\n';
 
 /** The plan text apply shows for `--only kube-scheduler.bind-address` on a live 1.28 node. */
-const SCHEDULER_PLAN = `Plan for profile baseline on <root> (MicroK8s 1.28.0)
+const SCHEDULER_PLAN = `Plan for profile baseline (shipped, sha256 ${BASELINE_DIGEST}…) on <root> (MicroK8s 1.28.0)
 
 Symbols: + add, ~ change, - remove
 
@@ -306,11 +337,11 @@ export const CASES: readonly CatalogueCase[] = [
     argv: ['--root', '<root>', 'apply', '--profile', '<tmp>/mine.yaml', '--yes'],
     setup: async (box) => {
       await box.node();
-      await box.file('mine.yaml', `${HEAD}  - id: apiserver.psp\n    title: Admit pods by policy\n    rationale: R\n    severity: low\n    component: kube-apiserver\n    operation: include-items\n    flag: --enable-admission-plugins\n    items: [PodSecurityPolicy]\n`);
+      await box.file('mine.yaml', PSP_PROFILE);
     },
     expect: {
       status: 0,
-      stdout: `Plan for profile mine on <root> (MicroK8s 1.28.0)
+      stdout: `Plan for profile mine.yaml "mine" (file <tmp>/mine.yaml, sha256 ${await shortDigest({ text: PSP_PROFILE })}…) on <root> (MicroK8s 1.28.0)
 
 Blocked (harden will not change these until what they need is in place):
   apiserver.psp: --enable-admission-plugins must include PodSecurityPolicy; blocked: harden will not write --enable-admission-plugins=PodSecurityPolicy: --enable-admission-plugins=PodSecurityPolicy was removed from kube-apiserver in 1.25; the node runs 1.28.
@@ -530,7 +561,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
     expect: {
       status: 1,
       stderr:
-        'error: <tmp>/plan.json is not what profile baseline gives on this node: its args file /var/snap/microk8s/current/args/kube-apiserver differs from what the profile writes\n' +
+        `error: <tmp>/plan.json is not what profile baseline (shipped, sha256 ${BASELINE_DIGEST}…) gives on this node: its args file /var/snap/microk8s/current/args/kube-apiserver differs from what the profile writes\n` +
         'hint: a saved plan is applied only as harden made it: make a new one with harden plan --out, review it, and apply that\n',
     },
   },
@@ -797,4 +828,137 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
       'hint: nothing was written; fix what is named, or leave a rule out with --skip RULE (apiserver.authorization-mode.no-always-allow, apiserver.authorization-mode.node-rbac)\n',
     { input: '--authorization-mode=AlwaysAllow,Web(U+3000)hook' },
   ),
+  // Profile identity: a plan names a user's file by its path and digest, whatever the file calls itself.
+  {
+    id: 'profile-file-named-baseline',
+    group: 'Saved plans',
+    what: 'a plan made from a user’s profile file that calls itself `baseline` (and turns kubelet anonymous auth on), shown for review',
+    input: 'name: baseline',
+    argv: ['plan', '--in', '<tmp>/plan.json'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('mine.yaml', FAKE_BASELINE);
+      const run = await runInProcessWith(['--root', box.root, 'plan', '--profile', path.join(box.tmp, 'mine.yaml'), '--out', path.join(box.tmp, 'plan.json')]);
+      if (run.status !== 0) throw new Error(`setup plan --out failed: ${run.stderr}`);
+    },
+    expect: {
+      status: 0,
+      stdout: `Plan for profile mine.yaml "baseline" (file <tmp>/mine.yaml, sha256 ${await shortDigest({ text: FAKE_BASELINE })}…) on <root> (MicroK8s 1.28.0)
+
+Symbols: + add, ~ change, - remove
+
+~ /var/snap/microk8s/current/args/kubelet (snap.microk8s.daemon-kubelite)
+    @@ -1,7 +1,7 @@
+      --kubeconfig=\${SNAP_DATA}/credentials/kubelet.config
+      --cert-dir=\${SNAP_DATA}/certs
+      --client-ca-file=\${SNAP_DATA}/certs/ca.crt
+    - --anonymous-auth=false
+    + --anonymous-auth=true
+    # kubelet.anonymous-auth: --anonymous-auth must be true, found false
+      --root-dir=\${SNAP_COMMON}/var/lib/kubelet
+      --fail-swap-on=false
+      --eviction-hard="memory.available<100Mi,nodefs.available<1Gi,imagefs.available<1Gi"
+
+Warnings:
+  ! kubelite rewrites its args files at every start: it deletes flags Kubernetes removed (unless var/lock/no-arg-sanitisation exists) and adds --resolv-conf and a few host-specific kubelet flags
+  ! the configure hook (every snap refresh and \`snap set microk8s\`) patches some flags in place; \`microk8s join\` overwrites args/kubelet with the control plane's, so harden the joined node again after a join
+
+Plan: 0 to add, 1 to change, 0 to remove in 1 file; restarts: snap.microk8s.daemon-kubelite.
+`,
+      stderr: '',
+    },
+  },
+  {
+    id: 'saved-plan-profile-changed',
+    group: 'Saved plans',
+    what: 'the profile file a saved plan was made from, edited after the plan was reviewed',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('mine.yaml', PSP_PROFILE.replace('items: [PodSecurityPolicy]', 'items: [NodeRestriction]'));
+      const run = await runInProcessWith(['--root', box.root, 'plan', '--profile', path.join(box.tmp, 'mine.yaml'), '--out', path.join(box.tmp, 'plan.json')]);
+      if (run.status !== 0) throw new Error(`setup plan --out failed: ${run.stderr}`);
+      await box.file('mine.yaml', PSP_PROFILE.replace('items: [PodSecurityPolicy]', 'items: [NodeRestriction, AlwaysAdmit]'));
+    },
+    expect: {
+      status: 1,
+      stderr:
+        `error: <tmp>/plan.json was made with profile mine.yaml "mine" (file <tmp>/mine.yaml, sha256 ${await shortDigest({ text: PSP_PROFILE.replace('items: [PodSecurityPolicy]', 'items: [NodeRestriction]') })}…), which is now sha256 ${await shortDigest({ text: PSP_PROFILE.replace('items: [PodSecurityPolicy]', 'items: [NodeRestriction, AlwaysAdmit]') })}…: the profile changed since the plan was made\n` +
+        'hint: review the profile, then make a new plan with harden plan --out, review it, and apply that\n',
+    },
+  },
+  // A saved plan is held to the plan schema before any field is used, even when its sha256 was made again.
+  {
+    id: 'saved-plan-edits-not-objects',
+    bin: true,
+    group: 'Saved plans',
+    what: 'a saved plan whose `files[0].edits` is `[1, null]`, sealed again with a new sha256',
+    input: '"edits": [1, null]',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await resealPlan(await savedPlan(box), (doc) => { doc.files[0].edits = [1, null]; });
+    },
+    expect: { status: 1, stderr: `error: <tmp>/plan.json: files[0].edits[0]: must be an object\n${FORGED_HINT}` },
+  },
+  {
+    id: 'saved-plan-profile-source-number',
+    group: 'Saved plans',
+    what: 'a saved plan whose `profile.source` is `123`, sealed again with a new sha256',
+    input: '"source": 123',
+    argv: ['plan', '--in', '<tmp>/plan.json'],
+    setup: async (box) => {
+      await box.node();
+      await resealPlan(await savedPlan(box), (doc) => { doc.profile.source = 123; });
+    },
+    expect: { status: 1, stderr: `error: <tmp>/plan.json: profile.source: must be one of "shipped", "file"\n${FORGED_HINT}` },
+  },
+  {
+    id: 'saved-plan-shipped-with-file',
+    group: 'Saved plans',
+    what: 'a saved plan that claims a shipped profile and names a file too, sealed again with a new sha256',
+    input: '"source": "shipped", "file": "<tmp>/mine.yaml"',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('mine.yaml', FAKE_BASELINE);
+      await resealPlan(await savedPlan(box), (doc) => { doc.profile.file = path.join(box.tmp, 'mine.yaml'); });
+    },
+    expect: { status: 1, stderr: `error: <tmp>/plan.json: profile.file: must be null\n${FORGED_HINT}` },
+  },
+  {
+    id: 'saved-plan-path-escapes',
+    group: 'Saved plans',
+    what: 'a saved plan whose `files[0].path` climbs out with `..`, sealed again with a new sha256',
+    input: '"path": "/var/snap/microk8s/current/args/../../../../../etc/shadow"',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await resealPlan(await savedPlan(box), (doc) => { doc.files[0].path = '/var/snap/microk8s/current/args/../../../../../etc/shadow'; });
+    },
+    expect: { status: 1, stderr: `error: <tmp>/plan.json: files[0].path: must be an absolute path without . or .. segments\n${FORGED_HINT}` },
+  },
+  {
+    id: 'saved-plan-older-format',
+    group: 'Saved plans',
+    what: 'a `harden.plan/v1` plan, from before plans named their profile’s source and digest',
+    input: '"schema": "harden.plan/v1"',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await resealPlan(await savedPlan(box), (doc) => { doc.schema = 'harden.plan/v1'; doc.profile = { name: 'baseline', source: 'profiles/baseline.yaml' }; });
+    },
+    expect: { status: 1, stderr: 'error: <tmp>/plan.json is not a harden plan: it is a harden.plan/v1 plan, from an earlier harden; this one reads harden.plan/v2\nhint: make one with harden plan --out FILE\n' },
+  },
+  {
+    id: 'saved-plan-fifo',
+    group: 'Saved plans',
+    what: 'a FIFO given as the saved plan (reading it would never end)',
+    argv: ['plan', '--in', '<tmp>/plan.json'],
+    setup: async (box) => {
+      const made = spawnSync('mkfifo', [path.join(box.tmp, 'plan.json')]);
+      if (made.status !== 0) throw new Error('mkfifo failed');
+    },
+    expect: { status: 1, stderr: 'error: cannot read the plan <tmp>/plan.json: not a regular file\nhint: give the file that harden plan --out FILE wrote\n' },
+  },
 ];
