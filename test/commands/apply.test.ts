@@ -524,6 +524,9 @@ test('saved plan from a profile file: applied from its absolute path; once the f
   const applied = await runInProcessWith(['apply', '--root', root, out, '--yes', '--no-restart']);
   assert.is(applied.status, 0, applied.stderr);
   assert.match(await fs.readFile(path.join(root, 'var/snap/microk8s/current/args/kube-scheduler'), 'utf8'), /^--bind-address=127\.0\.0\.1$/m);
+  // The snapshot names the profile as the plan did: the file, not a shipped name.
+  const list = await runInProcessWith(['snapshots', 'list', '--root', root]);
+  assert.match(list.stdout, /^\S+  apply    written         mine\.yaml "baseline"  1 files  MicroK8s 1\.28\.0 r\d+\n$/);
 });
 
 // ---- the lock -------------------------------------------------------------------------------------
