@@ -148,29 +148,30 @@ export function jsonPath(pointer: string, last?: string): string {
   return out === '' ? '(the document)' : out;
 }
 
-/** The first schema error, as `json path: what is wrong`. */
-export function describePlanError(error: ErrorObject): string {
+/** The first schema error: where (a JSON path) and what is wrong there. */
+export function describePlanError(error: ErrorObject): { where: string; what: string } {
   const params = error.params as Record<string, unknown>;
+  const at = (what: string, last?: string) => ({ where: jsonPath(error.instancePath, last), what });
   switch (error.keyword) {
     case 'required':
-      return `${jsonPath(error.instancePath, String(params.missingProperty))}: missing`;
+      return at('missing', String(params.missingProperty));
     case 'additionalProperties':
-      return `${jsonPath(error.instancePath, String(params.additionalProperty))}: unknown field`;
+      return at('unknown field', String(params.additionalProperty));
     case 'propertyNames':
-      return `${jsonPath(error.instancePath, String(params.propertyName))}: not a valid key here`;
+      return at('not a valid key here', String(params.propertyName));
     case 'type':
-      return `${jsonPath(error.instancePath)}: must be ${String(params.type).split(',').map(article).join(' or ')}`;
+      return at(`must be ${String(params.type).split(',').map(article).join(' or ')}`);
     case 'enum':
-      return `${jsonPath(error.instancePath)}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      return at(`must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
     case 'const':
-      return `${jsonPath(error.instancePath)}: must be ${JSON.stringify(params.allowedValue)}`;
+      return at(`must be ${JSON.stringify(params.allowedValue)}`);
     case 'pattern': {
       // By the pattern itself: Ajv inlines small definitions, so the schema path does not always name them.
       const definition = Object.keys(FORMS).find((name) => (DEFINITIONS as Record<string, { pattern?: string }>)[name].pattern === params.pattern);
-      return `${jsonPath(error.instancePath)}: ${definition ? FORMS[definition] : `must match ${String(params.pattern)}`}`;
+      return at(definition ? FORMS[definition] : `must match ${String(params.pattern)}`);
     }
     default:
-      return `${jsonPath(error.instancePath)}: ${error.message ?? 'is not valid'}`;
+      return at(error.message ?? 'is not valid');
   }
 }
 

@@ -267,9 +267,8 @@ export function parsePlanDocument(text: string, check: PlanValidator): { ok: tru
   if (value.sha256 !== documentDigest(value)) return { ok: false, edited: true, problem: 'its content does not match its sha256' };
   if (!check(value)) {
     const [first] = check.errors ?? [];
-    const described = first ? describePlanError(first) : '(the document): is not valid';
-    const at = described.indexOf(': ');
-    return { ok: false, where: described.slice(0, at), problem: described.slice(at + 2) };
+    const { where, what } = first ? describePlanError(first) : { where: '(the document)', what: 'is not valid' };
+    return { ok: false, where, problem: what };
   }
   return { ok: true, document: value as unknown as PlanDocument };
 }
