@@ -25,6 +25,8 @@ const DEFINITIONS = {
   sha256: string(71, { pattern: '^sha256:[0-9a-f]{64}$' }),
   /** An absolute path on the node, without `.` or `..` segments or empty ones. */
   nodePath: string(MAX_NAME, { pattern: '^(?!.*/\\.\\.?(/|$))(/[^/\\u0000]+)+$' }),
+  /** A profile file's absolute path: shown in the plan's header, so no control character or line separator. */
+  profileFile: nullable(string(MAX_NAME, { pattern: '^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$' })),
   ruleId: string(256, { pattern: '^[a-z0-9-]+(\\.[a-z0-9-]+)+$' }),
   /** A note shared by several rules names them all, with commas. */
   ruleIdList: string(MAX_NOTE, { pattern: '^[a-z0-9-]+(\\.[a-z0-9-]+)+(,[a-z0-9-]+(\\.[a-z0-9-]+)+)*$' }),
@@ -55,7 +57,7 @@ export const PLAN_DOCUMENT_SCHEMA = {
       ...object({
         name: string(128, { pattern: '^[a-z0-9][a-z0-9-]*$' }),
         source: { enum: ['shipped', 'file'] },
-        file: nullable(string(MAX_NAME, { pattern: '^/[^\\u0000]*$' })),
+        file: ref('profileFile'),
         sha256: ref('sha256'),
       }),
       // A shipped profile is named, never a file; a user's profile is a file. (Each only once `source` is
@@ -127,6 +129,7 @@ export type PlanValidator = ((data: unknown) => boolean) & { errors?: ErrorObjec
 const FORMS: Readonly<Record<string, string>> = {
   sha256: 'must be sha256: and 64 lowercase hex digits',
   nodePath: 'must be an absolute path without . or .. segments',
+  profileFile: 'must be an absolute path without control characters, or null',
   ruleId: 'must be a rule id (lowercase words joined by dots)',
   ruleIdList: 'must be rule ids separated by commas',
   service: 'must be a MicroK8s service (snap.microk8s.daemon-NAME)',

@@ -117,6 +117,7 @@ test('the mutations the issue names: files[0].edits = [1, null], profile.source 
     [(doc) => { doc.files[0].edits = [1, null]; }, 'files[0].edits[0]: must be an object'],
     [(doc) => { doc.profile.source = 123; }, 'profile.source: must be one of "shipped", "file"'],
     [(doc) => { doc.profile.file = '/tmp/mine.yaml'; }, 'profile.file: must be null'],
+    [(doc) => { doc.profile.source = 'file'; doc.profile.file = '/tmp/x) on /\nPlan for profile baseline (shipped'; }, 'profile.file: must be an absolute path without control characters, or null'],
     [(doc) => { doc.inputs['/var/snap/microk8s/current/args/kubelet'] = 'sha256:0'; }, 'inputs["/var/snap/microk8s/current/args/kubelet"]: must be sha256: and 64 lowercase hex digits'],
     [(doc) => { doc.files[0].path = '/var/snap/microk8s/current/args/../../../../etc/shadow'; }, 'files[0].path: must be an absolute path without . or .. segments'],
     [(doc) => { doc.restarts = ['snap.microk8s.daemon-kubelite', 'reboot']; }, 'restarts[1]: must be a MicroK8s service (snap.microk8s.daemon-NAME)'],
