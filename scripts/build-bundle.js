@@ -34,13 +34,27 @@ const cacheFile = `${outfile}.cache`;
 const { parseProfile, formatProblem } = await import(new URL('../dist/src/core/profile.js', import.meta.url).href);
 const { parseFlagCatalogue } = await import(new URL('../dist/src/core/flag-catalogue.js', import.meta.url).href);
 const { AJV_OPTIONS } = await import(new URL('../dist/src/effects/profile-validator.js', import.meta.url).href);
+const { VALUE_PATTERN } = await import(new URL('../dist/src/core/safe-value.js', import.meta.url).href);
+const { PLAN_DOCUMENT_SCHEMA } = await import(new URL('../dist/src/core/plan-schema.js', import.meta.url).href);
+const { PLAN_AJV_OPTIONS } = await import(new URL('../dist/src/effects/plan-validator.js', import.meta.url).href);
 
 /** The schema check as standalone code: `profileValidator()` returns the function Ajv would have compiled. */
 function validatorModule() {
   const schema = JSON.parse(readFileSync(path.join(profilesDir, 'schema.json'), 'utf8'));
+  // One definition of a safe value: the schema's and the editor's (src/core/safe-value.ts) must be the same.
+  if (schema.definitions?.value?.pattern !== VALUE_PATTERN) {
+    throw new Error(`profiles/schema.json: definitions.value.pattern is not VALUE_PATTERN of src/core/safe-value.ts (${VALUE_PATTERN})`);
+  }
   const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
   const validate = ajv.compile(schema);
   return { validate, source: `${standaloneCode(ajv, validate)}\nexport function profileValidator() { return validate; }\n` };
+}
+
+/** The saved-plan schema check as standalone code: `planValidator()` returns the function Ajv would have compiled. */
+function planValidatorModule() {
+  const ajv = new Ajv({ ...PLAN_AJV_OPTIONS, code: { source: true, esm: true } });
+  const validate = ajv.compile(PLAN_DOCUMENT_SCHEMA);
+  return `${standaloneCode(ajv, validate)}\nexport function planValidator() { return validate; }\n`;
 }
 
 /** The shipped files, the profiles parsed and validated. */
@@ -69,14 +83,15 @@ async function embeddedFiles(validate) {
 const { validate, source: validatorSource } = validatorModule();
 const replaced = {
   [path.join(repo, 'src', 'effects', 'profile-validator.ts')]: validatorSource,
+  [path.join(repo, 'src', 'effects', 'plan-validator.ts')]: planValidatorModule(),
   [path.join(repo, 'src', 'effects', 'embedded-files.ts')]: await embeddedFiles(validate),
 };
 
-/** Swaps the two modules above for what was made here; everything else is bundled as written. */
+/** Swaps the three modules above for what was made here; everything else is bundled as written. */
 const swapModules = {
   name: 'harden-swap-modules',
   setup(build) {
-    build.onLoad({ filter: /[\\/]src[\\/]effects[\\/](profile-validator|embedded-files)\.ts$/ }, (args) => {
+    build.onLoad({ filter: /[\\/]src[\\/]effects[\\/](profile-validator|plan-validator|embedded-files)\.ts$/ }, (args) => {
       const contents = replaced[args.path];
       if (contents === undefined) return undefined;
       return { contents, loader: 'js', resolveDir: repo };

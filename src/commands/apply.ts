@@ -12,13 +12,13 @@ import { leftoverNotes, removeLeftovers, writtenDirs } from '../effects/leftover
 import { acquireLock, type Lock } from '../effects/lock.js';
 import { atomicReplace, createNodeFile, ownerIds, readNodeFile, removeFile, resolveEntry, resolveNode, setOwnerAndMode } from '../effects/node-writer.js';
 import { inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
-import { loadProfile, type LoadedProfile } from '../effects/profile-store.js';
+import { loadProfile, profileIdentity, type LoadedProfile } from '../effects/profile-store.js';
 import { inquirerPrompt } from '../effects/prompt.js';
 import { systemServices, type Services } from '../effects/services.js';
 import { createSnapshot, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { colorEnabled, palette } from '../ui/color.js';
-import { planText, type PlanDocument } from '../ui/plan-view.js';
+import { planText, profileLabel, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
 import { confirmClosedPorts } from './ports.js';
 import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
@@ -179,19 +179,31 @@ export function gateRunner(context: CommandContext, change: ChangeEffects, targe
   };
 }
 
-/** The profile and rules a saved plan was made from, loaded again; refused when they cannot be. */
+/**
+ * The profile and rules a saved plan was made from, loaded again from where the plan says (a shipped profile by
+ * name, a user's file by its path); refused when they cannot be, or when the profile is no longer the one the
+ * plan was made from (its sha256 differs).
+ */
 async function savedPlanProfile(file: string, document: PlanDocument): Promise<{ reference: string; rules: readonly Rule[] }> {
-  const reference = document.profile.source.startsWith('profiles/') ? document.profile.name : document.profile.source;
+  const saved = document.profile;
+  const reference = saved.source === 'shipped' ? saved.name : saved.file!;
+  let profile: LoadedProfile;
   try {
-    const rules = (await loadProfile(reference)).rules;
-    const missing = document.rules.filter((id) => !rules.some((rule) => rule.id === id));
+    profile = await loadProfile(reference);
+    const missing = document.rules.filter((id) => !profile.rules.some((rule) => rule.id === id));
     if (missing.length > 0) throw new Error(`it has no rule ${missing.join(', ')}`);
-    return { reference, rules: rules.filter((rule) => document.rules.includes(rule.id)) };
   } catch (error) {
-    throw new HardenError(`${file} cannot be checked against its profile ${document.profile.source}: ${(error as Error).message}`, {
+    throw new HardenError(`${file} cannot be checked against its ${profileLabel(saved)}: ${(error as Error).message}`, {
       hint: 'run harden apply where the profile the plan was made with can be loaded, or make a new plan',
     });
   }
+  const now = profileIdentity(profile);
+  if (now.source !== saved.source || now.sha256 !== saved.sha256) {
+    throw new HardenError(`${file} was made with ${profileLabel(saved)}, which is now ${now.sha256.replace(/^sha256:/, 'sha256 ').slice(0, 23)}…: the profile changed since the plan was made`, {
+      hint: 'review the profile, then make a new plan with harden plan --out, review it, and apply that',
+    });
+  }
+  return { reference, rules: profile.rules.filter((rule) => document.rules.includes(rule.id)) };
 }
 
 async function makePlan(context: CommandContext, options: ApplyOptions, target: NodeTarget, rules?: readonly Rule[]): Promise<Planned> {
@@ -219,7 +231,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     }
     const difference = planDifference(document, fresh.plan);
     if (difference !== null) {
-      throw new HardenError(`${options.plan} is not what profile ${document.profile.name} gives on this node: ${difference}`, {
+      throw new HardenError(`${options.plan} is not what ${profileLabel(document.profile)} gives on this node: ${difference}`, {
         hint: 'a saved plan is applied only as harden made it: make a new one with harden plan --out, review it, and apply that',
       });
     }
@@ -234,7 +246,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     results: assessment.results,
     facts: assessment.answers,
     vars: assessment.vars,
-    profile: { name: profile.name, source: profile.source },
+    profile: profileIdentity(profile),
     templates: readTemplates(selected),
     locks: assessment.facts.locks,
   });

@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { buildPlan, entryInputs, type Plan } from '../core/plan.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { atomicWrite, inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
-import { loadProfile } from '../effects/profile-store.js';
+import { loadProfile, profileIdentity } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { planJson, planText, type PlanOrigin } from '../ui/plan-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
@@ -100,7 +100,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
     results,
     facts: answers,
     vars,
-    profile: { name: profile.name, source: profile.source },
+    profile: profileIdentity(profile),
     templates: readTemplates(profile.rules),
     locks: facts.locks,
   });

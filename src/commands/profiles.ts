@@ -1,6 +1,6 @@
 // `harden profiles list | show NAME | validate FILE`.
 import type { CommandModule } from 'yargs';
-import { loadProfile, shippedProfiles } from '../effects/profile-store.js';
+import { loadProfile, profileIdentity, shippedProfiles } from '../effects/profile-store.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { shown } from '../ui/terminal-text.js';
@@ -29,7 +29,9 @@ export function profilesCommand(context: CommandContext): CommandModule<object, 
         if (options.action === 'validate') {
           io.out(`${shown(options.profile)}: valid (profile ${shown(profile.name)}, ${profile.rules.length} rules)\n`);
         } else {
-          io.out(`${shown(profile.name)}: ${shown(profile.title)} (${shown(profile.source)})\n`);
+          // Where it comes from and its whole digest: what a plan's header shows the first 16 hex digits of.
+          const identity = profileIdentity(profile);
+          io.out(`${shown(profile.name)}: ${shown(profile.title)} (${identity.source === 'shipped' ? 'shipped' : `file ${shown(identity.file ?? '')}`}, ${identity.sha256})\n`);
           const width = Math.max(...profile.rules.map((rule) => rule.id.length));
           for (const rule of profile.rules) {
             const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));

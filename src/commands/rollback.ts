@@ -8,6 +8,7 @@ import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, setStatus,
 import { acquireLock } from '../effects/lock.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import type { Plan } from '../core/plan.js';
+import { profileName } from '../ui/plan-view.js';
 import { changeEffects, gateRunner, putBack, recoverFromDeadRuns, restoreSnapshot } from './apply.js';
 import type { CommandContext } from './context.js';
 import { nodeTargets, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
@@ -187,7 +188,7 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
         const all = await listSnapshots(ops, target.stateDir);
         if (options.json) io.out(`${JSON.stringify(all.map(({ plan: _plan, ...rest }) => rest), null, 2)}\n`);
         else if (all.length === 0) io.out(`no snapshots in ${target.stateDir}/snapshots\n`);
-        else for (const s of all) io.out(`${shown(`${s.id}  ${s.kind.padEnd(8)} ${s.status.padEnd(15)} ${s.profile?.name ?? '-'}  ${s.files.length} files  MicroK8s ${s.version ?? '?'} r${s.revision ?? '?'}`)}\n`);
+        else for (const s of all) io.out(`${shown(`${s.id}  ${s.kind.padEnd(8)} ${s.status.padEnd(15)} ${snapshotProfile(s.profile)}  ${s.files.length} files  MicroK8s ${s.version ?? '?'} r${s.revision ?? '?'}`)}\n`);
       } else if (options.action === 'prune') {
         if (options.keep === undefined || !Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('snapshots prune needs --keep N (a whole number)', { hint: 'harden snapshots prune --keep 5' });
         // Under the lock: an apply or rollback going on may be reading the snapshot it needs to put a node back.
@@ -205,7 +206,7 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
         if (options.action === 'show') {
           if (options.json) io.out(`${JSON.stringify(manifest, null, 2)}\n`);
           else {
-            io.out(`${shown(`${manifest.id}: ${manifest.kind}, ${manifest.status}, profile ${manifest.profile?.name ?? '-'}, MicroK8s ${manifest.version ?? '?'} revision ${manifest.revision ?? '?'}, ${manifest.createdAt}`)}\n`);
+            io.out(`${shown(`${manifest.id}: ${manifest.kind}, ${manifest.status}, profile ${snapshotProfile(manifest.profile)}, MicroK8s ${manifest.version ?? '?'} revision ${manifest.revision ?? '?'}, ${manifest.createdAt}`)}\n`);
             for (const h of manifest.history) io.out(`  ${shown(`${h.at}  ${h.status}`)}\n`);
             for (const f of manifest.files) io.out(`  ${shown(`${f.created ? '+' : '~'} ${f.path}  ${f.mode} ${f.owner}  ${f.sha256Before ?? '-'} -> ${f.sha256After}`)}\n`);
             for (const m of manifest.modes ?? []) io.out(`  ${shown(`~ ${m.path}  ${modeChangeText(m.modeBefore, m.modeAfter, m.ownerBefore, m.ownerAfter)}`)}\n`);
@@ -221,4 +222,12 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
       context.setExitCode(ExitCode.ok);
     },
   };
+}
+
+/** The profile of a snapshot as plans name it: a user's file by its file name and what it calls itself. */
+function snapshotProfile(profile: SnapshotManifest['profile']): string {
+  if (!profile) return '-';
+  return profile.source === 'file' && typeof profile.file === 'string' && typeof profile.sha256 === 'string'
+    ? profileName({ name: profile.name, source: 'file', file: profile.file, sha256: profile.sha256 })
+    : profile.name;
 }

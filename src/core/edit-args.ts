@@ -6,6 +6,7 @@
 // `--container-runtime`, and we must not repeat that.
 import { parseArgsFile, printLine, type ArgsLine, type FlagPart, type LineEnd } from './args-file.js';
 import { isBooleanFlag } from './flag-types.js';
+import { unsafeValueReason } from './safe-value.js';
 
 export type FlagEdit =
   | { readonly kind: 'set'; readonly flag: string; readonly value: string | null /* null = bare flag */; readonly ruleId: string }
@@ -83,7 +84,11 @@ export function editArgsFile(text: string, edits: readonly FlagEdit[]): { text: 
   return { text: out.map((slot) => printLine(slot.line)).join(''), changes };
 }
 
-/** Two edits of one flag would each undo the other: the caller has a bug. Values are re-checked here. */
+/**
+ * Two edits of one flag would each undo the other: the caller has a bug. Values are checked again here against
+ * the one definition of a safe value (no quote, backslash, whitespace, `$(` or backtick, no `${…}` but the snap's
+ * three variables, nothing outside printable ASCII), which the profile schema shares.
+ */
 function validateEdits(edits: readonly FlagEdit[]): void {
   const seen = new Set<string>();
   for (const edit of edits) {
@@ -91,26 +96,12 @@ function validateEdits(edits: readonly FlagEdit[]): void {
     if (seen.has(edit.flag)) throw new Error(`editArgsFile: ${edit.flag} is edited twice in one call (rule ${edit.ruleId})`);
     seen.add(edit.flag);
     if (edit.kind === 'set' && edit.value !== null) {
-      const problem = unsafeValue(edit.value);
+      // The same definition the profile schema holds values to (safe-value.ts): the planner checks first, so
+      // reaching this is a bug.
+      const problem = unsafeValueReason(edit.value);
       if (problem) throw new Error(`editArgsFile: unsafe value for ${edit.flag} (rule ${edit.ruleId}): ${problem}`);
     }
   }
-}
-
-/**
- * Why a value cannot be written safely, or null. Quotes and backslashes would be read differently by bash
- * and kubelite (kubelite deletes quotes and keeps backslashes); `$(`, backticks and any `${...}` other than a
- * plain `${NAME}` are command substitution or a bash syntax error; whitespace splits the value in kubelite.
- */
-export function unsafeValue(value: string): string | null {
-  if (/[\r\n]/.test(value)) return 'a line break';
-  if (/['"]/.test(value)) return 'a quote';
-  if (value.includes('`')) return 'a backtick';
-  if (value.includes('$(')) return 'a command substitution $(';
-  if (value.includes('\\')) return 'a backslash';
-  if (/\s/.test(value)) return 'whitespace';
-  if (/\$\{(?![A-Za-z_][A-Za-z0-9_]*\})/.test(value)) return 'a ${...} that is not a plain ${NAME}';
-  return null;
 }
 
 /** Characters bash treats specially in an unquoted word (metacharacters, globs, braces, comment, tilde). */

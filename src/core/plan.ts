@@ -2,8 +2,7 @@
 // rule results. Nothing here reads or writes a file; the effects layer hands in texts, facts and templates,
 // and `apply` later carries out exactly this object.
 import type { Era } from './consumers.js';
-import { editArgsFile, unsafeValue, type FlagEdit } from './edit-args.js';
-import { quoted } from './finding.js';
+import { editArgsFile, type FlagEdit } from './edit-args.js';
 import { checkEditedFile } from './edit-check.js';
 import { argsFileOf, expandPath, fileModeTargets, octalMode, untouchable, type EntryFact, type NodeFactAnswers, type PathFact, type RuleResult } from './evaluate.js';
 import { permittedNodePath, permittedText } from './rule-paths.js';
@@ -12,8 +11,30 @@ import type { NodeModel } from './node.js';
 import { SNAP_DATA_CURRENT, snapVars } from './node-env.js';
 import type { Rule } from './profile.js';
 import { compareStrings } from './order.js';
+import { unsafeValueReason, VALUE_RULE } from './safe-value.js';
+import { quoted } from './finding.js';
 
-export const PLAN_SCHEMA = 'harden.plan/v1';
+/**
+ * The plan document's format. v2 (from v1): `profile` says where the profile came from (`source` shipped or
+ * file, the `file`'s path) and its `sha256`, where v1's `source` was a path that a user's file could make look
+ * like a shipped profile; and every saved plan is held to the schema in plan-schema.ts. A v1 plan is refused.
+ */
+export const PLAN_SCHEMA = 'harden.plan/v2';
+
+/**
+ * The profile a plan was made from, as plans show it: a shipped profile by its name, a user's file by its path
+ * (whatever `name:` it gives itself), and either by the sha256 of its content (name, title, description and
+ * every rule after `extends`, before --only and --skip).
+ */
+export interface ProfileIdentity {
+  /** The profile's own `name:`. */
+  readonly name: string;
+  readonly source: 'shipped' | 'file';
+  /** The file's absolute path when `source` is `file`; null for a shipped profile. */
+  readonly file: string | null;
+  /** `sha256:<hex>`. */
+  readonly sha256: string;
+}
 
 export interface PlanEdit {
   readonly ruleIds: readonly string[];
@@ -62,7 +83,7 @@ export interface PlanNote {
 
 export interface Plan {
   readonly schema: typeof PLAN_SCHEMA;
-  readonly profile: { readonly name: string; readonly source: string };
+  readonly profile: ProfileIdentity;
   readonly node: {
     readonly version: string | null;
     readonly revision: string | null;
@@ -100,7 +121,7 @@ export interface PlanInputs {
   readonly results: readonly RuleResult[];
   readonly facts: NodeFactAnswers;
   readonly vars: Readonly<Record<string, string>>;
-  readonly profile: { readonly name: string; readonly source: string };
+  readonly profile: ProfileIdentity;
   /** Template texts by their name in profiles (`templates/audit-policy.yaml`). */
   readonly templates: Readonly<Record<string, string>>;
   /** The node's `var/lock/` entries. */
@@ -238,17 +259,25 @@ function finalEdit(flag: string, rules: readonly Rule[], current: string | null,
   if (sets.length + (removes.length > 0 ? 1 : 0) + (lists.length > 0 ? 1 : 0) > 1 || new Set(sets.map((rule) => rule.value)).size > 1) {
     return { problem: `they ask for different values of ${flag}; keep one of them` };
   }
-  if (sets.length > 0) return { edit: { kind: 'set', flag, value: sets[0].value!, ruleId } };
+  if (sets.length > 0) return safeSet(flag, sets[0].value!, ruleId);
   if (removes.length > 0) return { edit: present ? { kind: 'remove', flag, ruleId } : null };
   // List flags: keep the items there are, in their order; add what is missing at the end; drop excluded items.
   let items = present && current ? current.split(',').filter((item) => item !== '') : [];
   for (const rule of lists.filter((r) => r.operation === 'include-items')) items = [...items, ...rule.items!.filter((item) => !items.includes(item))];
   for (const rule of lists.filter((r) => r.operation === 'exclude-items')) items = items.filter((item) => !rule.items!.includes(item));
   if (items.length === 0) return { edit: present ? { kind: 'remove', flag, ruleId } : null };
-  // The items there are go back into the file: a value bash read across lines, or with quotes, cannot be written.
-  const unsafe = unsafeValue(items.join(','));
-  if (unsafe) return { problem: `${flag} is ${quoted(current ?? '')}, with ${unsafe}: harden will not write its items back; fix that line by hand` };
-  return { edit: { kind: 'set', flag, value: items.join(','), ruleId } };
+  return safeSet(flag, items.join(','), ruleId);
+}
+
+/**
+ * A set edit, or why its value cannot be written: the one definition of a safe value (safe-value.ts) that the
+ * profile schema holds values to and the editor enforces. A list's value keeps the items the node has, which
+ * no schema has seen.
+ */
+function safeSet(flag: string, value: string, ruleId: string): { edit: FlagEdit } | { problem: string } {
+  const reason = unsafeValueReason(value);
+  if (reason !== null) return { problem: `harden will not write ${flag}=${quoted(value)}: ${reason}; ${VALUE_RULE}` };
+  return { edit: { kind: 'set', flag, value, ruleId } };
 }
 
 /**

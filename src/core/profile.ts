@@ -3,6 +3,7 @@
 import type { ErrorObject } from 'ajv';
 import type { Document, LineCounter } from 'yaml';
 import type { Component } from './consumers.js';
+import { unsafeValueReason, VALUE_RULE } from './safe-value.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 export type Operation = 'set-flag' | 'remove-flag' | 'include-items' | 'exclude-items' | 'companion-file' | 'file-mode' | 'manual' | 'probe';
@@ -119,7 +120,7 @@ export async function parseProfile(text: string, file: string, check: ProfileVal
     for (const error of relevantErrors(check.errors ?? [])) {
       const pointer: (string | number)[] = error.instancePath.split('/').slice(1).map((part) => (/^\d+$/.test(part) ? Number(part) : part.replace(/~1/g, '/').replace(/~0/g, '~')));
       if (error.keyword === 'additionalProperties') pointer.push((error.params as { additionalProperty: string }).additionalProperty);
-      problems.push({ file, line: lineOf(pointer), ruleId: ruleIdAt(pointer), message: describe(error) });
+      problems.push({ file, line: lineOf(pointer), ruleId: ruleIdAt(pointer), message: describe(error, valueAt(data, error.instancePath)) });
     }
   } else {
     const profile = data as ProfileDocument;
@@ -154,7 +155,17 @@ function relevantErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   return [...unique.values()];
 }
 
-function describe(error: ErrorObject): string {
+/** The part of the document an error is about, by its JSON pointer. */
+function valueAt(data: unknown, pointer: string): unknown {
+  let value = data;
+  for (const part of pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function describe(error: ErrorObject, instance?: unknown): string {
   const last = error.instancePath.split('/').pop();
   const where = last && !/^\d+$/.test(last) ? last : undefined;
   const field = where ? `${where}: ` : '';
@@ -168,6 +179,11 @@ function describe(error: ErrorObject): string {
     case 'const':
       return `${field}must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
     case 'pattern':
+      // A flag value (value, accept.values, default): what is wrong with it, by the definition the editor shares.
+      if (error.schemaPath === '#/definitions/value/pattern') {
+        const reason = typeof instance === 'string' ? unsafeValueReason(instance) : null;
+        return `${field}${reason ? `${reason}; ` : ''}${VALUE_RULE}`;
+      }
       return `${field}${patternMessage(where, error) ?? `does not match ${(error.params as { pattern: string }).pattern}`}`;
     default:
       return `${field}${error.message ?? 'is invalid'}`;

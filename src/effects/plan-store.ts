@@ -8,6 +8,7 @@ import { HardenError } from '../errors.js';
 import { parsePlanDocument, type PlanDocument } from '../ui/plan-view.js';
 import { realFileOps, type FileOps } from './file-ops.js';
 import { errorCode, type FileSystem } from './file-system.js';
+import { planValidator } from './plan-validator.js';
 import { readShippedTemplate } from './profile-store.js';
 import { sha256Of } from './snapshots.js';
 
@@ -49,17 +50,31 @@ export async function atomicWrite(file: string, text: string, ops: FileOps = rea
   await ops.fsyncDir(dir).catch(() => undefined);
 }
 
+/** Larger than any plan of a real node (args files are at most 16 MiB each): refused before it is read. */
+export const MAX_PLAN_BYTES = 256 * 1024 * 1024;
+
 /** Reads a plan saved by `harden plan --out`. */
 export async function readPlanFile(fs: FileSystem, file: string): Promise<PlanDocument> {
   let bytes: Buffer;
   try {
+    // A FIFO would never end and a device never be a plan: only a regular file of a plan's size is read.
+    const stat = await fs.stat(file);
+    if (stat.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    if (!stat.isFile()) throw new HardenError(`cannot read the plan ${file}: not a regular file`, { hint: 'give the file that harden plan --out FILE wrote' });
+    if (stat.size > MAX_PLAN_BYTES) throw new HardenError(`${file} is not a harden plan: it is larger than ${MAX_PLAN_BYTES / 1024 / 1024} MiB`, { hint: 'give the file that harden plan --out FILE wrote' });
     bytes = await fs.readFile(file);
   } catch (error) {
+    if (error instanceof HardenError) throw error;
     const code = errorCode(error);
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw new HardenError(`cannot read the plan ${file}: ${why}`, { hint: 'give the file that harden plan --out FILE wrote' });
   }
-  const parsed = parsePlanDocument(bytes.toString('utf8'));
+  const parsed = parsePlanDocument(bytes.toString('utf8'), planValidator());
+  if (!parsed.ok && parsed.where !== undefined) {
+    throw new HardenError(`${file}: ${parsed.where}: ${parsed.problem}`, {
+      hint: 'this is not a plan harden wrote, though its sha256 was made again to match: make a new one with harden plan --out FILE',
+    });
+  }
   if (!parsed.ok && parsed.edited) {
     throw new HardenError(`${file} was edited after harden plan wrote it: ${parsed.problem}`, {
       hint: 'a saved plan is applied only as it was reviewed: make a new one with harden plan --out FILE',

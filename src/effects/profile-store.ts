@@ -6,7 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { catalogueOf, parseFlagCatalogue, type FlagCatalogue } from '../core/flag-catalogue.js';
 import { formatProblem, parseProfile, type ProfileDocument, type ProfileProblem, type Rule } from '../core/profile.js';
+import type { ProfileIdentity } from '../core/plan.js';
 import { ProfileError } from '../errors.js';
+import { builtin } from '../lazy.js';
 import { embeddedFiles } from './embedded-files.js';
 import { profileValidator } from './profile-validator.js';
 
@@ -18,7 +20,25 @@ export interface LoadedProfile {
   readonly description: string;
   /** Where it came from: `profiles/baseline.yaml`, or the path the user gave. */
   readonly source: string;
+  /** Whether it is one of harden's own profiles (named), rather than a file the user gave. */
+  readonly shipped: boolean;
+  /** The file's absolute path, for a profile the user gave; null for a shipped one. */
+  readonly file: string | null;
+  /** The selected rules (after --only and --skip). */
   readonly rules: readonly Rule[];
+  /** Every rule, after extends and before the selection: what the profile's digest covers. */
+  readonly allRules: readonly Rule[];
+}
+
+/**
+ * What a plan says of the profile it was made from: a user's file never passes for a shipped profile, however it
+ * names itself, and the digest covers everything the profile says (its name, title, description and every rule,
+ * inherited ones too), so `apply` can tell when the profile changed since the plan was made.
+ */
+export function profileIdentity(profile: LoadedProfile): ProfileIdentity {
+  const content = JSON.stringify({ name: profile.name, title: profile.title, description: profile.description, rules: profile.allRules });
+  const sha256 = `sha256:${builtin('node:crypto').createHash('sha256').update(content).digest('hex')}`;
+  return { name: profile.name, source: profile.shipped ? 'shipped' : 'file', file: profile.file, sha256 };
 }
 
 let catalogue: FlagCatalogue | null = null;
@@ -35,19 +55,19 @@ export function shippedProfiles(): string[] {
 }
 
 /** `from` is the profile that names `reference` in its `extends` (shown as `fromShown`), or null for --profile. */
-function locate(reference: string, from: string | null, fromShown: string | null = null): { file: string; shown: string } {
+function locate(reference: string, from: string | null, fromShown: string | null = null): { file: string; shown: string; shipped: boolean } {
   const by = fromShown === null ? '' : `${fromShown}: extends: `;
   if (/^[a-z0-9][a-z0-9-]*$/.test(reference) && !reference.endsWith('.yaml')) {
     const file = path.join(PROFILES_DIR, `${reference}.yaml`);
     if (!(embeddedFiles ? Object.hasOwn(embeddedFiles.profiles, reference) : existsSync(file))) {
       throw new ProfileError(`${by}unknown profile "${reference}"`, { hint: `shipped profiles: ${shippedProfiles().join(', ')}; or pass a file path` });
     }
-    return { file, shown: `profiles/${reference}.yaml` };
+    return { file, shown: `profiles/${reference}.yaml`, shipped: true };
   }
   const file = from ? path.resolve(path.dirname(from), reference) : path.resolve(reference);
   const shown = from ? path.relative(process.cwd(), file) || file : reference;
   if (from !== null && !existsSync(file)) throw new ProfileError(`${by}cannot read profile ${shown}`, { hint: 'extends names a shipped profile, or a file relative to the profile that extends it' });
-  return { file, shown };
+  return { file, shown, shipped: false };
 }
 
 /** The text of a template shipped with the profiles, by its name under profiles/; null when there is none. */
@@ -75,17 +95,17 @@ export async function readProfileFile(file: string, shown: string): Promise<Prof
 
 export async function loadProfile(reference: string, selection: { only: readonly string[]; skip: readonly string[] } = { only: [], skip: [] }): Promise<LoadedProfile> {
   const chain: string[] = [];
-  const load = async (ref: string, from: { file: string; shown: string } | null): Promise<{ doc: ProfileDocument; rules: Rule[]; shown: string }> => {
-    const { file, shown } = locate(ref, from?.file ?? null, from?.shown ?? null);
+  const load = async (ref: string, from: { file: string; shown: string } | null): Promise<{ doc: ProfileDocument; rules: Rule[]; shown: string; file: string; shipped: boolean }> => {
+    const { file, shown, shipped } = locate(ref, from?.file ?? null, from?.shown ?? null);
     if (chain.includes(file)) throw new ProfileError(`${shown}: extends itself (${[...chain, file].map((f) => path.basename(f)).join(' -> ')})`, { hint: 'break the extends cycle' });
     chain.push(file);
     const doc = shippedDocument(ref) ?? await readProfileFile(file, shown);
     const inherited = doc.extends ? (await load(doc.extends, { file, shown })).rules : [];
     const own = new Map(doc.rules.map((rule) => [rule.id, rule]));
     const rules = [...inherited.map((rule) => own.get(rule.id) ?? rule), ...doc.rules.filter((rule) => !inherited.some((r) => r.id === rule.id))];
-    return { doc, rules, shown };
+    return { doc, rules, shown, file, shipped };
   };
-  const { doc, rules, shown } = await load(reference, null);
+  const { doc, rules, shown, file, shipped } = await load(reference, null);
 
   const known = new Set(rules.map((rule) => rule.id));
   const problems: ProfileProblem[] = [];
@@ -104,7 +124,7 @@ export async function loadProfile(reference: string, selection: { only: readonly
     });
   }
   const selected = rules.filter((rule) => (selection.only.length === 0 || selection.only.includes(rule.id)) && !selection.skip.includes(rule.id));
-  return { name: doc.name, title: doc.title, description: doc.description ?? '', source: shown, rules: selected };
+  return { name: doc.name, title: doc.title, description: doc.description ?? '', source: shown, shipped, file: shipped ? null : file, rules: selected, allRules: rules };
 }
 
 /** A shipped profile the single-file build carries (parsed and validated when it was built), by name. */

@@ -60,7 +60,8 @@ export interface SnapshotManifest {
   createdAt: string;
   toolVersion: string;
   kind: 'apply' | 'rollback';
-  profile: { name: string; source: string } | null;
+  /** The plan's profile (ProfileIdentity); snapshots taken before plans named their source and digest have only name and source. */
+  profile: { name: string; source: string; file?: string | null; sha256?: string } | null;
   version: string | null;
   revision: string | null;
   status: SnapshotStatus;

@@ -1,7 +1,8 @@
 // A plan for people (a Terraform-like text: legend, diffs, summary line) and for machines (one JSON
 // document, which is also the saved plan file), from the same object; and the saved file read back.
 import { structuredPatch } from 'diff';
-import { PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote } from '../core/plan.js';
+import { PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote, type ProfileIdentity } from '../core/plan.js';
+import { describePlanError, type PlanValidator } from '../core/plan-schema.js';
 import { builtin } from '../lazy.js';
 import type { Palette } from './color.js';
 import { jsonText, shown } from './terminal-text.js';
@@ -34,7 +35,7 @@ const CONTEXT_LINES = 3;
 export function planText(plan: Plan, color: Palette, options: PlanTextOptions): string {
   const reasons = options.reasons ?? {};
   // Paths, file lines, values and the texts of the profile and of a saved plan are shown escaped.
-  const out: string[] = [color.bold(`Plan for profile ${shown(plan.profile.name)} on ${shown(options.root)} (MicroK8s ${shown(plan.node.version ?? 'version unknown')})`), ''];
+  const out: string[] = [color.bold(`Plan for ${shown(profileLabel(plan.profile))} on ${shown(options.root)} (MicroK8s ${shown(plan.node.version ?? 'version unknown')})`), ''];
   const changes = plan.files.length + plan.companions.length + plan.modes.length > 0;
   if (changes) out.push(`Symbols: ${color.green('+ add')}, ${color.yellow('~ change')}, ${color.red('- remove')}`, '');
 
@@ -71,6 +72,23 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
   return `${out.join('\n')}\n`;
 }
 
+/** A shipped profile by its name (`baseline`); a user's file by its name and what it calls itself (`mine.yaml "baseline"`). */
+export function profileName(profile: ProfileIdentity): string {
+  if (profile.source === 'shipped') return profile.name;
+  const file = profile.file ?? '';
+  return `${file.slice(file.lastIndexOf('/') + 1)} "${profile.name}"`;
+}
+
+/**
+ * The profile as a plan's header names it, with where it came from and its digest (the first 16 hex digits; the
+ * JSON document has all of them): `profile baseline (shipped, sha256 1f2e…)`, `profile mine.yaml "baseline" (file
+ * /etc/harden/mine.yaml, sha256 9a8b…)`. A user's file never reads as a shipped profile.
+ */
+export function profileLabel(profile: ProfileIdentity): string {
+  const digest = `sha256 ${profile.sha256.replace(/^sha256:/, '').slice(0, 16)}…`;
+  return profile.source === 'shipped' ? `profile ${profile.name} (shipped, ${digest})` : `profile ${profileName(profile)} (file ${profile.file}, ${digest})`;
+}
+
 function section(title: string, lines: readonly string[]): string[] {
   return lines.length === 0 ? [] : [title, ...lines, ''];
 }
@@ -91,7 +109,7 @@ function summary(plan: Plan, color: Palette): string[] {
   if (add + change + remove === 0) {
     if (plan.summary.compliantNow) {
       const manual = plan.manual.length > 0 ? ` (${plan.manual.length} manual to check by hand)` : '';
-      return [`${color.bold('No changes.')} ${color.green(`The node complies with profile ${shown(plan.profile.name)}`)}${manual}.`];
+      return [`${color.bold('No changes.')} ${color.green(`The node complies with profile ${shown(profileName(plan.profile))}`)}${manual}.`];
     }
     return [`${color.bold('No changes.')} Still in the way: ${standing}.`];
   }
@@ -222,8 +240,15 @@ function documentDigest(document: Readonly<Record<string, unknown>>): string {
   return `sha256:${builtin('node:crypto').createHash('sha256').update(JSON.stringify(rest, null, 2)).digest('hex')}`;
 }
 
-/** A saved plan back from its JSON, or the first thing that makes it not one. */
-export function parsePlanDocument(text: string): { ok: true; document: PlanDocument } | { ok: false; problem: string; edited?: boolean } {
+/** Why a text is not a saved plan: `where` is the JSON path of a field the schema refuses (`files[0].edits[0]`). */
+export type PlanDocumentProblem = { ok: false; problem: string; edited?: boolean; where?: string };
+
+/**
+ * A saved plan back from its JSON, or the first thing that makes it not one. The digest is checked first (an
+ * edited plan is refused as edited), then the whole document against the plan schema (src/core/plan-schema.ts),
+ * before any field is used: a plan sealed again after an edit that breaks its shape is refused here, by field.
+ */
+export function parsePlanDocument(text: string, check: PlanValidator): { ok: true; document: PlanDocument } | PlanDocumentProblem {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -232,42 +257,19 @@ export function parsePlanDocument(text: string): { ok: true; document: PlanDocum
   }
   if (!isObject(value)) return { ok: false, problem: 'not a JSON object' };
   if (value.schema !== PLAN_SCHEMA) {
-    const found = typeof value.schema === 'string' ? `"${value.schema}"` : 'missing';
+    if (value.schema === 'harden.plan/v1') return { ok: false, problem: `it is a harden.plan/v1 plan, from an earlier harden; this one reads ${PLAN_SCHEMA}` };
+    const found = typeof value.schema === 'string' ? JSON.stringify(value.schema) : 'missing';
     return { ok: false, problem: `schema is ${found}, not "${PLAN_SCHEMA}"` };
   }
-  const problem = shapeProblem(value);
-  if (problem) return { ok: false, problem };
-  if (typeof value.sha256 !== 'string') return { ok: false, problem: 'its "sha256" field is missing or malformed' };
+  if (typeof value.sha256 !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(value.sha256)) return { ok: false, problem: 'its "sha256" field is missing or malformed' };
   if (value.sha256 !== documentDigest(value)) return { ok: false, edited: true, problem: 'its content does not match its sha256' };
+  if (!check(value)) {
+    const [first] = check.errors ?? [];
+    const { where, what } = first ? describePlanError(first) : { where: '(the document)', what: 'is not valid' };
+    return { ok: false, where, problem: what };
+  }
   return { ok: true, document: value as unknown as PlanDocument };
 }
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isStrings = (value: unknown) => Array.isArray(value) && value.every((item) => typeof item === 'string');
-const isNotes = (value: unknown) => Array.isArray(value) && value.every((n) => isObject(n) && typeof n.ruleId === 'string' && typeof n.text === 'string');
-
-/** What the renderers and `apply` rely on, checked field by field. */
-function shapeProblem(doc: Json): string | null {
-  const checks: [string, boolean][] = [
-    ['root', typeof doc.root === 'string'],
-    ['profile', isObject(doc.profile) && typeof doc.profile.name === 'string'],
-    ['node', isObject(doc.node)],
-    ['files', Array.isArray(doc.files) && doc.files.every((f) => isObject(f) && typeof f.path === 'string' && typeof f.before === 'string' && typeof f.after === 'string' && Array.isArray(f.edits))],
-    ['companions', Array.isArray(doc.companions) && doc.companions.every((c) => isObject(c) && typeof c.path === 'string' && typeof c.content === 'string')],
-    ['modes', Array.isArray(doc.modes) && doc.modes.every((m) => isObject(m) && typeof m.path === 'string' && isStrings(m.ruleIds))],
-    ['restarts', isStrings(doc.restarts)],
-    ['healthChecks', isStrings(doc.healthChecks)],
-    ['risks', isNotes(doc.risks)],
-    ['blocked', isNotes(doc.blocked)],
-    ['manual', isNotes(doc.manual)],
-    ['warnings', isStrings(doc.warnings)],
-    ['problems', isNotes(doc.problems)],
-    ['summary', isObject(doc.summary) && ['add', 'change', 'remove', 'files'].every((key) => typeof (doc.summary as Json)[key] === 'number')],
-    ['inputs', isObject(doc.inputs) && Object.values(doc.inputs).every((digest) => typeof digest === 'string')],
-    ['reasons', isObject(doc.reasons)],
-    ['rules', isStrings(doc.rules)],
-  ];
-  const bad = checks.find(([, ok]) => !ok);
-  return bad ? `its "${bad[0]}" field is missing or malformed` : null;
-}

@@ -7,9 +7,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
 import { realFileSystem, type FileSystem } from '../../src/effects/file-system.js';
+import { loadProfile, profileIdentity } from '../../src/effects/profile-store.js';
 import { Interrupted, type Prompt } from '../../src/effects/prompt.js';
 import { runInProcessWith } from '../helpers/cli.js';
 import type { Box, Injection } from './sandbox.js';
@@ -44,10 +46,26 @@ export interface CatalogueCase {
 
 // ---- profile texts -------------------------------------------------------------------------------------
 
+/** The first 16 hex digits of a profile's sha256, as plan headers show it: a shipped name, or a profile text. */
+async function shortDigest(profile: { name: string } | { text: string }): Promise<string> {
+  if ('name' in profile) return profileIdentity(await loadProfile(profile.name)).sha256.slice(7, 23);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'harden-digest-'));
+  try {
+    const file = path.join(dir, 'mine.yaml');
+    await fs.writeFile(file, profile.text);
+    return profileIdentity(await loadProfile(file)).sha256.slice(7, 23);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+const BASELINE_DIGEST = await shortDigest({ name: 'baseline' });
+
 const HEAD = 'apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: My rules\nrules:\n';
 const RULE_START = '  - id: kubelet.hostname\n    title: Pin the node name\n    rationale: Keep the name the node registers with\n';
 /** A set-flag rule on the kubelet with this value (as YAML). Its `value:` is on line 13. */
 const valueRule = (value: string) => `${HEAD}${RULE_START}    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --hostname-override\n    value: ${value}\n`;
+
+const PSP_PROFILE = `${HEAD}  - id: apiserver.psp\n    title: Admit pods by policy\n    rationale: R\n    severity: low\n    component: kube-apiserver\n    operation: include-items\n    flag: --enable-admission-plugins\n    items: [PodSecurityPolicy]\n`;
 
 const profileCase = (id: string, what: string, text: string, input: string, stderr: string): CatalogueCase => ({
   id,
@@ -62,9 +80,10 @@ const profileCase = (id: string, what: string, text: string, input: string, stde
   expect: { status: 1, stderr },
 });
 
-const VALUE_ERROR = (line: number) =>
-  `error: <tmp>/mine.yaml:${line}: rule kubelet.hostname: value: a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than \${SNAP}, \${SNAP_DATA}, \${SNAP_COMMON})\nhint: fix the profile; profiles/schema.json describes the format\n`;
-const valueCase = (id: string, what: string, yamlValue: string): CatalogueCase => profileCase(id, what, valueRule(yamlValue), `value: ${yamlValue}`, VALUE_ERROR(13));
+/** The error for the value on `line`, which holds `what` (as the message names it). */
+const VALUE_ERROR = (line: number, what: string) =>
+  `error: <tmp>/mine.yaml:${line}: rule kubelet.hostname: value: it holds ${what}; a value may hold only ASCII letters, digits and ! # % * + , - . / : = ? @ [ ] ^ _ ~, and $ only in \${SNAP}, \${SNAP_DATA} or \${SNAP_COMMON}\nhint: fix the profile; profiles/schema.json describes the format\n`;
+const valueCase = (id: string, what: string, yamlValue: string, holds: string): CatalogueCase => profileCase(id, what, valueRule(yamlValue), `value: ${yamlValue}`, VALUE_ERROR(13, holds));
 
 // ---- node faults -----------------------------------------------------------------------------------------
 
@@ -115,6 +134,19 @@ async function savedPlan(box: Box): Promise<string> {
   return file;
 }
 
+/** Edits a saved plan and seals it again with a fresh sha256, as anyone can (the digest holds no secret). */
+async function resealPlan(file: string, edit: (doc: any) => void): Promise<void> {
+  const { sha256: _old, ...doc } = JSON.parse(await fs.readFile(file, 'utf8'));
+  edit(doc);
+  const sha256 = `sha256:${createHash('sha256').update(JSON.stringify(doc, null, 2)).digest('hex')}`;
+  await fs.writeFile(file, `${JSON.stringify({ ...doc, sha256 }, null, 2)}\n`);
+}
+
+/** A profile file that calls itself `baseline` and turns kubelet anonymous auth back on. */
+const FAKE_BASELINE = 'apiVersion: harden/v1\nkind: Profile\nname: baseline\ntitle: Baseline\nrules:\n  - id: kubelet.anonymous-auth\n    title: Let anyone in\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --anonymous-auth\n    value: "true"\n';
+
+const FORGED_HINT = 'hint: this is not a plan harden wrote, though its sha256 was made again to match: make a new one with harden plan --out FILE\n';
+
 const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
 async function writeLock(box: Box, pid: number): Promise<void> {
@@ -152,7 +184,7 @@ const GATE = ['--health-window', '0'];
 const NO_TERMINAL = 'error: no terminal to confirm the changes: nothing was written\nhint: run it in a terminal, or pass --yes\n';
 
 /** The plan text apply shows for `--only kube-scheduler.bind-address` on a live 1.28 node. */
-const SCHEDULER_PLAN = `Plan for profile baseline on <root> (MicroK8s 1.28.0)
+const SCHEDULER_PLAN = `Plan for profile baseline (shipped, sha256 ${BASELINE_DIGEST}…) on <root> (MicroK8s 1.28.0)
 
 Symbols: + add, ~ change, - remove
 
@@ -233,13 +265,13 @@ export const CASES: readonly CatalogueCase[] = [
     'component: kubelett',
     'error: <tmp>/mine.yaml:10: rule kubelet.hostname: component: must be one of "kube-apiserver", "kubelet", "kube-proxy", "kube-scheduler", "kube-controller-manager", "kubelite", "etcd", "k8s-dqlite", "containerd"\nhint: fix the profile; profiles/schema.json describes the format\n',
   ),
-  valueCase('value-newline', 'a value carrying a newline (a second flag smuggled onto the next line)', '"node-1\\n--anonymous-auth=true"'),
-  valueCase('value-command-substitution', 'a value carrying `$(`: bash would run it as root', '"$(reboot)"'),
-  valueCase('value-backtick', 'a value carrying a backtick command substitution', '"`reboot`"'),
-  valueCase('value-semicolon', 'a value carrying an unquoted `;`', '"node-1;reboot"'),
-  valueCase('value-pipe', 'a value carrying an unquoted `|`', '"node-1|reboot"'),
-  valueCase('value-ampersand', 'a value carrying an unquoted `&`', '"node-1&reboot"'),
-  valueCase('value-redirect', 'a value carrying an unquoted `>`', '"node-1>/etc/passwd"'),
+  valueCase('value-newline', 'a value carrying a newline (a second flag smuggled onto the next line)', '"node-1\\n--anonymous-auth=true"', 'U+000A (a line feed) at character 7'),
+  valueCase('value-command-substitution', 'a value carrying `$(`: bash would run it as root', '"$(reboot)"', '"$" outside ${SNAP}, ${SNAP_DATA}, ${SNAP_COMMON} at character 1'),
+  valueCase('value-backtick', 'a value carrying a backtick command substitution', '"`reboot`"', '"`" at character 1'),
+  valueCase('value-semicolon', 'a value carrying an unquoted `;`', '"node-1;reboot"', '";" at character 7'),
+  valueCase('value-pipe', 'a value carrying an unquoted `|`', '"node-1|reboot"', '"|" at character 7'),
+  valueCase('value-ampersand', 'a value carrying an unquoted `&`', '"node-1&reboot"', '"&" at character 7'),
+  valueCase('value-redirect', 'a value carrying an unquoted `>`', '"node-1>/etc/passwd"', '">" at character 7'),
   {
     id: 'profile-unknown-name',
     bin: true,
@@ -305,11 +337,11 @@ export const CASES: readonly CatalogueCase[] = [
     argv: ['--root', '<root>', 'apply', '--profile', '<tmp>/mine.yaml', '--yes'],
     setup: async (box) => {
       await box.node();
-      await box.file('mine.yaml', `${HEAD}  - id: apiserver.psp\n    title: Admit pods by policy\n    rationale: R\n    severity: low\n    component: kube-apiserver\n    operation: include-items\n    flag: --enable-admission-plugins\n    items: [PodSecurityPolicy]\n`);
+      await box.file('mine.yaml', PSP_PROFILE);
     },
     expect: {
       status: 0,
-      stdout: `Plan for profile mine on <root> (MicroK8s 1.28.0)
+      stdout: `Plan for profile mine.yaml "mine" (file <tmp>/mine.yaml, sha256 ${await shortDigest({ text: PSP_PROFILE })}…) on <root> (MicroK8s 1.28.0)
 
 Blocked (harden will not change these until what they need is in place):
   apiserver.psp: --enable-admission-plugins must include PodSecurityPolicy; blocked: harden will not write --enable-admission-plugins=PodSecurityPolicy: --enable-admission-plugins=PodSecurityPolicy was removed from kube-apiserver in 1.25; the node runs 1.28.
@@ -529,7 +561,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
     expect: {
       status: 1,
       stderr:
-        'error: <tmp>/plan.json is not what profile baseline gives on this node: its args file /var/snap/microk8s/current/args/kube-apiserver differs from what the profile writes\n' +
+        `error: <tmp>/plan.json is not what profile baseline (shipped, sha256 ${BASELINE_DIGEST}…) gives on this node: its args file /var/snap/microk8s/current/args/kube-apiserver differs from what the profile writes\n` +
         'hint: a saved plan is applied only as harden made it: make a new one with harden plan --out, review it, and apply that\n',
     },
   },
@@ -907,7 +939,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
     },
     expect: {
       status: 0,
-      stdout: `Plan for profile mine on <root> (MicroK8s 1.28.0)
+      stdout: `Plan for profile mine.yaml "mine" (file <tmp>/mine.yaml, sha256 dd57157d30ae51f7…) on <root> (MicroK8s 1.28.0)
 
 Symbols: + add, ~ change, - remove
 
@@ -938,5 +970,164 @@ Plan: 0 to add, 1 to change, 0 to remove in 1 file; no restarts.
       status: 1,
       stderr: "error: /etc/group: missing in the node root <root>; the group microk8s of the owner root:microk8s is looked up there\nhint: check --root (the node's own /etc/group must be inside it), or give the owner as numbers (uid:gid) in the profile\n",
     },
+  },
+
+  // Values with characters outside the allow-list that the schema and the editor share (src/core/safe-value.ts):
+  // Unicode spaces and separators, and the ASCII controls bash and kubelite do not split on.
+  {
+    ...valueCase('value-no-break-space', 'a value carrying U+00A0, a no-break space that looks like a space', '"node-1\\u00a0--anonymous-auth=true"', 'U+00A0 (a no-break space) at character 7'),
+    bin: true,
+    argv: ['profiles', 'validate', '<tmp>/mine.yaml'],
+  },
+  valueCase('value-line-separator', 'a value carrying U+2028, a line separator', '"node-1\\u2028x"', 'U+2028 (a line separator) at character 7'),
+  valueCase('value-paragraph-separator', 'a value carrying U+2029, a paragraph separator', '"node-1\\u2029x"', 'U+2029 (a paragraph separator) at character 7'),
+  valueCase('value-ideographic-space', 'a value carrying U+3000, an ideographic space', '"node-1\\u3000x"', 'U+3000 (an ideographic space) at character 7'),
+  valueCase('value-vertical-tab', 'a value carrying a vertical tab, which bash does not split on', '"node-1\\vx"', 'U+000B (a vertical tab) at character 7'),
+  valueCase('value-form-feed', 'a value carrying a form feed', '"node-1\\fx"', 'U+000C (a form feed) at character 7'),
+  valueCase('value-not-ascii', 'a value with a letter outside ASCII', '"n\\u00f6de-1"', 'U+00F6 at character 2'),
+  planCase(
+    'node-list-item-unsafe',
+    'a list flag on the node holding an item harden would have to write back (`Web` U+3000 `hook`)',
+    async (box) => {
+      await box.node();
+      const file = box.args('kube-apiserver');
+      await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('--authorization-mode=AlwaysAllow', '--authorization-mode=AlwaysAllow,Web\u3000hook'));
+    },
+    'error: plan refused: rules apiserver.authorization-mode.no-always-allow, apiserver.authorization-mode.node-rbac: harden will not write --authorization-mode="Web\u3000hook,Node,RBAC": it holds U+3000 (an ideographic space) at character 4; a value may hold only ASCII letters, digits and ! # % * + , - . / : = ? @ [ ] ^ _ ~, and $ only in ${SNAP}, ${SNAP_DATA} or ${SNAP_COMMON}\n' +
+      'hint: nothing was written; fix what is named, or leave a rule out with --skip RULE (apiserver.authorization-mode.no-always-allow, apiserver.authorization-mode.node-rbac)\n',
+    { input: '--authorization-mode=AlwaysAllow,Web(U+3000)hook' },
+  ),
+  // Profile identity: a plan names a user's file by its path and digest, whatever the file calls itself.
+  {
+    id: 'profile-file-named-baseline',
+    group: 'Saved plans',
+    what: 'a plan made from a user’s profile file that calls itself `baseline` (and turns kubelet anonymous auth on), shown for review',
+    input: 'name: baseline',
+    argv: ['plan', '--in', '<tmp>/plan.json'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('mine.yaml', FAKE_BASELINE);
+      const run = await runInProcessWith(['--root', box.root, 'plan', '--profile', path.join(box.tmp, 'mine.yaml'), '--out', path.join(box.tmp, 'plan.json')]);
+      if (run.status !== 0) throw new Error(`setup plan --out failed: ${run.stderr}`);
+    },
+    expect: {
+      status: 0,
+      stdout: `Plan for profile mine.yaml "baseline" (file <tmp>/mine.yaml, sha256 ${await shortDigest({ text: FAKE_BASELINE })}…) on <root> (MicroK8s 1.28.0)
+
+Symbols: + add, ~ change, - remove
+
+~ /var/snap/microk8s/current/args/kubelet (snap.microk8s.daemon-kubelite)
+    @@ -1,7 +1,7 @@
+      --kubeconfig=\${SNAP_DATA}/credentials/kubelet.config
+      --cert-dir=\${SNAP_DATA}/certs
+      --client-ca-file=\${SNAP_DATA}/certs/ca.crt
+    - --anonymous-auth=false
+    + --anonymous-auth=true
+    # kubelet.anonymous-auth: --anonymous-auth must be true, found false
+      --root-dir=\${SNAP_COMMON}/var/lib/kubelet
+      --fail-swap-on=false
+      --eviction-hard="memory.available<100Mi,nodefs.available<1Gi,imagefs.available<1Gi"
+
+Warnings:
+  ! kubelite rewrites its args files at every start: it deletes flags Kubernetes removed (unless var/lock/no-arg-sanitisation exists) and adds --resolv-conf and a few host-specific kubelet flags
+  ! the configure hook (every snap refresh and \`snap set microk8s\`) patches some flags in place; \`microk8s join\` overwrites args/kubelet with the control plane's, so harden the joined node again after a join
+
+Plan: 0 to add, 1 to change, 0 to remove in 1 file; restarts: snap.microk8s.daemon-kubelite.
+`,
+      stderr: '',
+    },
+  },
+  {
+    id: 'saved-plan-profile-changed',
+    group: 'Saved plans',
+    what: 'the profile file a saved plan was made from, edited after the plan was reviewed',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('mine.yaml', PSP_PROFILE.replace('items: [PodSecurityPolicy]', 'items: [NodeRestriction]'));
+      const run = await runInProcessWith(['--root', box.root, 'plan', '--profile', path.join(box.tmp, 'mine.yaml'), '--out', path.join(box.tmp, 'plan.json')]);
+      if (run.status !== 0) throw new Error(`setup plan --out failed: ${run.stderr}`);
+      await box.file('mine.yaml', PSP_PROFILE.replace('items: [PodSecurityPolicy]', 'items: [NodeRestriction, AlwaysAdmit]'));
+    },
+    expect: {
+      status: 1,
+      stderr:
+        `error: <tmp>/plan.json was made with profile mine.yaml "mine" (file <tmp>/mine.yaml, sha256 ${await shortDigest({ text: PSP_PROFILE.replace('items: [PodSecurityPolicy]', 'items: [NodeRestriction]') })}…), which is now sha256 ${await shortDigest({ text: PSP_PROFILE.replace('items: [PodSecurityPolicy]', 'items: [NodeRestriction, AlwaysAdmit]') })}…: the profile changed since the plan was made\n` +
+        'hint: review the profile, then make a new plan with harden plan --out, review it, and apply that\n',
+    },
+  },
+  // A saved plan is held to the plan schema before any field is used, even when its sha256 was made again.
+  {
+    id: 'saved-plan-edits-not-objects',
+    bin: true,
+    group: 'Saved plans',
+    what: 'a saved plan whose `files[0].edits` is `[1, null]`, sealed again with a new sha256',
+    input: '"edits": [1, null]',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await resealPlan(await savedPlan(box), (doc) => { doc.files[0].edits = [1, null]; });
+    },
+    expect: { status: 1, stderr: `error: <tmp>/plan.json: files[0].edits[0]: must be an object\n${FORGED_HINT}` },
+  },
+  {
+    id: 'saved-plan-profile-source-number',
+    group: 'Saved plans',
+    what: 'a saved plan whose `profile.source` is `123`, sealed again with a new sha256',
+    input: '"source": 123',
+    argv: ['plan', '--in', '<tmp>/plan.json'],
+    setup: async (box) => {
+      await box.node();
+      await resealPlan(await savedPlan(box), (doc) => { doc.profile.source = 123; });
+    },
+    expect: { status: 1, stderr: `error: <tmp>/plan.json: profile.source: must be one of "shipped", "file"\n${FORGED_HINT}` },
+  },
+  {
+    id: 'saved-plan-shipped-with-file',
+    group: 'Saved plans',
+    what: 'a saved plan that claims a shipped profile and names a file too, sealed again with a new sha256',
+    input: '"source": "shipped", "file": "<tmp>/mine.yaml"',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('mine.yaml', FAKE_BASELINE);
+      await resealPlan(await savedPlan(box), (doc) => { doc.profile.file = path.join(box.tmp, 'mine.yaml'); });
+    },
+    expect: { status: 1, stderr: `error: <tmp>/plan.json: profile.file: must be null\n${FORGED_HINT}` },
+  },
+  {
+    id: 'saved-plan-path-escapes',
+    group: 'Saved plans',
+    what: 'a saved plan whose `files[0].path` climbs out with `..`, sealed again with a new sha256',
+    input: '"path": "/var/snap/microk8s/current/args/../../../../../etc/shadow"',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await resealPlan(await savedPlan(box), (doc) => { doc.files[0].path = '/var/snap/microk8s/current/args/../../../../../etc/shadow'; });
+    },
+    expect: { status: 1, stderr: `error: <tmp>/plan.json: files[0].path: must be an absolute path without . or .. segments\n${FORGED_HINT}` },
+  },
+  {
+    id: 'saved-plan-older-format',
+    group: 'Saved plans',
+    what: 'a `harden.plan/v1` plan, from before plans named their profile’s source and digest',
+    input: '"schema": "harden.plan/v1"',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await resealPlan(await savedPlan(box), (doc) => { doc.schema = 'harden.plan/v1'; doc.profile = { name: 'baseline', source: 'profiles/baseline.yaml' }; });
+    },
+    expect: { status: 1, stderr: 'error: <tmp>/plan.json is not a harden plan: it is a harden.plan/v1 plan, from an earlier harden; this one reads harden.plan/v2\nhint: make one with harden plan --out FILE\n' },
+  },
+  {
+    id: 'saved-plan-fifo',
+    group: 'Saved plans',
+    what: 'a FIFO given as the saved plan (reading it would never end)',
+    argv: ['plan', '--in', '<tmp>/plan.json'],
+    setup: async (box) => {
+      const made = spawnSync('mkfifo', [path.join(box.tmp, 'plan.json')]);
+      if (made.status !== 0) throw new Error('mkfifo failed');
+    },
+    expect: { status: 1, stderr: 'error: cannot read the plan <tmp>/plan.json: not a regular file\nhint: give the file that harden plan --out FILE wrote\n' },
   },
 ];

@@ -22,7 +22,7 @@ import { systemServices } from '../../src/effects/services.js';
 import type { SnapshotManifest } from '../../src/effects/snapshots.js';
 import { runBinAsync, runInProcessWith, type Run } from '../helpers/cli.js';
 import { ALL_UNITS, makeLiveNode, readTree, treeDiff, type LiveNode, type TreeEntry } from '../helpers/live-node.js';
-import { makeTempDir, MICROK8S_GID } from '../helpers/node-root.js';
+import { makeNode, makeTempDir, MICROK8S_GID } from '../helpers/node-root.js';
 import { fixtureVersions, type FixtureVersion } from '../helpers/paths.js';
 import { readLog, setMode } from '../helpers/stand-ins.js';
 
@@ -358,7 +358,7 @@ test('declined confirm (in-process, a prompt answering No): nothing written, exi
   assert.equal(seen.confirms, ['Apply these changes?']);
   assert.equal(seen.groups?.map((g) => g.title), ['/var/snap/microk8s/current/args/kube-apiserver', '/var/snap/microk8s/current/args/kube-scheduler', '/var/snap/microk8s/current/args/kube-controller-manager']);
   assert.match(run.stdout, /^Nothing was changed\.$/m);
-  assert.match(run.stdout, /^Plan for profile baseline on /m);
+  assert.match(run.stdout, /^Plan for profile baseline \(shipped, sha256 [0-9a-f]{16}…\) on /m);
   noDiff(original, await readTree(n.root), 'nothing written');
   assert.equal(await snapRestarts(n), []);
   assert.equal(await manifests(n), []);
@@ -493,6 +493,40 @@ test('saved plan: after an args file changed, apply PLAN refuses (exit 1, names 
   noDiff(edited, await readTree(n.root), 'nothing written');
   assert.equal(await readLog(n.standIns), []);
   assert.equal(await manifests(n), []);
+});
+
+test('saved plan from a profile file: applied from its absolute path; once the file is edited, refused by its digest', async () => {
+  const root = await makeNode({ version: '1.28' });
+  await fs.mkdir(path.join(root, 'var/lib'), { recursive: true });
+  const dir = await makeTempDir('harden-plan-');
+  const profile = path.join(dir, 'mine.yaml');
+  const text = (value: string) => `apiVersion: harden/v1\nkind: Profile\nname: baseline\ntitle: Mine\nrules:\n  - id: kube-scheduler.bind\n    title: T\n    rationale: R\n    severity: low\n    component: kube-scheduler\n    operation: set-flag\n    flag: --bind-address\n    value: "${value}"\n`;
+  await fs.writeFile(profile, text('127.0.0.1'));
+  const out = path.join(dir, 'plan.json');
+  assert.is((await runInProcessWith(['plan', '--root', root, '--profile', profile, '--out', out])).status, 0);
+  const saved = JSON.parse(await fs.readFile(out, 'utf8'));
+  assert.equal([saved.profile.source, saved.profile.file], ['file', profile]);
+
+  await fs.writeFile(profile, text('0.0.0.0'));
+  const before = await readTree(root);
+  const refused = await runInProcessWith(['apply', '--root', root, out, '--yes', '--no-restart']);
+  assert.is(refused.status, 1, refused.stderr);
+  assert.is(refused.stdout, '');
+  const now = JSON.parse((await runInProcessWith(['plan', '--root', root, '--profile', profile, '--json'])).stdout).profile.sha256;
+  assert.is(
+    refused.stderr,
+    `error: ${out} was made with profile mine.yaml "baseline" (file ${profile}, sha256 ${saved.profile.sha256.slice(7, 23)}…), which is now sha256 ${now.slice(7, 23)}…: the profile changed since the plan was made\n` +
+      'hint: review the profile, then make a new plan with harden plan --out, review it, and apply that\n',
+  );
+  noDiff(before, await readTree(root), 'nothing written');
+
+  await fs.writeFile(profile, text('127.0.0.1'));
+  const applied = await runInProcessWith(['apply', '--root', root, out, '--yes', '--no-restart']);
+  assert.is(applied.status, 0, applied.stderr);
+  assert.match(await fs.readFile(path.join(root, 'var/snap/microk8s/current/args/kube-scheduler'), 'utf8'), /^--bind-address=127\.0\.0\.1$/m);
+  // The snapshot names the profile as the plan did: the file, not a shipped name.
+  const list = await runInProcessWith(['snapshots', 'list', '--root', root]);
+  assert.match(list.stdout, /^\S+  apply    written         mine\.yaml "baseline"  1 files  MicroK8s 1\.28\.0 r\d+\n$/);
 });
 
 // ---- the lock -------------------------------------------------------------------------------------

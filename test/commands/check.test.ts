@@ -109,7 +109,7 @@ test('errors: unknown rule id, invalid profile file (all problems), unknown prof
   await fs.writeFile(bad, 'apiVersion: harden/v1\nkind: Profile\nname: bad\ntitle: Bad\nrules:\n  - id: a.b\n    title: T\n    rationale: R\n    severity: huge\n    component: kubelet\n    operation: set-flag\n    flag: --x\n    value: $(id)\n');
   const invalid = runBin(['--root', root, 'check', '--profile', bad]);
   assert.is(invalid.status, 1);
-  assert.is(invalid.stderr, `error: ${bad}:9: rule a.b: severity: must be one of "low", "medium", "high", "critical"\nerror: ${bad}:13: rule a.b: value: a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than \${SNAP}, \${SNAP_DATA}, \${SNAP_COMMON})\nhint: fix the profile; profiles/schema.json describes the format\n`);
+  assert.is(invalid.stderr, `error: ${bad}:9: rule a.b: severity: must be one of "low", "medium", "high", "critical"\nerror: ${bad}:13: rule a.b: value: it holds "$" outside \${SNAP}, \${SNAP_DATA}, \${SNAP_COMMON} at character 1; a value may hold only ASCII letters, digits and ! # % * + , - . / : = ? @ [ ] ^ _ ~, and $ only in \${SNAP}, \${SNAP_DATA} or \${SNAP_COMMON}\nhint: fix the profile; profiles/schema.json describes the format\n`);
   const missing = runBin(['--root', root, 'check', '--profile', 'strictest']);
   assert.is(missing.status, 1);
   assert.match(missing.stderr, 'error: unknown profile "strictest"\nhint: shipped profiles: baseline');
@@ -120,12 +120,15 @@ test('profiles list, show, validate', async () => {
   const show = runBin(['profiles', 'show', 'baseline']);
   assert.is(show.status, 0);
   assert.match(show.stdout, /kubelet\.read-only-port\s+high\s+kubelet\s+CIS 4\.2\.4/);
+  // Where it comes from and its whole digest, which plan headers abbreviate.
+  assert.match(show.stdout, /^baseline: Close the ports and doors MicroK8s' documentation lists as open \(shipped, sha256:[0-9a-f]{64}\)\n/);
   const root = await makeTempDir();
   const mine = path.join(root, 'mine.yaml');
   await fs.writeFile(mine, 'apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: Mine\nextends: baseline\nrules:\n  - id: kubelet.read-only-port\n    title: Close 10255\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --read-only-port\n    value: "0"\n');
   const valid = runBin(['profiles', 'validate', mine]);
   assert.is(valid.status, 0, valid.stderr);
   assert.is(valid.stdout, `${mine}: valid (profile mine, 25 rules)\n`);
+  assert.match(runBin(['profiles', 'show', mine]).stdout, new RegExp(`^mine: Mine \\(file ${mine.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, sha256:[0-9a-f]{64}\\)\n`));
   assert.is(runBin(['profiles', 'validate']).status, 1);
 });
 

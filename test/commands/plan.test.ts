@@ -3,8 +3,15 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loadProfile, profileIdentity } from '../../src/effects/profile-store.js';
+import { profileLabel } from '../../src/ui/plan-view.js';
 import { runBin } from '../helpers/cli.js';
 import { makeNode, makeTempDir } from '../helpers/node-root.js';
+import { repoRoot } from '../helpers/paths.js';
+
+/** How plans name the shipped baseline: by name, as shipped, with its digest. */
+const BASELINE = await loadProfile('baseline').then(profileIdentity);
+const BASELINE_LABEL = profileLabel(BASELINE);
 
 const EXAMPLE = 'examples/node-1.28';
 
@@ -37,7 +44,7 @@ async function snapshotTree(root: string): Promise<Record<string, string>> {
   return out;
 }
 
-const BASELINE_1_28 = `Plan for profile baseline on examples/node-1.28 (MicroK8s 1.28.15)
+const BASELINE_1_28 = `Plan for ${BASELINE_LABEL} on examples/node-1.28 (MicroK8s 1.28.15)
 
 Symbols: + add, ~ change, - remove
 
@@ -90,12 +97,13 @@ test('baseline on the 1.28 example node: the diffs, why each line changes, risks
   assert.fixture(run.stdout, BASELINE_1_28);
 });
 
-test('--json: one harden.plan/v1 document with the edits, counts, restarts, reasons and input digests', () => {
+test('--json: one harden.plan/v2 document with the edits, counts, restarts, reasons and input digests', () => {
   const run = runBin(['--root', EXAMPLE, 'plan', '--json']);
   assert.is(run.status, 0, run.stderr);
   const doc = JSON.parse(run.stdout);
-  assert.is(doc.schema, 'harden.plan/v1');
-  assert.equal(doc.profile, { name: 'baseline', source: 'profiles/baseline.yaml' });
+  assert.is(doc.schema, 'harden.plan/v2');
+  assert.equal(doc.profile, { name: 'baseline', source: 'shipped', file: null, sha256: BASELINE.sha256 });
+  assert.match(doc.profile.sha256, /^sha256:[0-9a-f]{64}$/);
   assert.is(doc.root, EXAMPLE);
   assert.match(doc.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.is(typeof doc.toolVersion, 'string');
@@ -118,6 +126,25 @@ test('--json: one harden.plan/v1 document with the edits, counts, restarts, reas
   assert.not.ok('/var/snap/microk8s/current/args/certs.d' in doc.inputs, 'a directory is not an input');
 });
 
+test('a profile file that calls itself baseline is shown as that file, with its path and digest, never as the shipped baseline', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const file = await writeProfile('baseline', `rules:\n${rule('kubelet.anonymous-auth-on', 'kubelet', 'set-flag', '--anonymous-auth', 'true')}`);
+  const run = runBin(['--root', root, 'plan', '--profile', file]);
+  assert.is(run.status, 0, run.stderr);
+  const doc = JSON.parse(runBin(['--root', root, 'plan', '--profile', file, '--json']).stdout);
+  assert.equal(Object.keys(doc.profile), ['name', 'source', 'file', 'sha256']);
+  assert.equal([doc.profile.name, doc.profile.source, doc.profile.file], ['baseline', 'file', file]);
+  assert.match(doc.profile.sha256, /^sha256:[0-9a-f]{64}$/);
+  assert.is.not(doc.profile.sha256, BASELINE.sha256);
+  const header = run.stdout.split('\n')[0];
+  assert.is(header, `Plan for profile baseline.yaml "baseline" (file ${file}, sha256 ${doc.profile.sha256.slice(7, 23)}…) on ${root} (MicroK8s 1.28.0)`);
+  assert.not.match(run.stdout, 'profile baseline (');
+  // Given by a relative path, it is still a file, recorded by its absolute path.
+  const relative = path.relative(repoRoot, file);
+  const again = JSON.parse(runBin(['--root', root, 'plan', '--profile', relative, '--json']).stdout);
+  assert.equal(again.profile, doc.profile);
+});
+
 test('--detailed-exitcode: 2 with changes; once the plan is carried out, "No changes." complies and exits 0', async () => {
   const root = await makeNode({ version: '1.28' });
   const first = runBin(['--root', root, 'plan', '--detailed-exitcode', '--json']);
@@ -125,7 +152,7 @@ test('--detailed-exitcode: 2 with changes; once the plan is carried out, "No cha
   for (const file of JSON.parse(first.stdout).files) await fs.writeFile(path.join(root, file.path), file.after);
   const again = runBin(['--root', root, 'plan', '--detailed-exitcode']);
   assert.is(again.status, 0, again.stderr);
-  assert.is(again.stdout, `Plan for profile baseline on ${root} (MicroK8s 1.28.0)\n\nNo changes. The node complies with profile baseline.\n`);
+  assert.is(again.stdout, `Plan for ${BASELINE_LABEL} on ${root} (MicroK8s 1.28.0)\n\nNo changes. The node complies with profile baseline.\n`);
   assert.is(runBin(['--root', root, 'check']).status, 0, 'check agrees');
 });
 
@@ -235,7 +262,7 @@ test('--out saves the JSON plan with digests of what it read; --in shows it agai
   assert.equal(await fs.readdir(dir), ['baseline.plan.json'], 'no temp file left behind');
 
   const doc = JSON.parse(await fs.readFile(file, 'utf8'));
-  assert.is(doc.schema, 'harden.plan/v1');
+  assert.is(doc.schema, 'harden.plan/v2');
   assert.is(doc.root, root);
   const argsDir = path.join(root, 'var/snap/microk8s/current/args');
   const names = (await fs.readdir(argsDir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
@@ -270,12 +297,15 @@ test('--in errors: a missing file, not JSON, another schema; one line and a hint
   const check = path.join(dir, 'check.json');
   await fs.writeFile(check, JSON.stringify({ schema: 'harden.check/v1' }));
   const partial = path.join(dir, 'partial.json');
-  await fs.writeFile(partial, JSON.stringify({ schema: 'harden.plan/v1', root: '/' }));
+  await fs.writeFile(partial, JSON.stringify({ schema: 'harden.plan/v2', root: '/' }));
+  const older = path.join(dir, 'older.json');
+  await fs.writeFile(older, JSON.stringify({ schema: 'harden.plan/v1', root: '/' }));
   const cases: [string, string][] = [
     [missing, `error: cannot read the plan ${missing}: no such file\nhint: give the file that harden plan --out FILE wrote\n`],
     [notJson, `error: ${notJson} is not a harden plan: not JSON\nhint: make one with harden plan --out FILE\n`],
-    [check, `error: ${check} is not a harden plan: schema is "harden.check/v1", not "harden.plan/v1"\nhint: make one with harden plan --out FILE\n`],
-    [partial, `error: ${partial} is not a harden plan: its "profile" field is missing or malformed\nhint: make one with harden plan --out FILE\n`],
+    [check, `error: ${check} is not a harden plan: schema is "harden.check/v1", not "harden.plan/v2"\nhint: make one with harden plan --out FILE\n`],
+    [older, `error: ${older} is not a harden plan: it is a harden.plan/v1 plan, from an earlier harden; this one reads harden.plan/v2\nhint: make one with harden plan --out FILE\n`],
+    [partial, `error: ${partial} is not a harden plan: its "sha256" field is missing or malformed\nhint: make one with harden plan --out FILE\n`],
   ];
   for (const [file, stderr] of cases) {
     const run = runBin(['plan', '--in', file]);

@@ -66,8 +66,9 @@ test('set keeps single and double quotes', () => {
 test('quoting: mixed becomes double; single with a variable becomes double; a metacharacter gets double quotes', () => {
   assert.is(edit('--a=x"y"z\n', set('--a', 'v')).text, '--a="v"\n');
   assert.is(edit("--a='x'\n", set('--a', '${SNAP_DATA}/x')).text, '--a="${SNAP_DATA}/x"\n');
-  assert.is(edit('--eviction-hard=x\n', set('--eviction-hard', 'memory.available<5%')).text, '--eviction-hard="memory.available<5%"\n');
-  assert.is(edit('', set('--a', 'x;y')).text, '--a="x;y"\n');
+  assert.is(edit('--a=x\n', set('--a', 'x*y')).text, '--a="x*y"\n');
+  assert.is(edit('', set('--a', '~/y')).text, '--a="~/y"\n');
+  assert.is(edit('', set('--a', '#y')).text, '--a="#y"\n');
   // ${NAME} braces are no brace expansion: left unquoted.
   assert.is(edit('--a=x\n', set('--a', '${SNAP}/y')).text, '--a=${SNAP}/y\n');
 });
@@ -209,13 +210,13 @@ test('two edits of one flag in one call throw', () => {
 });
 
 test('unsafe values and bad flag names throw', () => {
-  for (const value of ['a\nb', 'a\r', "'x'", 'x"y', 'a`id`', '$(id)', 'x$(id)', 'a b', 'a\\b', '${x:-y}', '${']) {
+  for (const value of ['a\nb', 'a\r', "'x'", 'x"y', 'a`id`', '$(id)', 'x$(id)', 'a b', 'a\\b', '${x:-y}', '${', '$SNAP_COMMON', '${HOME}', 'x;y', 'a<b', 'a\u00a0b', 'a\u2028b', 'a\vb', 'caf\u00e9']) {
     assert.throws(() => edit('--a=1\n', set('--a', value)), /unsafe value for --a/, JSON.stringify(value));
   }
   for (const flag of ['a', '', '--a=b', '--a b', '---', '# --a']) {
     assert.throws(() => edit('--a=1\n', set(flag, '1')), /is not a flag name/, JSON.stringify(flag));
   }
-  assert.not.throws(() => edit('--a=1\n', set('--a', '${SNAP_DATA}/a,${SNAP}/b:$SNAP_COMMON')));
+  assert.not.throws(() => edit('--a=1\n', set('--a', '${SNAP_DATA}/a,${SNAP}/b:${SNAP_COMMON}')));
 });
 
 // ---- property: every fixture file, random edits ----
@@ -224,7 +225,7 @@ const ENV: ReaderEnv = {
   vars: { SNAP: '/snap/microk8s/current', SNAP_DATA: '/var/snap/microk8s/current', SNAP_COMMON: '/var/snap/microk8s/common' },
   unknownVariables: 'keep',
 };
-const VALUES: readonly (string | null)[] = [null, 'true', 'false', '0', '', 'RBAC,Node', '${SNAP_DATA}/certs/ca.crt', '${SNAP}/x:$SNAP_COMMON/y', 'memory.available<5%', '10m'];
+const VALUES: readonly (string | null)[] = [null, 'true', 'false', '0', '', 'RBAC,Node', '${SNAP_DATA}/certs/ca.crt', '${SNAP}/x:${SNAP_COMMON}/y', 'imagefs.available=15%,x*[ab]?', '10m'];
 const ABSENT = ['--harden-test-flag', '--profiling', '--anonymous-auth', '--client-ca', '--cert', '-q'];
 const ROUNDS = 20;
 const KUBELITE_ERA: readonly FixtureVersion[] = ['1.21', '1.26', '1.28', '1.36'];

@@ -16,7 +16,7 @@ async function planFor(options: NodeRootOptions, rules: readonly Rule[], edit?: 
   const root = await makeNode(options);
   if (edit) await edit(path.join(root, 'var/snap/microk8s/current'));
   const { facts, model, vars, answers, results } = await assessNode(realFileSystem, { root, argsDir: undefined }, rules);
-  return buildPlan({ model, rules, results, facts: answers, vars, profile: { name: 't', source: 't' }, templates: { 'templates/x': 'x\n' }, locks: facts.locks });
+  return buildPlan({ model, rules, results, facts: answers, vars, profile: { name: 't', source: 'file', file: '/t.yaml', sha256: `sha256:${'0'.repeat(64)}` }, templates: { 'templates/x': 'x\n' }, locks: facts.locks });
 }
 
 test('include and exclude rules on one list flag give one final value, keeping the items there are', async () => {
@@ -98,7 +98,7 @@ test('planDifference names the first thing a saved plan would change otherwise t
   const rules = (await loadProfile('cis')).rules;
   const root = await makeNode({ version: '1.28' });
   const { facts, model, vars, answers, results } = await assessNode(realFileSystem, { root, argsDir: undefined }, rules);
-  const plan = buildPlan({ model, rules, results, facts: answers, vars, profile: { name: 'cis', source: 'cis' }, templates: readTemplates(rules), locks: facts.locks });
+  const plan = buildPlan({ model, rules, results, facts: answers, vars, profile: { name: 'cis', source: 'shipped', file: null, sha256: `sha256:${'0'.repeat(64)}` }, templates: readTemplates(rules), locks: facts.locks });
   assert.ok(plan.files.length > 0 && plan.companions.length > 0 && plan.modes.length > 0);
   assert.is(planDifference(plan, plan), null);
   const [file] = plan.files;

@@ -62,9 +62,17 @@ test('all problems at once, each with file, line and rule id', async () => {
 });
 
 test('a value that smuggles in a command substitution, a newline or a metacharacter is refused', async () => {
-  for (const value of ['"$(id)"', '"a\\nb"', '"`id`"', '"a;b"', '"a b"']) {
+  const cases: [string, string][] = [
+    ['"$(id)"', '"$" outside ${SNAP}, ${SNAP_DATA}, ${SNAP_COMMON} at character 1'],
+    ['"a\\nb"', 'U+000A (a line feed) at character 2'],
+    ['"`id`"', '"`" at character 1'],
+    ['"a;b"', '";" at character 2'],
+    ['"a b"', 'U+0020 (a space) at character 2'],
+    ['"a\\u00a0b"', 'U+00A0 (a no-break space) at character 2'],
+  ];
+  for (const [value, what] of cases) {
     assert.equal(await problems(HEAD + RULE(`    operation: set-flag\n    flag: --x\n    value: ${value}\n`)), [
-      'mine.yaml:13: rule kubelet.x: value: a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than ${SNAP}, ${SNAP_DATA}, ${SNAP_COMMON})',
+      `mine.yaml:13: rule kubelet.x: value: it holds ${what}; a value may hold only ASCII letters, digits and ! # % * + , - . / : = ? @ [ ] ^ _ ~, and $ only in \${SNAP}, \${SNAP_DATA} or \${SNAP_COMMON}`,
     ], value);
   }
 });

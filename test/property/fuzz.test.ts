@@ -19,7 +19,7 @@ import type { ReaderEnv } from '../../src/core/reader.js';
 import { assessNode } from '../../src/effects/assess.js';
 import { realFileSystem, type FileSystem } from '../../src/effects/file-system.js';
 import { hasUnsafe, shown } from '../../src/ui/terminal-text.js';
-import { loadProfile, PROFILES_DIR } from '../../src/effects/profile-store.js';
+import { loadProfile, profileIdentity, PROFILES_DIR } from '../../src/effects/profile-store.js';
 import { profileValidator } from '../../src/effects/profile-validator.js';
 import { HardenError } from '../../src/errors.js';
 import { makeNode, makeTempDir } from '../helpers/node-root.js';
@@ -140,7 +140,7 @@ test(`${nodes.name} (${nodes.runs} nodes from seed ${nodes.seed})`, async () => 
         try {
           const { facts, model, vars, answers, results } = await assessNode(mutatingFileSystem(seed, root), { root, argsDir: undefined }, profile.rules);
           for (const report of model.report.files) checkFindings(report.findings, Number.MAX_SAFE_INTEGER, report.name);
-          buildPlan({ model, rules: profile.rules, results, facts: answers, vars, profile, templates: {}, locks: facts.locks });
+          buildPlan({ model, rules: profile.rules, results, facts: answers, vars, profile: profileIdentity(profile), templates: {}, locks: facts.locks });
         } catch (error) {
           if (!(error instanceof HardenError)) throw error;
           assert.ok(error.message.length > 0 && !error.message.includes('\n'), 'a one-line refusal');

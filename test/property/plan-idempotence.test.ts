@@ -24,7 +24,7 @@ import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
 import { realFileSystem } from '../../src/effects/file-system.js';
 import { atomicReplace, createNodeFile, ownerIds, resolveEntry, setOwnerAndMode } from '../../src/effects/node-writer.js';
 import { readTemplates } from '../../src/effects/plan-store.js';
-import { loadProfile, type LoadedProfile } from '../../src/effects/profile-store.js';
+import { loadProfile, profileIdentity, type LoadedProfile } from '../../src/effects/profile-store.js';
 import { makeNode } from '../helpers/node-root.js';
 import { fixtureVersions, type FixtureVersion } from '../helpers/paths.js';
 import { caseSeeds, makeRng, property, subset, withCaseAsync } from '../helpers/prng.js';
@@ -52,7 +52,7 @@ async function planFor(root: string, profile: string, only: readonly string[]): 
     results,
     facts: answers,
     vars,
-    profile: { name: loaded.name, source: loaded.source },
+    profile: profileIdentity(loaded),
     templates: readTemplates(loaded.rules),
     locks: facts.locks,
   });
