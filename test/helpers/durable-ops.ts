@@ -47,6 +47,7 @@ export function journalingOps(root: string, options: { bootId?: string } = {}): 
     lstat: (p) => realFileOps.lstat(p),
     readlink: (p) => realFileOps.readlink(p),
     readdir: (p) => realFileOps.readdir(p),
+    readRegularFile: (p, limit) => realFileOps.readRegularFile(p, limit),
     mkdir: async (p, mode) => {
       // One journal entry per directory created, parents first.
       const missing: string[] = [];
