@@ -182,15 +182,15 @@ const beforeOf = (m: SnapshotModeChange): ModeState => ({ mode: m.modeBefore, ui
 
 /**
  * How a node file's mode and owner differ from what the apply left (`left`, or one of `alsoKnown`: an apply
- * stopped before its mode changes leaves the ones before), as refusals; none when they match one.
+ * stopped before its mode changes leaves the ones before, and one stopped between its chown and its chmod, or
+ * cut off by a power cut before both were durable, leaves one of each), as refusals; none when they match.
  */
 function modeDrift(nodePath: string, left: ModeState, alsoKnown: readonly ModeState[], now: { mode: number; uid: number; gid: number }, ownerName: (uid: number, gid: number) => string): string[] {
   const mode = octalMode(now.mode);
-  const matches = (s: ModeState) => s.mode === mode && s.uid === now.uid && s.gid === now.gid;
-  if ([left, ...alsoKnown].some(matches)) return [];
+  const known = [left, ...alsoKnown];
   const out: string[] = [];
-  if (left.mode !== mode) out.push(`${nodePath} changed mode since the apply (${left.mode} then, ${mode} now)`);
-  if (left.uid !== now.uid || left.gid !== now.gid) out.push(`${nodePath} changed owner since the apply (${left.owner} then, ${ownerName(now.uid, now.gid)} now)`);
+  if (!known.some((s) => s.mode === mode)) out.push(`${nodePath} changed mode since the apply (${left.mode} then, ${mode} now)`);
+  if (!known.some((s) => s.uid === now.uid && s.gid === now.gid)) out.push(`${nodePath} changed owner since the apply (${left.owner} then, ${ownerName(now.uid, now.gid)} now)`);
   return out;
 }
 
