@@ -96,6 +96,9 @@ export async function ensurePrivateDir(ops: FileOps, dir: string): Promise<strin
       }
       await ops.fsyncDir(path.dirname(created));
     }
+    // Checked again once made: in a sticky dir (/tmp) another user could have made one of them first, and
+    // mkdir -p takes an existing directory without a word.
+    if (missing.length > 0) await checkStateDir(ops, dir);
     const stat = await ops.lstat(real);
     if ((stat.mode & 0o7777) !== 0o700) {
       await ops.chmod(real, 0o700);
