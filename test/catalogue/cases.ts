@@ -801,7 +801,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   // The state dir as an input: owners, modes, links, FIFOs; forged snapshots; drift of modes.
   {
     id: 'state-dir-other-owner',
-    group: 'Snapshots',
+    group: 'State dir, snapshots and rollback',
     what: 'the state dir belongs to another user (nobody, 0777), who forged a snapshot with `$(touch …)` in a copy of args/k8s-dqlite and recomputed its sha256',
     input: '--x=$(touch <tmp>/MARKER)',
     argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
@@ -820,7 +820,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   },
   {
     id: 'state-dir-parent-writable',
-    group: 'Snapshots',
+    group: 'State dir, snapshots and rollback',
     what: '`--state-dir` inside a directory everyone can write (0777, not sticky): another user could swap the state dir',
     argv: ['--root', '<root>', '--state-dir', '<tmp>/shared/state', 'apply', '--yes', '--no-restart'],
     setup: async (box) => {
@@ -837,7 +837,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   },
   {
     id: 'snapshot-other-owner',
-    group: 'Snapshots',
+    group: 'State dir, snapshots and rollback',
     what: 'a snapshot whose manifest.json belongs to another user, in a state dir root owns',
     argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
     setup: async (box) => {
@@ -853,7 +853,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   },
   {
     id: 'snapshot-copy-runs-code',
-    group: 'Snapshots',
+    group: 'State dir, snapshots and rollback',
     what: 'a root-owned snapshot whose copy of args/k8s-dqlite carries `$(touch …)` with a matching sha256 (forged, or written by a broken tool)',
     input: '--x=$(touch <tmp>/MARKER)',
     argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
@@ -870,7 +870,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   },
   {
     id: 'state-dir-link-out-of-root',
-    group: 'Snapshots',
+    group: 'State dir, snapshots and rollback',
     what: '`<root>/var/lib` is a symlink to a directory outside the root: the default state dir would leave `--root`',
     argv: ['--root', '<root>', 'apply', '--yes', '--no-restart'],
     setup: async (box) => {
@@ -888,7 +888,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   },
   {
     id: 'snapshot-manifest-fifo',
-    group: 'Snapshots',
+    group: 'State dir, snapshots and rollback',
     what: "a snapshot's manifest.json is a FIFO (reading it would wait for a writer forever)",
     argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
     setup: async (box) => {
@@ -907,7 +907,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   {
     id: 'snapshot-manifest-dev-zero',
     bin: true,
-    group: 'Snapshots',
+    group: 'State dir, snapshots and rollback',
     what: "a snapshot's manifest.json is a symlink to /dev/zero (reading it would never end)",
     argv: ['--root', '<root>', 'snapshots', 'list'],
     setup: async (box) => {
@@ -925,7 +925,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   },
   {
     id: 'rollback-mode-drift',
-    group: 'Snapshots',
+    group: 'State dir, snapshots and rollback',
     what: 'an args file whose mode was changed after the apply (0660 to 0640): a rollback would undo that unseen',
     argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
     setup: async (box) => {
