@@ -21,7 +21,7 @@ import { colorEnabled, palette } from '../ui/color.js';
 import { planText, profileLabel, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
 import { confirmClosedPorts } from './ports.js';
-import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { DEFAULT_PROFILE, nodeTargets, ruleIds, stateTarget, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
 import { shown } from '../ui/terminal-text.js';
 
 export type ApplyOptions = NodeOptions &
@@ -75,7 +75,7 @@ interface Planned {
 export async function runApply(context: CommandContext, options: ApplyOptions, toolVersion: string): Promise<number> {
   const { io, fs } = context.effects;
   const change = changeEffects(context);
-  const [target] = nodeTargets(options, false);
+  const target = await stateTarget(change.ops, options);
   const paint = palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }));
   const say = (line: string) => io.out(`${shown(line)}\n`);
 

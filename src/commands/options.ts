@@ -1,9 +1,11 @@
 // The options every command shares, and the rules that tie them together (see the README's CLI conventions).
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { UsageError } from '../errors.js';
-import type { FileSystem } from '../effects/file-system.js';
+import { HardenError, UsageError } from '../errors.js';
+import { errorHint } from '../effects/file-ops.js';
+import { errorCode, type FileSystem } from '../effects/file-system.js';
 import { findNodeRoots, NODE_ROOT_MARK } from '../effects/node-roots.js';
+import { resolveStateDir, type StateReader } from '../effects/state-dir.js';
 
 export const DEFAULT_PROFILE = 'baseline';
 
@@ -123,6 +125,21 @@ function argsDirInside(root: string, argsDir: string): void {
     throw new UsageError(`--args-dir ${argsDir} is outside --root ${root}`, {
       hint: `the args dir is the node's own: name it inside the root (${path.join(root, 'var/snap/microk8s/current/args')} by default), or copy it into the root`,
     });
+  }
+}
+
+/**
+ * The one target of a command that uses the state dir (apply, rollback, snapshots), its state dir checked and
+ * with the links on its way resolved: the default `<root>/var/lib/harden` may not lead out of the root.
+ */
+export async function stateTarget(reader: StateReader, options: NodeOptions): Promise<NodeTarget> {
+  const [target] = nodeTargets(options, false);
+  try {
+    return { ...target, stateDir: await resolveStateDir(reader, target.root, target.stateDir) };
+  } catch (error) {
+    if (error instanceof HardenError) throw error;
+    const code = errorCode(error);
+    throw new HardenError(`cannot use the state directory ${target.stateDir} (${code ?? 'error'})`, { hint: errorHint(code) });
   }
 }
 

@@ -2,16 +2,18 @@
 // same care as apply — a snapshot of the present state first, so that a rollback can be undone too.
 import { createTwoFilesPatch } from 'diff';
 import type { CommandModule } from 'yargs';
+import { octalMode } from '../core/evaluate.js';
+import { restoreProblem } from '../core/restore-check.js';
 import { assessNode } from '../effects/assess.js';
-import { readNodeFile, resolveEntry } from '../effects/node-writer.js';
-import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest } from '../effects/snapshots.js';
+import { readNodeFile, resolveEntry, resolveNode } from '../effects/node-writer.js';
+import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
 import { acquireLock } from '../effects/lock.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import type { Plan } from '../core/plan.js';
 import { profileName } from '../ui/plan-view.js';
 import { changeEffects, gateRunner, putBack, recoverFromDeadRuns, restoreSnapshot } from './apply.js';
 import type { CommandContext } from './context.js';
-import { nodeTargets, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { stateTarget, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
 import { shown, shownDiff } from '../ui/terminal-text.js';
 
 type RollbackOptions = NodeOptions & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout: number; healthWindow: number };
@@ -49,7 +51,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
   const { io, fs } = context.effects;
   const change = changeEffects(context);
   const { ops } = change;
-  const [target] = nodeTargets(options, false);
+  const target = await stateTarget(ops, options);
   // Paths, ids and names come from the snapshot and the node: shown escaped.
   const say = (line: string) => io.out(`${shown(line)}\n`);
 
@@ -66,12 +68,32 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     // What is on the node now, against what the apply left: its own writes, MicroK8s' start-up rewrites after
     // them, or — after an apply killed part-way — the original still.
     const present: { file: SnapshotFile; now: Buffer | null }[] = [];
+    const modesNow = new Map<string, { mode: string; owner: string }>();
+    const { users, groups } = assessment.facts;
+    const ownerName = (uid: number, gid: number) => `${users[uid] ?? uid}:${groups[gid] ?? gid}`;
     for (const file of snapshot.files) {
-      const now = (await readNodeFile(ops, target.root, file.path))?.content ?? null;
+      const state = await readNodeFile(ops, target.root, file.path);
+      const now = state?.content ?? null;
       const hash = now ? sha256Of(now) : null;
       const known = [file.sha256After, file.sha256AfterRestart ?? null, file.sha256Before];
       if (!known.includes(hash)) refusals.push(`${file.path} changed since the apply`);
       present.push({ file, now });
+      // A mode or owner changed after the apply is drift like changed bytes: the rollback would undo it unseen.
+      if (state && !file.created && !(snapshot.modes ?? []).some((m) => m.realPath === file.realPath)) {
+        refusals.push(...modeDrift(file.path, { mode: file.mode, uid: file.uid, gid: file.gid, owner: file.owner }, [], state, ownerName));
+      }
+    }
+    for (const change of snapshot.modes ?? []) {
+      const stat = (await resolveNode(ops, target.root, change.path)).stat;
+      if (!stat) continue; // reported by the restore itself
+      modesNow.set(change.path, { mode: octalMode(stat.mode), owner: ownerName(stat.uid, stat.gid) });
+      refusals.push(...modeDrift(change.path, afterOf(change), [beforeOf(change)], stat, ownerName));
+    }
+    // A copy that bash would run or a reader refuse is not written back unseen, whoever made the snapshot.
+    for (const { file } of present) {
+      if (file.created) continue;
+      const problem = restoreProblem(file.path, contents.get(file.path)!, assessment.model.report.era, revision);
+      if (problem !== null) refusals.push(problem);
     }
     // Modes and owners go back on the files and directories there now (inode numbers do not survive a reboot
     // or a restore from backup), never through a link: an entry gone or now a symlink is named, and with
@@ -93,7 +115,10 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       const patch = createTwoFilesPatch(file.path, file.path, now?.toString('utf8') ?? '', before, 'now', `snapshot ${snapshot.id}`, { context: 3 });
       io.out(`${file.created ? `- ${shown(file.path)} (created by the apply: removed)` : shownDiff(patch)}\n`);
     }
-    for (const mode of snapshot.modes ?? []) say(`~ ${mode.path}: ${modeChangeText(mode.modeAfter, mode.modeBefore, mode.ownerAfter, mode.ownerBefore)}`);
+    for (const mode of snapshot.modes ?? []) {
+      const now = modesNow.get(mode.path) ?? { mode: mode.modeAfter, owner: mode.ownerAfter };
+      say(`~ ${mode.path}: ${modeChangeText(now.mode, mode.modeBefore, now.owner, mode.ownerBefore)}`);
+    }
 
     if (!options.yes) {
       if (!io.interactive) throw new HardenError('no terminal to confirm the rollback: nothing was written', { hint: 'run it in a terminal, or pass --yes' });
@@ -161,6 +186,30 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
   }
 }
 
+interface ModeState {
+  readonly mode: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly owner: string;
+}
+
+const afterOf = (m: SnapshotModeChange): ModeState => ({ mode: m.modeAfter, uid: m.uidAfter, gid: m.gidAfter, owner: m.ownerAfter });
+const beforeOf = (m: SnapshotModeChange): ModeState => ({ mode: m.modeBefore, uid: m.uidBefore, gid: m.gidBefore, owner: m.ownerBefore });
+
+/**
+ * How a node file's mode and owner differ from what the apply left (`left`, or one of `alsoKnown`: an apply
+ * stopped before its mode changes leaves the ones before, and one stopped between its chown and its chmod, or
+ * cut off by a power cut before both were durable, leaves one of each), as refusals; none when they match.
+ */
+function modeDrift(nodePath: string, left: ModeState, alsoKnown: readonly ModeState[], now: { mode: number; uid: number; gid: number }, ownerName: (uid: number, gid: number) => string): string[] {
+  const mode = octalMode(now.mode);
+  const known = [left, ...alsoKnown];
+  const out: string[] = [];
+  if (!known.some((s) => s.mode === mode)) out.push(`${nodePath} changed mode since the apply (${left.mode} then, ${mode} now)`);
+  if (!known.some((s) => s.uid === now.uid && s.gid === now.gid)) out.push(`${nodePath} changed owner since the apply (${left.owner} then, ${ownerName(now.uid, now.gid)} now)`);
+  return out;
+}
+
 /** `mode 0660 -> 0600, owner root:microk8s -> root:root`, leaving out what does not change. */
 function modeChangeText(modeFrom: string, modeTo: string, ownerFrom: string, ownerTo: string): string {
   const parts = [modeFrom !== modeTo && `mode ${modeFrom} -> ${modeTo}`, ownerFrom !== ownerTo && `owner ${ownerFrom} -> ${ownerTo}`];
@@ -183,7 +232,7 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
     handler: async (options) => {
       const { io } = context.effects;
       const { ops } = changeEffects(context);
-      const [target] = nodeTargets(options, false);
+      const target = await stateTarget(ops, options);
       if (options.action === 'list') {
         const all = await listSnapshots(ops, target.stateDir);
         if (options.json) io.out(`${JSON.stringify(all.map(({ plan: _plan, ...rest }) => rest), null, 2)}\n`);

@@ -4,24 +4,19 @@ import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { HardenError } from '../errors.js';
 import { builtin } from '../lazy.js';
-import { errorCode, type EntryStat } from './file-system.js';
-
-/** What `readRegularFile` found: a regular file's first bytes and identity, or the kind of anything else. */
-export type RegularRead =
-  | { readonly kind: 'file'; readonly data: Buffer; readonly size: number; readonly dev: number; readonly ino: number }
-  | { readonly kind: 'symbolic link' | 'directory' | 'FIFO' | 'socket' | 'device' };
+import { errorCode, readRegularFileSync, type EntryStat, type RegularFile } from './file-system.js';
+import { checkStateDir } from './state-dir.js';
 
 export interface FileOps {
   readFile(path: string): Promise<Buffer>;
-  /**
-   * At most `limit` bytes of a regular file, with its size and identity (dev, ino), read without following a
-   * link or blocking: lstat first, then O_NOFOLLOW|O_NONBLOCK and fstat on what was opened. Anything other than
-   * a regular file is not read (a FIFO would block, `/dev/zero` would never end): its kind is the answer.
-   */
-  readRegularFile(path: string, limit: number): Promise<RegularRead>;
   lstat(path: string): Promise<EntryStat>;
   readlink(path: string): Promise<string>;
   readdir(path: string): Promise<string[]>;
+  /**
+   * Opens `path` without following a symlink (ELOOP) and without blocking on a FIFO, and reads it only when the
+   * open file is a regular file of at most `limit` bytes (`content` null otherwise): harden's state is read so.
+   */
+  readRegularFile(path: string, limit: number): Promise<RegularFile>;
   /** Creates the directory and any missing parents (`mode` for those it creates). */
   mkdir(path: string, mode: number): Promise<void>;
   /** Creates a file that must not exist yet (O_CREAT|O_EXCL), writes it, fsyncs and closes it. */
@@ -82,46 +77,12 @@ async function syncPath(path: string): Promise<void> {
   }
 }
 
-function kindOf(stat: Stats): Exclude<RegularRead['kind'], 'file'> {
-  if (stat.isSymbolicLink()) return 'symbolic link';
-  if (stat.isDirectory()) return 'directory';
-  if (stat.isFIFO()) return 'FIFO';
-  if (stat.isSocket()) return 'socket';
-  return 'device';
-}
-
-async function readRegularFile(file: string, limit: number): Promise<RegularRead> {
-  const before = await fs.lstat(file);
-  if (!before.isFile()) return { kind: kindOf(before) };
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if (errorCode(error) === 'ELOOP') return { kind: 'symbolic link' }; // replaced by a link since the lstat
-    throw error;
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) return { kind: kindOf(stat) };
-    const data = Buffer.alloc(Math.min(limit, stat.size));
-    let length = 0;
-    while (length < data.length) {
-      const { bytesRead } = await handle.read(data, length, data.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    return { kind: 'file', data: data.subarray(0, length), size: stat.size, dev: stat.dev, ino: stat.ino };
-  } finally {
-    await handle.close();
-  }
-}
-
 export const realFileOps: FileOps = {
   readFile: (path) => fs.readFile(path),
-  readRegularFile,
   lstat: (path) => fs.lstat(path),
   readlink: (path) => fs.readlink(path),
   readdir: (path) => fs.readdir(path),
+  readRegularFile: async (path, limit) => readRegularFileSync(path, limit),
   mkdir: async (path, mode) => {
     await fs.mkdir(path, { recursive: true, mode });
   },
@@ -162,48 +123,41 @@ export const realFileOps: FileOps = {
 
 /**
  * Creates `dir` 0700, or tightens it to 0700 when it exists with other modes: it holds copies of private files.
+ * First of all, `dir` and every directory above it must be owned by root (or this user) and writable by no one
+ * else (see state-dir.ts): nothing is created on a path another user could swap. Missing directories above
+ * `dir` are created 0755, as a system has `/var/lib`, whatever the umask; only `dir` itself is private.
  * Every directory it creates is made durable in its parent, and a tightened mode on the directory itself, so
  * that a snapshot inside survives a power cut. Returns the directories it created, outermost first.
  */
 export async function ensurePrivateDir(ops: FileOps, dir: string): Promise<string[]> {
   try {
-    const created = await ensureDurableDir(ops, dir, 0o700);
-    const stat = await ops.lstat(dir);
-    if (!stat.isDirectory()) {
-      throw new HardenError(`cannot use the state directory ${dir}: it is not a directory`, {
-        hint: 'move it out of the way, or choose another place with --state-dir',
-      });
+    const { real, missing } = await checkStateDir(ops, dir);
+    for (const created of missing) {
+      const mode = created === real ? 0o700 : 0o755;
+      await ops.mkdir(created, mode);
+      // A umask such as 077 would leave a parent 0700: every service that keeps its state next to harden's
+      // (in /var/lib) would lose access to it.
+      if (((await ops.lstat(created)).mode & 0o7777) !== mode) {
+        await ops.chmod(created, mode);
+        await ops.fsync(created);
+      }
+      await ops.fsyncDir(path.dirname(created));
     }
+    // Checked again once made: in a sticky dir (/tmp) another user could have made one of them first, and
+    // mkdir -p takes an existing directory without a word.
+    if (missing.length > 0) await checkStateDir(ops, dir);
+    const stat = await ops.lstat(real);
     if ((stat.mode & 0o7777) !== 0o700) {
-      await ops.chmod(dir, 0o700);
-      await ops.fsyncDir(dir);
+      await ops.chmod(real, 0o700);
+      await ops.fsyncDir(real);
     }
-    return created;
+    return [...missing];
   } catch (error) {
     if (error instanceof HardenError) throw error;
     throw new HardenError(`cannot use the state directory ${dir} (${errorCode(error) ?? 'error'})`, {
       hint: errorHint(errorCode(error)),
     });
   }
-}
-
-/** mkdir -p that fsyncs the parent of every directory it creates, top down. */
-async function ensureDurableDir(ops: FileOps, dir: string, mode: number): Promise<string[]> {
-  const missing: string[] = [];
-  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-    try {
-      await ops.lstat(at);
-      break;
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT' || path.dirname(at) === at) throw error;
-      missing.unshift(at);
-    }
-  }
-  for (const created of missing) {
-    await ops.mkdir(created, mode);
-    await ops.fsyncDir(path.dirname(created));
-  }
-  return missing;
 }
 
 /**

@@ -1,5 +1,5 @@
 // The filesystem, behind an interface small enough for tests to replace (to inject EACCES, EIO, a full disk…).
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 
 export interface EntryStat {
   isFile(): boolean;
@@ -20,6 +20,71 @@ export interface FileSystem {
   readlink(path: string): Promise<string>;
   readFile(path: string): Promise<Buffer>;
   readdir(path: string): Promise<string[]>;
+  /**
+   * Opens `path` without following a symlink (ELOOP) and without blocking on a FIFO, and reads it only when the
+   * open file is a regular file of at most `limit` bytes; `content` is null otherwise (see `stat`).
+   */
+  readRegularFile(path: string, limit: number): Promise<RegularFile>;
+}
+
+export interface RegularFile {
+  /** fstat of what was opened. */
+  readonly stat: EntryStat;
+  /** The bytes; null when it is not a regular file, or holds more than the limit. */
+  readonly content: Buffer | null;
+}
+
+/**
+ * readRegularFile, synchronously. lstat first: a symlink fails with ELOOP, and anything else that is not a
+ * regular file is answered from the lstat without being opened (opening a device can have effects of its own).
+ * A regular file is opened with O_NOFOLLOW|O_NONBLOCK|O_NOCTTY and checked with fstat, so one swapped for
+ * something else after the lstat is not read either; at most limit + 1 bytes are read.
+ */
+export function readRegularFileSync(path: string, limit: number): RegularFile {
+  const seen = lstatSync(path);
+  if (seen.isSymbolicLink()) throw Object.assign(new Error(`ELOOP: a symlink, not followed: ${path}`), { code: 'ELOOP', path });
+  if (!seen.isFile()) return { stat: seen, content: null };
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.dev !== seen.dev || stat.ino !== seen.ino || stat.size > limit) return { stat, content: null };
+    // The size is a hint only: the file may grow while it is read, so reading stops past limit bytes.
+    const parts: Buffer[] = [];
+    let length = 0;
+    while (length <= limit) {
+      const want = Math.min(Math.max(stat.size - length + 1, 64 * 1024), limit + 1 - length);
+      const chunk = Buffer.allocUnsafe(want);
+      const n = readSync(fd, chunk, 0, want, null);
+      if (n === 0) break;
+      parts.push(chunk.subarray(0, n));
+      length += n;
+    }
+    return { stat, content: length > limit ? null : Buffer.concat(parts, length) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What kind of thing a mode's file type is, for messages: `a FIFO`, `a directory`. */
+export function fileTypeOf(mode: number): string {
+  switch (mode & constants.S_IFMT) {
+    case constants.S_IFREG:
+      return 'a regular file';
+    case constants.S_IFDIR:
+      return 'a directory';
+    case constants.S_IFLNK:
+      return 'a symlink';
+    case constants.S_IFIFO:
+      return 'a FIFO';
+    case constants.S_IFSOCK:
+      return 'a socket';
+    case constants.S_IFCHR:
+      return 'a character device';
+    case constants.S_IFBLK:
+      return 'a block device';
+    default:
+      return 'not a regular file';
+  }
 }
 
 // The calls are made synchronously and their results handed back as promises. What is read is small (args
@@ -32,6 +97,7 @@ export const realFileSystem: FileSystem = {
   readlink: async (path) => readlinkSync(path),
   readFile: async (path) => readFileSync(path),
   readdir: async (path) => readdirSync(path),
+  readRegularFile: async (path, limit) => readRegularFileSync(path, limit),
 };
 
 export function errorCode(error: unknown): string | undefined {

@@ -23,8 +23,13 @@ export async function removeLeftovers(ops: FileOps, stateDir: string, dirs: read
     const ok = await removeIncompleteSnapshot(ops, stateDir, id).then(() => true, () => false);
     if (ok) removed.push({ kind: 'snapshot', hostPath: path.join(snapshotsDir(stateDir), id), id });
   }
-  const snapshots = (await ops.readdir(snapshotsDir(stateDir)).catch(() => [] as string[])).sort();
-  const all = [stateDir, snapshotsDir(stateDir), ...snapshots.map((name) => path.join(snapshotsDir(stateDir), name)), ...dirs];
+  // Only real directories in the state dir: a link there is never followed (nor what it points to cleaned).
+  const snapshots: string[] = [];
+  for (const name of (await ops.readdir(snapshotsDir(stateDir)).catch(() => [] as string[])).sort()) {
+    const dir = path.join(snapshotsDir(stateDir), name);
+    if ((await ops.lstat(dir).catch(() => null))?.isDirectory()) snapshots.push(dir);
+  }
+  const all = [stateDir, snapshotsDir(stateDir), ...snapshots, ...dirs];
   for (const dir of [...new Set(all.map((d) => path.resolve(d)))]) {
     let names: string[];
     try {

@@ -32,6 +32,7 @@
 //   with its dead pid (removed with the other leftovers, see leftovers.ts), or its own temp files.
 // The lock is read without following a link or opening anything but a regular file, and at most a few KB of
 // it: a lock that is a link, a FIFO, a device or a directory is refused, never read.
+import { constants } from 'node:fs';
 import path from 'node:path';
 import { builtin } from '../lazy.js';
 import { HardenError } from '../errors.js';
@@ -283,7 +284,7 @@ async function createWhole(ops: FileOps, file: string, text: string): Promise<bo
 async function readInstance(ops: FileOps, file: string): Promise<Instance | undefined> {
   let read;
   try {
-    read = await ops.readRegularFile(file, READ_LIMIT);
+    read = await readLockFile(ops, file);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined;
     throw lockError(file, error);
@@ -294,6 +295,29 @@ async function readInstance(ops: FileOps, file: string): Promise<Instance | unde
     });
   }
   return { dev: read.dev, ino: read.ino, size: read.size, data: read.data, holder: parseHolder(read.data) };
+}
+
+type LockRead =
+  | { readonly kind: 'file'; readonly data: Buffer; readonly size: number; readonly dev: number; readonly ino: number }
+  | { readonly kind: 'symbolic link' | 'directory' | 'FIFO' | 'socket' | 'device' };
+
+/** A lock or claim file through the one bounded, link-refusing reader; one larger than any lock reads as empty. */
+async function readLockFile(ops: FileOps, file: string): Promise<LockRead> {
+  let read;
+  try {
+    read = await ops.readRegularFile(file, READ_LIMIT);
+  } catch (error) {
+    if (errorCode(error) === 'ELOOP') return { kind: 'symbolic link' };
+    throw error;
+  }
+  const { stat } = read;
+  if (stat.isFile()) return { kind: 'file', data: read.content ?? Buffer.alloc(0), size: stat.size, dev: stat.dev, ino: stat.ino };
+  if (stat.isSymbolicLink()) return { kind: 'symbolic link' };
+  if (stat.isDirectory()) return { kind: 'directory' };
+  const type = stat.mode & constants.S_IFMT;
+  if (type === constants.S_IFIFO) return { kind: 'FIFO' };
+  if (type === constants.S_IFSOCK) return { kind: 'socket' };
+  return { kind: 'device' };
 }
 
 /** The holder a lock's content names; null when it names none. */
@@ -324,7 +348,7 @@ function identityHash(instance: Instance): string {
  */
 async function release(ops: FileOps, file: string, ours: Instance, created: readonly string[]): Promise<void> {
   try {
-    const now = await ops.readRegularFile(file, READ_LIMIT);
+    const now = await readLockFile(ops, file);
     if (now.kind !== 'file' || !sameInstance({ ...now, holder: null }, ours)) return;
     await ops.unlink(file);
   } catch (error) {

@@ -6,13 +6,17 @@ import { compareStrings } from '../core/order.js';
 import { HardenError } from '../errors.js';
 import { builtin } from '../lazy.js';
 import { ensurePrivateDir, errorHint, tempPath, type FileOps } from './file-ops.js';
-import { errorCode } from './file-system.js';
+import { errorCode, type EntryStat } from './file-system.js';
+import { checkStateDir, stateEntryProblem, type StateReader } from './state-dir.js';
 
 export const SNAPSHOT_SCHEMA = 'harden.snapshot/v1';
 
 /** What reading the store needs: FileOps, or the read-only FileSystem of commands that change nothing. */
-export type SnapshotReader = Pick<FileOps, 'readFile' | 'lstat' | 'readdir'>;
+export type SnapshotReader = StateReader;
 const MANIFEST = 'manifest.json';
+/** A copy is an args file, which harden reads only up to 16 MiB; a manifest holds a plan of a few of them. */
+const MAX_COPY_BYTES = 16 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 export type SnapshotStatus = 'planned' | 'written' | 'restarted' | 'verified' | 'put-back' | 'put-back-failed' | 'rolled-back';
 const STATUSES: readonly SnapshotStatus[] = ['planned', 'written', 'restarted', 'verified', 'put-back', 'put-back-failed', 'rolled-back'];
@@ -150,7 +154,7 @@ export async function setStatus(
   patch: Partial<SnapshotManifest> = {},
   clock: Clock = systemClock,
 ): Promise<SnapshotManifest> {
-  const dir = snapshotDir(stateDir, id);
+  const dir = await checkedSnapshotDir(ops, stateDir, id);
   const current = await readManifest(ops, dir, id);
   const next: SnapshotManifest = {
     ...current,
@@ -172,62 +176,58 @@ export async function setStatus(
 
 /** Every complete snapshot, oldest first (a directory without a manifest is an interrupted one: left out). */
 export async function listSnapshots(ops: SnapshotReader, stateDir: string): Promise<SnapshotManifest[]> {
-  const parent = snapshotsDir(stateDir);
-  let names: string[];
-  try {
-    names = await ops.readdir(parent);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return [];
-    throw storeError(`cannot list the snapshots in ${parent}`, error);
-  }
+  const parent = await existingSnapshotsDir(ops, stateDir);
+  if (parent === null) return [];
   const manifests: SnapshotManifest[] = [];
-  for (const name of names.filter((n) => ID.test(n))) {
-    if (!(await exists(ops, path.join(parent, name, MANIFEST)))) continue;
-    manifests.push(await readManifest(ops, path.join(parent, name), name));
+  for (const name of (await listNames(ops, parent)).filter((n) => ID.test(n))) {
+    const dir = path.join(parent, name);
+    await checkSnapshotEntry(ops, name, dir, await lstatIn(ops, dir), 'directory');
+    if (!(await exists(ops, path.join(dir, MANIFEST)))) continue;
+    manifests.push(await readManifest(ops, dir, name));
   }
   return manifests.sort((a, b) => compareStrings(a.createdAt, b.createdAt) || compareStrings(a.id, b.id));
 }
 
 /**
  * Snapshot dirs without a manifest: snapshots a run was stopped while taking (or a prune stopped while removing).
- * They guard nothing — no node file is written before a snapshot's manifest is durable.
+ * They guard nothing — no node file is written before a snapshot's manifest is durable. Only real directories
+ * harden could have made count: anything else under a snapshot's name is left alone (and refused by a reader).
  */
 export async function incompleteSnapshots(ops: FileOps, stateDir: string): Promise<string[]> {
-  const parent = snapshotsDir(stateDir);
-  const names = await ops.readdir(parent).catch((error) => (errorCode(error) === 'ENOENT' ? [] : Promise.reject(storeError(`cannot list the snapshots in ${parent}`, error))));
+  const parent = await existingSnapshotsDir(ops, stateDir);
+  if (parent === null) return [];
   const out: string[] = [];
-  for (const name of names.filter((n) => ID.test(n)).sort()) {
-    if (!(await exists(ops, path.join(parent, name, MANIFEST)))) out.push(name);
+  for (const name of (await listNames(ops, parent)).filter((n) => ID.test(n)).sort()) {
+    const dir = path.join(parent, name);
+    const stat = await ops.lstat(dir).catch(() => null);
+    if (!stat || (await stateEntryProblem(ops, stat, 'directory')) !== null) continue;
+    if (!(await exists(ops, path.join(dir, MANIFEST)))) out.push(name);
   }
   return out;
 }
 
 /** Removes an incomplete snapshot's dir (see incompleteSnapshots), durably. */
 export async function removeIncompleteSnapshot(ops: FileOps, stateDir: string, id: string): Promise<void> {
-  const dir = snapshotDir(stateDir, id);
   try {
+    const dir = await checkedSnapshotDir(ops, stateDir, id);
     if (await exists(ops, path.join(dir, MANIFEST))) throw new HardenError(`snapshot ${id} is complete`, { hint: 'this is a bug in harden: please report it' });
     await removeDir(ops, dir);
-    await ops.fsyncDir(snapshotsDir(stateDir));
+    await ops.fsyncDir(path.dirname(dir));
   } catch (error) {
     throw storeError(`cannot remove the incomplete snapshot ${id}`, error);
   }
 }
 
 /** A snapshot with the bytes of every copy, each checked against the digest its manifest recorded. */
-export async function readSnapshot(ops: FileOps, stateDir: string, id: string): Promise<{ manifest: SnapshotManifest; contents: Map<string, Buffer> }> {
-  const dir = snapshotDir(stateDir, id);
+export async function readSnapshot(ops: SnapshotReader, stateDir: string, id: string): Promise<{ manifest: SnapshotManifest; contents: Map<string, Buffer> }> {
+  const dir = await checkedSnapshotDir(ops, stateDir, id);
   const manifest = await readManifest(ops, dir, id);
   const contents = new Map<string, Buffer>();
   for (const file of manifest.files) {
     if (file.copy === null) continue;
-    let bytes: Buffer;
-    try {
-      bytes = await ops.readFile(path.join(dir, file.copy));
-    } catch (error) {
-      const code = errorCode(error);
-      throw damaged(id, code === 'ENOENT' ? `the copy of ${file.path} (${file.copy}) is missing` : `the copy of ${file.path} (${file.copy}) cannot be read (${code ?? 'error'})`);
-    }
+    const bytes = await readStateFile(ops, id, path.join(dir, file.copy), MAX_COPY_BYTES, (code) =>
+      damaged(id, code === 'ENOENT' ? `the copy of ${file.path} (${file.copy}) is missing` : `the copy of ${file.path} (${file.copy}) cannot be read (${code ?? 'error'})`),
+    );
     if (sha256Of(bytes) !== file.sha256Before) throw damaged(id, `the copy of ${file.path} (${file.copy}) does not match its recorded sha256`);
     contents.set(file.path, bytes);
   }
@@ -269,14 +269,10 @@ function snapshotDir(stateDir: string, id: string): string {
 }
 
 async function readManifest(ops: SnapshotReader, dir: string, id: string): Promise<SnapshotManifest> {
-  let text: string;
-  try {
-    text = (await ops.readFile(path.join(dir, MANIFEST))).toString('utf8');
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOENT') throw new HardenError(`no snapshot ${id} in ${path.dirname(dir)}`, { hint: 'choose one of the snapshots that exist' });
-    throw storeError(`cannot read the snapshot ${id}`, error);
-  }
+  const bytes = await readStateFile(ops, id, path.join(dir, MANIFEST), MAX_MANIFEST_BYTES, (code, error) =>
+    code === 'ENOENT' ? new HardenError(`no snapshot ${id} in ${path.dirname(dir)}`, { hint: 'choose one of the snapshots that exist' }) : storeError(`cannot read the snapshot ${id}`, error),
+  );
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -286,6 +282,79 @@ async function readManifest(ops: SnapshotReader, dir: string, id: string): Promi
   const problem = manifestProblem(value, id);
   if (problem) throw damaged(id, `manifest.json ${problem}`);
   return value as SnapshotManifest;
+}
+
+/**
+ * A file of a snapshot, read as state is read: never through a link, never a FIFO or device, never more than
+ * `limit` bytes, and only when root (or this user) alone can write it. `failed` words an errno.
+ */
+async function readStateFile(ops: SnapshotReader, id: string, file: string, limit: number, failed: (code: string | undefined, error: unknown) => HardenError): Promise<Buffer> {
+  let read;
+  try {
+    read = await ops.readRegularFile(file, limit);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ELOOP') throw untrustedEntry(id, file, 'is a symlink: harden never follows links in its state dir');
+    throw failed(code, error);
+  }
+  await checkSnapshotEntry(ops, id, file, read.stat, 'file');
+  if (read.content === null) throw untrustedEntry(id, file, `is over the ${limit / (1024 * 1024)} MiB a snapshot file may hold`);
+  return read.content;
+}
+
+/** The state dir's snapshots dir (checked, links resolved on the way to the state dir), or null when there is none. */
+async function existingSnapshotsDir(ops: SnapshotReader, stateDir: string): Promise<string | null> {
+  const state = await checkStateDir(ops, stateDir).catch((error) => Promise.reject(storeError(`cannot read the state directory ${stateDir}`, error)));
+  if (state.missing.length > 0) return null;
+  const parent = snapshotsDir(state.real);
+  const stat = await ops.lstat(parent).catch((error) => (errorCode(error) === 'ENOENT' ? null : Promise.reject(storeError(`cannot list the snapshots in ${parent}`, error))));
+  if (stat === null) return null;
+  const problem = await stateEntryProblem(ops, stat, 'directory');
+  if (problem !== null) {
+    throw new HardenError(`will not use the state directory ${stateDir}: ${parent} ${problem}`, {
+      hint: `harden trusts only state no other user can write: check what ${parent} holds, or choose another place with --state-dir`,
+    });
+  }
+  return parent;
+}
+
+/** A snapshot's dir, checked all the way from `/`: the state dir, its snapshots dir and the snapshot's own. */
+async function checkedSnapshotDir(ops: SnapshotReader, stateDir: string, id: string): Promise<string> {
+  const name = snapshotDir(stateDir, id); // refuses an id that is not one
+  const parent = await existingSnapshotsDir(ops, stateDir);
+  if (parent === null) throw new HardenError(`no snapshot ${id} in ${path.dirname(name)}`, { hint: 'choose one of the snapshots that exist' });
+  const dir = path.join(parent, id);
+  const stat = await ops.lstat(dir).catch((error) => (errorCode(error) === 'ENOENT' ? null : Promise.reject(storeError(`cannot read the snapshot ${id}`, error))));
+  if (stat === null) throw new HardenError(`no snapshot ${id} in ${path.dirname(name)}`, { hint: 'choose one of the snapshots that exist' });
+  await checkSnapshotEntry(ops, id, dir, stat, 'directory');
+  return dir;
+}
+
+async function checkSnapshotEntry(ops: SnapshotReader, id: string, entry: string, stat: EntryStat, want: 'directory' | 'file'): Promise<void> {
+  const problem = await stateEntryProblem(ops, stat, want);
+  if (problem !== null) throw untrustedEntry(id, entry, problem);
+}
+
+async function lstatIn(ops: SnapshotReader, entry: string): Promise<EntryStat> {
+  try {
+    return await ops.lstat(entry);
+  } catch (error) {
+    throw storeError(`cannot read ${entry}`, error);
+  }
+}
+
+async function listNames(ops: SnapshotReader, dir: string): Promise<string[]> {
+  try {
+    return await ops.readdir(dir);
+  } catch (error) {
+    throw storeError(`cannot list the snapshots in ${dir}`, error);
+  }
+}
+
+function untrustedEntry(id: string, entry: string, problem: string): HardenError {
+  return new HardenError(`will not trust the snapshot ${id}: ${entry} ${problem}`, {
+    hint: 'harden restores only from regular files no other user can write: find out who made it, and remove the snapshot if it is not yours',
+  });
 }
 
 /** What is wrong with a parsed manifest, or null. */

@@ -126,6 +126,33 @@ async function appliedNode(box: Box): Promise<string> {
   return id;
 }
 
+/**
+ * Adds args/<name> to snapshot `id` as if the apply had changed it: a copy holding `text` with its sha256
+ * recomputed in the manifest, and the node's present bytes, mode and owner as what the apply left.
+ */
+async function forgeCopy(box: Box, id: string, name: string, text: string): Promise<void> {
+  const dir = path.join(box.stateDir, 'snapshots', id);
+  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as { files: Record<string, unknown>[] };
+  const now = await fs.readFile(box.args(name));
+  const stat = await fs.stat(box.args(name));
+  const digest = (bytes: string | Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const copy = `0${manifest.files.length + 1}-${name}`;
+  await fs.writeFile(path.join(dir, copy), text, { mode: 0o600 });
+  manifest.files.push({
+    path: `/var/snap/microk8s/current/args/${name}`,
+    realPath: `/var/snap/microk8s/${box.revision}/args/${name}`,
+    created: false,
+    sha256Before: digest(text),
+    sha256After: digest(now),
+    mode: (stat.mode & 0o777).toString(8).padStart(4, '0'),
+    uid: stat.uid,
+    gid: stat.gid,
+    owner: 'root:microk8s',
+    copy,
+  });
+  await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+}
+
 /** A plan saved with `harden plan --out <tmp>/plan.json`. */
 async function savedPlan(box: Box): Promise<string> {
   const file = path.join(box.tmp, 'plan.json');
@@ -714,7 +741,8 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
     setup: async (box) => {
       await appliedNode(box);
       const base = path.join(box.root, 'var/snap/microk8s');
-      await fs.cp(path.join(base, '6089'), path.join(base, '9999'), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+      // As snapd copies a revision: owners and modes kept (a changed owner would be drift of its own).
+      spawnSync('cp', ['-a', path.join(base, '6089'), path.join(base, '9999')]);
       await relink(path.join(base, 'current'), '9999');
     },
     expect: { status: 1, stderr: 'error: will not roll back <id>: current points to revision 9999, the snapshot was taken on 6089\nhint: look at harden snapshots diff ID; pass --force to restore the snapshot anyway\n' },
@@ -1129,5 +1157,146 @@ Plan: 0 to add, 1 to change, 0 to remove in 1 file; restarts: snap.microk8s.daem
       if (made.status !== 0) throw new Error('mkfifo failed');
     },
     expect: { status: 1, stderr: 'error: cannot read the plan <tmp>/plan.json: not a regular file\nhint: give the file that harden plan --out FILE wrote\n' },
+  },
+  // The state dir as an input: owners, modes, links, FIFOs; forged snapshots; drift of modes.
+  {
+    id: 'state-dir-other-owner',
+    group: 'State dir, snapshots and rollback',
+    what: 'the state dir belongs to another user (nobody, 0777), who forged a snapshot with `$(touch …)` in a copy of args/k8s-dqlite and recomputed its sha256',
+    input: '--x=$(touch <tmp>/MARKER)',
+    argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
+    setup: async (box) => {
+      const id = await appliedNode(box);
+      await forgeCopy(box, id, 'k8s-dqlite', `--x=$(touch ${path.join(box.tmp, 'MARKER')})\n`);
+      spawnSync('chown', ['-R', '65534:65534', box.stateDir]);
+      await fs.chmod(box.stateDir, 0o777);
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: will not use the state directory <root>/var/lib/harden: it is owned by nobody (uid 65534) rather than root, and has mode 0777, which lets group and others write to it\n' +
+        'hint: harden trusts only state no other user can write: check what <root>/var/lib/harden holds, then chown root:root <root>/var/lib/harden; chmod go-w <root>/var/lib/harden; or choose another place with --state-dir\n',
+    },
+  },
+  {
+    id: 'state-dir-parent-writable',
+    group: 'State dir, snapshots and rollback',
+    what: '`--state-dir` inside a directory everyone can write (0777, not sticky): another user could swap the state dir',
+    argv: ['--root', '<root>', '--state-dir', '<tmp>/shared/state', 'apply', '--yes', '--no-restart'],
+    setup: async (box) => {
+      await box.node();
+      await fs.mkdir(path.join(box.tmp, 'shared'));
+      await fs.chmod(path.join(box.tmp, 'shared'), 0o777);
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: will not use the state directory <tmp>/shared/state: its parent <tmp>/shared has mode 0777, which lets group and others write to it (and replace what it holds)\n' +
+        'hint: harden trusts only state no other user can write: check what <tmp>/shared holds, then chown root:root <tmp>/shared; chmod go-w <tmp>/shared; or choose another place with --state-dir\n',
+    },
+  },
+  {
+    id: 'snapshot-other-owner',
+    group: 'State dir, snapshots and rollback',
+    what: 'a snapshot whose manifest.json belongs to another user, in a state dir root owns',
+    argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
+    setup: async (box) => {
+      const id = await appliedNode(box);
+      await fs.chown(path.join(box.stateDir, 'snapshots', id, 'manifest.json'), 65534, 65534);
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: will not trust the snapshot <id>: <root>/var/lib/harden/snapshots/<id>/manifest.json is owned by nobody (uid 65534) rather than root\n' +
+        'hint: harden restores only from regular files no other user can write: find out who made it, and remove the snapshot if it is not yours\n',
+    },
+  },
+  {
+    id: 'snapshot-copy-runs-code',
+    group: 'State dir, snapshots and rollback',
+    what: 'a root-owned snapshot whose copy of args/k8s-dqlite carries `$(touch …)` with a matching sha256 (forged, or written by a broken tool)',
+    input: '--x=$(touch <tmp>/MARKER)',
+    argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
+    setup: async (box) => {
+      const id = await appliedNode(box);
+      await forgeCopy(box, id, 'k8s-dqlite', `--storage-dir=\${SNAP_DATA}/var/kubernetes/backend/\n--x=$(touch ${path.join(box.tmp, 'MARKER')})\n`);
+    },
+    expect: {
+      status: 1,
+      stderr:
+        "error: will not roll back <id>: the snapshot's copy of /var/snap/microk8s/current/args/k8s-dqlite has an error on line 2: command substitution $(...): bash would run it as root when reading the file; write the value literally\n" +
+        'hint: look at harden snapshots diff ID; pass --force to restore the snapshot anyway\n',
+    },
+  },
+  {
+    id: 'state-dir-link-out-of-root',
+    group: 'State dir, snapshots and rollback',
+    what: '`<root>/var/lib` is a symlink to a directory outside the root: the default state dir would leave `--root`',
+    argv: ['--root', '<root>', 'apply', '--yes', '--no-restart'],
+    setup: async (box) => {
+      await box.node();
+      await fs.mkdir(path.join(box.tmp, 'elsewhere'));
+      await fs.rmdir(path.join(box.root, 'var/lib'));
+      await fs.symlink(path.join(box.tmp, 'elsewhere'), path.join(box.root, 'var/lib'));
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: will not use the state directory <root>/var/lib/harden: it leads out of --root through the symlink <root>/var/lib -> <tmp>/elsewhere\n' +
+        'hint: harden keeps its state inside the node it changes: make that path a real directory inside the root, or choose a place with --state-dir\n',
+    },
+  },
+  {
+    id: 'snapshot-manifest-fifo',
+    group: 'State dir, snapshots and rollback',
+    what: "a snapshot's manifest.json is a FIFO (reading it would wait for a writer forever)",
+    argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
+    setup: async (box) => {
+      const id = await appliedNode(box);
+      const manifest = path.join(box.stateDir, 'snapshots', id, 'manifest.json');
+      await fs.rm(manifest);
+      spawnSync('mkfifo', ['-m', '0600', manifest]);
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: will not trust the snapshot <id>: <root>/var/lib/harden/snapshots/<id>/manifest.json is a FIFO, not a regular file\n' +
+        'hint: harden restores only from regular files no other user can write: find out who made it, and remove the snapshot if it is not yours\n',
+    },
+  },
+  {
+    id: 'snapshot-manifest-dev-zero',
+    bin: true,
+    group: 'State dir, snapshots and rollback',
+    what: "a snapshot's manifest.json is a symlink to /dev/zero (reading it would never end)",
+    argv: ['--root', '<root>', 'snapshots', 'list'],
+    setup: async (box) => {
+      const id = await appliedNode(box);
+      const manifest = path.join(box.stateDir, 'snapshots', id, 'manifest.json');
+      await fs.rm(manifest);
+      await fs.symlink('/dev/zero', manifest);
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: will not trust the snapshot <id>: <root>/var/lib/harden/snapshots/<id>/manifest.json is a symlink: harden never follows links in its state dir\n' +
+        'hint: harden restores only from regular files no other user can write: find out who made it, and remove the snapshot if it is not yours\n',
+    },
+  },
+  {
+    id: 'rollback-mode-drift',
+    group: 'State dir, snapshots and rollback',
+    what: 'an args file whose mode was changed after the apply (0660 to 0640): a rollback would undo that unseen',
+    argv: ['--root', '<root>', 'rollback', '--yes', '--no-restart'],
+    setup: async (box) => {
+      await appliedNode(box);
+      await fs.chmod(box.args('kube-scheduler'), 0o640);
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: will not roll back <id>: /var/snap/microk8s/current/args/kube-scheduler changed mode since the apply (0660 then, 0640 now)\n' +
+        'hint: look at harden snapshots diff ID; pass --force to restore the snapshot anyway\n',
+    },
   },
 ];

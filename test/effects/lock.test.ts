@@ -46,7 +46,8 @@ test('release removes the state dirs the lock created while they stay empty, and
   const base = await makeTempDir();
   const dir = path.join(base, 'var/lib/harden');
   const lock = await acquireLock(realFileOps, dir);
-  assert.is((await fs.stat(path.join(base, 'var/lib'))).mode & 0o777, 0o700, 'created parents are private too');
+  assert.is((await fs.stat(path.join(base, 'var/lib'))).mode & 0o777, 0o755, 'created parents are 0755, as a system has them');
+  assert.is((await fs.stat(dir)).mode & 0o777, 0o700, 'the state dir alone is private');
   await lock.release();
   assert.equal(await fs.readdir(base), [], 'a run that left nothing leaves no directory behind');
 

@@ -246,4 +246,36 @@ test('listSnapshots is oldest first and skips an interrupted snapshot; prune kee
   assert.equal(await pruneSnapshots(realFileOps, stateDir, 5), []);
 });
 
+test('readSnapshot follows no link and opens nothing but regular files: a copy or a snapshot dir that is a symlink, a group-writable copy', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const stateDir = path.join(await makeTempDir(), 'state');
+  const { id } = await createSnapshot(realFileOps, stateDir, base(), await nodeCopies(root), at('2026-11-22T18:30:00Z'));
+  const dir = path.join(stateDir, 'snapshots', id);
+  const copy = path.join(dir, '02-kubelet');
+  const bytes = await fs.readFile(copy);
+  const elsewhere = path.join(path.dirname(stateDir), 'elsewhere');
+  await fs.writeFile(elsewhere, bytes);
+  await fs.rm(copy);
+  await fs.symlink(elsewhere, copy);
+  let error = await refusal(readSnapshot(realFileOps, stateDir, id));
+  assert.is(error.message, `will not trust the snapshot ${id}: ${copy} is a symlink: harden never follows links in its state dir`);
+  assert.is(error.hint, 'harden restores only from regular files no other user can write: find out who made it, and remove the snapshot if it is not yours');
+
+  await fs.rm(copy);
+  await fs.writeFile(copy, bytes, { mode: 0o660 });
+  await fs.chmod(copy, 0o660);
+  error = await refusal(readSnapshot(realFileOps, stateDir, id));
+  assert.is(error.message, `will not trust the snapshot ${id}: ${copy} has mode 0660, which lets group write to it`);
+  await fs.chmod(copy, 0o600);
+  await readSnapshot(realFileOps, stateDir, id);
+
+  const moved = path.join(path.dirname(stateDir), 'moved');
+  await fs.rename(dir, moved);
+  await fs.symlink(moved, dir);
+  error = await refusal(readSnapshot(realFileOps, stateDir, id));
+  assert.is(error.message, `will not trust the snapshot ${id}: ${dir} is a symlink: harden never follows links in its state dir`);
+  error = await refusal(listSnapshots(realFileOps, stateDir));
+  assert.is(error.message, `will not trust the snapshot ${id}: ${dir} is a symlink: harden never follows links in its state dir`);
+});
+
 test.run();

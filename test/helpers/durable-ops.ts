@@ -44,10 +44,10 @@ export function journalingOps(root: string, options: { bootId?: string } = {}): 
   return {
     journal,
     readFile: async (p) => (options.bootId !== undefined && p === '/proc/sys/kernel/random/boot_id' ? Buffer.from(`${options.bootId}\n`) : realFileOps.readFile(p)),
-    readRegularFile: (p, limit) => realFileOps.readRegularFile(p, limit),
     lstat: (p) => realFileOps.lstat(p),
     readlink: (p) => realFileOps.readlink(p),
     readdir: (p) => realFileOps.readdir(p),
+    readRegularFile: (p, limit) => realFileOps.readRegularFile(p, limit),
     mkdir: async (p, mode) => {
       // One journal entry per directory created, parents first.
       const missing: string[] = [];
