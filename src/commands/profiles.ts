@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { loadProfile, shippedProfiles } from '../effects/profile-store.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
+import { largest } from '../core/lists.js';
 
 export function profilesCommand(context: CommandContext): CommandModule<object, { action: string; profile?: string }> {
   const { io } = context.effects;
@@ -29,7 +30,7 @@ export function profilesCommand(context: CommandContext): CommandModule<object, 
           io.out(`${options.profile}: valid (profile ${profile.name}, ${profile.rules.length} rules)\n`);
         } else {
           io.out(`${profile.name}: ${profile.title} (${profile.source})\n`);
-          const width = Math.max(...profile.rules.map((rule) => rule.id.length));
+          const width = largest(profile.rules.map((rule) => rule.id.length));
           for (const rule of profile.rules) {
             const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));
             io.out(`  ${rule.id.padEnd(width)} ${rule.severity.padEnd(8)} ${rule.component.padEnd(24)} ${cis.length ? `CIS ${cis.join(', ')}` : ''}\n`);

@@ -7,6 +7,7 @@ import { HardenError } from '../errors.js';
 import { builtin } from '../lazy.js';
 import { errorCode, type FileSystem } from './file-system.js';
 import { RootedReader } from './node-reader.js';
+import { appendAll } from '../core/lists.js';
 
 export interface NodeListeners {
   /** False when <root>/proc/net/tcp does not exist: nothing can be said about what listens. */
@@ -34,8 +35,8 @@ export async function readListeners(fs: FileSystem, root: string, byteOrder?: By
       continue;
     }
     const parsed = parseProcNet(table.text, family, nodePath, byteOrder ?? builtin('node:os').endianness());
-    listeners.push(...parsed.listeners);
-    problems.push(...parsed.problems);
+    appendAll(listeners, parsed.listeners);
+    appendAll(problems, parsed.problems);
   }
   return { available: true, listeners, problems };
 }

@@ -139,7 +139,7 @@ export class RootedReader {
 
   /** The node path `nodePath` leads to once every symlink is followed; null when something is missing. */
   async resolve(nodePath: string): Promise<string | null> {
-    const pending = nodePath.split('/').filter(Boolean);
+    let pending = nodePath.split('/').filter(Boolean);
     let resolved: string[] = [];
     let links = 0;
     while (pending.length > 0) {
@@ -161,7 +161,7 @@ export class RootedReader {
         throw new NodeReadError(`${nodePath}: too many levels of symbolic links`, { hint: 'a symlink loop: fix the links under this path' });
       }
       if (target.startsWith('/')) resolved = [];
-      pending.unshift(...target.split('/').filter(Boolean));
+      pending = [...target.split('/').filter(Boolean), ...pending];
     }
     return `/${resolved.join('/')}`;
   }
