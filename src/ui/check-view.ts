@@ -9,6 +9,8 @@ export interface CheckOutcome {
   readonly profile: { readonly name: string; readonly source: string };
   readonly version: string | null;
   readonly results: readonly RuleResult[];
+  /** Set when the node could not be checked (in a fleet; one node alone fails the run instead). */
+  readonly error?: { readonly message: string; readonly hint: string | null };
 }
 
 export function summaryLine(results: readonly RuleResult[]): string {
@@ -24,6 +26,10 @@ export function checkText(outcome: CheckOutcome, color: Palette): string {
     MANUAL: color.cyan,
     'NOT APPLICABLE': color.dim,
   };
+  if (outcome.error) {
+    const hint = outcome.error.hint ? `\n${color.dim(`hint: ${outcome.error.hint}`)}` : '';
+    return `${color.bold(`Profile ${outcome.profile.name} on ${outcome.root}`)}\n${color.red(`error: ${outcome.error.message}`)}${hint}\n\nnot checked\n`;
+  }
   const lines = [color.bold(`Profile ${outcome.profile.name} on ${outcome.root} (MicroK8s ${outcome.version ?? 'version unknown'})`)];
   for (const result of outcome.results) {
     const cis = result.cis.length ? ` [CIS ${result.cis.join(', ')}]` : '';
@@ -37,7 +43,7 @@ export function checkText(outcome: CheckOutcome, color: Palette): string {
 }
 
 export function checkJson(outcomes: readonly CheckOutcome[]): string {
-  const documents = outcomes.map((o) => [o.root, { schema: CHECK_SCHEMA, ...o, summary: summarize(o.results) }] as const);
+  const documents = outcomes.map((o) => [o.root, o.error ? { schema: CHECK_SCHEMA, ...o } : { schema: CHECK_SCHEMA, ...o, summary: summarize(o.results) }] as const);
   return `${JSON.stringify(documents.length === 1 ? documents[0][1] : Object.fromEntries(documents), null, 2)}\n`;
 }
 
@@ -45,6 +51,10 @@ const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 export function checkJunit(outcomes: readonly CheckOutcome[]): string {
   const suites = outcomes.map((o) => {
+    if (o.error) {
+      const detail = xml(`${o.error.message}${o.error.hint ? `\nhint: ${o.error.hint}` : ''}`);
+      return `  <testsuite name="${xml(`${o.profile.name} on ${o.root}`)}" tests="1" failures="0" errors="1" skipped="0">\n    <testcase classname="${xml(o.profile.name)}" name="node"><error message="${xml(o.error.message)}">${detail}</error></testcase>\n  </testsuite>`;
+    }
     const { counts } = summarize(o.results);
     const cases = o.results.map((r) => {
       const name = `${r.id}${r.cis.length ? ` [CIS ${r.cis.join(', ')}]` : ''}`;
@@ -63,6 +73,14 @@ export function checkJunit(outcomes: readonly CheckOutcome[]): string {
 export function checkSarif(outcomes: readonly CheckOutcome[], toolVersion: string): string {
   const rules = new Map<string, object>();
   const results: object[] = [];
+  // A node that could not be checked is a notification of the run, not a result of a rule.
+  const failed = outcomes.filter((o) => o.error);
+  const invocations = failed.length === 0 ? {} : {
+    invocations: [{
+      executionSuccessful: false,
+      toolExecutionNotifications: failed.map((o) => ({ level: 'error', message: { text: `${o.root}: ${o.error!.message}` }, properties: { root: o.root, hint: o.error!.hint } })),
+    }],
+  };
   for (const o of outcomes) {
     for (const r of o.results) {
       rules.set(r.id, { id: r.id, shortDescription: { text: r.title }, properties: { severity: r.severity, cis: r.cis } });
@@ -79,7 +97,7 @@ export function checkSarif(outcomes: readonly CheckOutcome[], toolVersion: strin
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{ tool: { driver: { name: 'harden', version: toolVersion, rules: [...rules.values()] } }, results }],
+    runs: [{ tool: { driver: { name: 'harden', version: toolVersion, rules: [...rules.values()] } }, ...invocations, results }],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
