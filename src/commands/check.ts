@@ -60,6 +60,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
       bug ||= failure.internal;
       io.err(`error: ${target.root}: ${failure.message}\n`);
       if (failure.internal) io.err(`${failure.detail}\n`);
+      else if (failure.hint) io.err(`hint: ${failure.hint}\n`);
       outcomes.push({ root: target.root, profile: shownProfile, version: null, results: [], error: { message: failure.message, hint: failure.hint } });
       worst = ExitCode.error;
     }

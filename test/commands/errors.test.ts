@@ -58,9 +58,9 @@ test('an unreadable file (EACCES injected through the filesystem interface)', as
   const root = await node();
   const denied: FileSystem = {
     ...realFileSystem,
-    readFile: async (file) => {
+    readRegularFile: async (file, maxBytes) => {
       if (file.endsWith(`${ARGS}/kubelet`)) throw Object.assign(new Error('permission denied'), { code: 'EACCES' });
-      return realFileSystem.readFile(file);
+      return realFileSystem.readRegularFile(file, maxBytes);
     },
   };
   assertError(await runInProcess(['--root', root, 'inspect'], denied), 'cannot read /var/snap/microk8s/current/args/kubelet (EACCES)', 'run harden as root (sudo), as MicroK8s keeps these files private');

@@ -61,7 +61,7 @@ test('a root in DIR that cannot be read is named on stderr and reported in its p
   await fs.mkdir(path.join(dir, 'broken/var/snap/microk8s'), { recursive: true });
   const run = await runInProcess(['check', '--roots', dir, '--json']);
   assert.is(run.status, 1);
-  assert.is(run.stderr, `error: ${path.join(dir, 'broken')}: /var/snap/microk8s/current not found: MicroK8s is not installed in this root\n`);
+  assert.is(run.stderr, `error: ${path.join(dir, 'broken')}: /var/snap/microk8s/current not found: MicroK8s is not installed in this root\nhint: check --root; on a node, \`snap list microk8s\` shows whether MicroK8s is installed\n`);
   // Every root has its entry, in name order: the document has one shape whatever failed.
   const doc = JSON.parse(run.stdout);
   assert.equal(Object.keys(doc), [path.join(dir, 'broken'), path.join(dir, 'good')]);

@@ -114,8 +114,8 @@ function mutatingFileSystem(seed: number, root: string): FileSystem {
   const cache = new Map<string, Buffer>();
   return {
     ...realFileSystem,
-    readFile: async (file) => {
-      const bytes = await realFileSystem.readFile(file);
+    readRegularFile: async (file, maxBytes) => {
+      const bytes = await realFileSystem.readRegularFile(file, maxBytes);
       if (!file.startsWith(root) || !chance(makeRng(seed ^ file.length ^ bytes.length), 0.5)) return bytes;
       if (!cache.has(file)) cache.set(file, mutate(makeRng(seed + file.length), bytes));
       return cache.get(file)!;
