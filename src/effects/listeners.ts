@@ -41,6 +41,9 @@ export async function readListeners(fs: FileSystem, root: string, byteOrder?: By
   return { available: true, listeners, problems };
 }
 
+/** A socket table larger than this is not read: half a million sockets of 150 bytes a line. */
+const MAX_TABLE_BYTES = 64 * 1024 * 1024;
+
 type Table = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'missing' } | { readonly kind: 'unreadable'; readonly problem: string };
 
 async function readTable(node: RootedReader, nodePath: string): Promise<Table> {
@@ -54,8 +57,11 @@ async function readTable(node: RootedReader, nodePath: string): Promise<Table> {
   }
   if (resolved === null) return { kind: 'missing' };
   try {
-    // Not size-checked from stat: proc files report size 0 and are read to their end.
-    return { kind: 'text', text: (await node.fs.readFile(node.host(resolved))).toString('latin1') };
+    // Not size-checked from stat: proc files report size 0 and are read to their end. Never a FIFO or a
+    // device planted in an offline copy: those are refused unopened.
+    const bytes = await node.fs.readRegularFile(node.host(resolved), MAX_TABLE_BYTES);
+    if (bytes.length > MAX_TABLE_BYTES) return { kind: 'unreadable', problem: `cannot read ${nodePath} (over ${MAX_TABLE_BYTES / 1024 / 1024} MiB)` };
+    return { kind: 'text', text: bytes.toString('latin1') };
   } catch (error) {
     const code = errorCode(error) ?? 'error';
     return code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable', problem: `cannot read ${nodePath} (${code})` };
