@@ -205,6 +205,8 @@ function fileReport(facts: NodeFacts, entry: ArgsEntry, consumer: Consumer, view
   const flags = view
     ? Object.fromEntries([...view.flags.flags.values()].map((flag) => [flag.name, flag.value]))
     : null;
+  // The argv is made when asked for (inspect --json): a 16 MiB file has millions of words, and check never asks.
+  let argv: readonly string[] | null | undefined;
   return {
     name: entry.name,
     path: `${facts.argsDir}/${entry.name}`,
@@ -219,7 +221,10 @@ function fileReport(facts: NodeFacts, entry: ArgsEntry, consumer: Consumer, view
     owner: `${facts.users[entry.uid] ?? entry.uid}:${facts.groups[entry.gid] ?? entry.gid}`,
     size: entry.size,
     flags,
-    argv: view ? view.read.argv.map((word) => word.value) : null,
+    get argv() {
+      if (argv === undefined) argv = view ? view.read.argv.map((word) => word.value) : null;
+      return argv;
+    },
     findings,
   };
 }
