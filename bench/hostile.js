@@ -71,7 +71,7 @@ for (const bytes of [2 * MIB, LIMIT]) {
     const data = await layOutNode(root, { version: '1.28' });
     const text = argsText(shape, bytes);
     writeFileSync(path.join(data, 'args/kube-proxy'), text);
-    const what = shape === 'words' ? `${(text.length / 2).toLocaleString('en')} stray words` : `${text.split('\n').length - 1} --proxy-mode lines`;
+    const what = shape === 'words' ? `${(text.length / 2).toLocaleString('en')} stray words` : `${(text.split('\n').length - 1).toLocaleString('en')} --proxy-mode lines`;
     cases.push({ label: `check, ${bytes / MIB} MiB kube-proxy of ${what} (${text.length.toLocaleString('en')} bytes)`, root, bytes });
   }
 }
