@@ -29,7 +29,7 @@ const results = await runLockRace(opts, (r) => {
   if (r.holders.length !== 1 || r.problems.length) console.error(`round ${r.round}: ${r.holders.length} holders at once${r.problems.map((p) => `; ${p}`).join('')}`);
 });
 const seconds = (performance.now() - started) / 1000;
-const most = Math.max(...results.map((r) => r.holders.length));
+const most = results.reduce((m, r) => Math.max(m, r.holders.length), 0);
 const one = results.filter((r) => r.holders.length === 1);
 const rows = [
   ['rounds', results.length, `${opts.contenders} processes each, seed ${opts.seed}`],
@@ -40,6 +40,6 @@ const rows = [
   ['problems', results.reduce((sum, r) => sum + r.problems.length, 0), 'refusals not naming the holder, files left in the state dir'],
   ['time per round', `${((seconds * 1000) / results.length).toFixed(1)} ms`, `${seconds.toFixed(1)} s in all`],
 ];
-const width = Math.max(...rows.map((r) => r[0].length));
+const width = rows.reduce((m, r) => Math.max(m, r[0].length), 0);
 for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${String(value).padStart(8)}  ${note}`);
 process.exitCode = most === 1 && one.length === results.length && rows[5][1] === 0 ? 0 : 1;

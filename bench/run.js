@@ -50,7 +50,7 @@ function series(cases, runs) {
   for (let run = 0; run < runs; run += 1) {
     cases.forEach((c, i) => samples[i].push(measure(c.label, c.argv, c.ok)));
   }
-  return samples.map((s) => ({ ms: median(s.map((x) => x.ms)), rss: s.some((x) => x.rss === null) ? null : Math.max(...s.map((x) => x.rss)) }));
+  return samples.map((s) => ({ ms: median(s.map((x) => x.ms)), rss: s.some((x) => x.rss === null) ? null : s.reduce((max, x) => Math.max(max, x.rss), 0) }));
 }
 
 const rows = [];
@@ -82,7 +82,7 @@ for (let i = 0; i < 1000; i += 1) {
 const CHECK_OK = [0, 2];
 const fleetRuns = quick ? 1 : 3;
 const sizes = [1, 10, 100, 1000];
-const fleet = series(sizes.map((n) => ({ label: `check ${n} roots`, argv: harden(...fleetRoots.slice(0, n).flatMap((root) => ['--root', root]), 'check'), ok: CHECK_OK })), fleetRuns);
+const fleet = series(sizes.map((n) => ({ label: `check ${n} roots`, argv: [...harden(), ...fleetRoots.slice(0, n).flatMap((root) => ['--root', root]), 'check'], ok: CHECK_OK })), fleetRuns);
 const [byDir] = series([{ label: 'check --roots', argv: harden('check', '--roots', fleetDir), ok: CHECK_OK }], fleetRuns);
 const one = fleet[0];
 sizes.forEach((n, i) => {
@@ -135,7 +135,7 @@ console.log(`harden benchmarks${quick ? ' (--quick)' : ''}: ${cpus[0]?.model ?? 
 console.log(`peak RSS ${hasTime ? 'from /usr/bin/time -f %M (the largest over the runs)' : 'not measured: /usr/bin/time is missing'}\n`);
 const headers = { benchmark: 'benchmark', measured: 'measured', baseline: 'baseline (same run)', ratio: 'ratio', target: 'target', verdict: 'verdict', rss: 'peak RSS' };
 const columns = Object.keys(headers);
-const widths = columns.map((key) => Math.max(headers[key].length, ...rows.map((r) => String(r[key]).length)));
+const widths = columns.map((key) => rows.reduce((max, r) => Math.max(max, String(r[key]).length), headers[key].length));
 const line = (r) => `| ${columns.map((key, i) => String(r[key]).padEnd(widths[i])).join(' | ')} |`;
 console.log(line(headers));
 console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);

@@ -43,26 +43,44 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
     const { model, results } = await assessNode(fs, target, profile.rules, viewFlags);
     return { version: model.report.version, results };
   });
+  const shownProfile = { name: profile.name, source: profile.source };
+  let bug = false;
   for (const [index, target] of targets.entries()) {
     try {
       const settled = await assessments[index];
       if (settled.status === 'rejected') throw settled.reason;
       const { version, results } = settled.value;
       await warnOwedRestarts(context, target.stateDir);
-      outcomes.push({ root: target.root, profile: { name: profile.name, source: profile.source }, version, results });
+      outcomes.push({ root: target.root, profile: shownProfile, version, results });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {
-      if (!(error instanceof HardenError) || targets.length === 1) throw error;
-      io.err(`error: ${shown(target.root)}: ${shown(error.message)}\n`);
+      // One node alone: its error is the run's. In a fleet, a node that cannot be checked, for any reason,
+      // is reported in its own place and the others are still checked; the run then exits 1.
+      if (targets.length === 1) throw error;
+      const failure = nodeFailure(error);
+      bug ||= failure.internal;
+      io.err(`error: ${shown(target.root)}: ${shown(failure.message)}\n`);
+      if (failure.internal) io.err(`${failure.detail}\n`);
+      else if (failure.hint) io.err(`hint: ${shown(failure.hint)}\n`);
+      outcomes.push({ root: target.root, profile: shownProfile, version: null, results: [], error: { message: failure.message, hint: failure.hint } });
       worst = ExitCode.error;
     }
   }
+  if (bug) io.err('Please report the internal error with the command you ran.\n');
   const format = outputFormat(options);
   if (format === 'json') io.out(checkJson(outcomes));
   else if (format === 'junit') io.out(checkJunit(outcomes));
   else if (format === 'sarif') io.out(checkSarif(outcomes, toolVersion));
   else io.out(outcomes.map((outcome) => checkText(outcome, outputPalette(options, io))).join('\n'));
   return worst;
+}
+
+/** Why a node of a fleet could not be checked: a typed refusal, or a bug (with its stack for stderr). */
+function nodeFailure(error: unknown): { message: string; hint: string | null; internal: boolean; detail: string } {
+  if (error instanceof HardenError) return { message: error.message, hint: error.hint, internal: false, detail: '' };
+  const message = `internal error (a bug): ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+  const detail = error instanceof Error ? error.stack ?? message : message;
+  return { message, hint: 'please report it with the command you ran', internal: true, detail };
 }
 
 /** How many nodes `check` reads at once. */

@@ -6,6 +6,7 @@ import { errorHint } from '../effects/file-ops.js';
 import { errorCode, type FileSystem } from '../effects/file-system.js';
 import { findNodeRoots, NODE_ROOT_MARK } from '../effects/node-roots.js';
 import { resolveStateDir, type StateReader } from '../effects/state-dir.js';
+import { appendAll } from '../core/lists.js';
 
 export const DEFAULT_PROFILE = 'baseline';
 
@@ -87,7 +88,7 @@ export interface FleetOptions extends NodeOptions {
 export async function fleetTargets(fs: FileSystem, options: FleetOptions): Promise<NodeTarget[]> {
   if (!options.roots?.length) return nodeTargets(options, true);
   const found: string[] = [];
-  for (const dir of options.roots) found.push(...(await findNodeRoots(fs, dir)));
+  for (const dir of options.roots) appendAll(found, await findNodeRoots(fs, dir));
   if (options.argsDir !== undefined || options.stateDir !== undefined) {
     throw new UsageError('--args-dir and --state-dir go with a single --root, not with --roots', { hint: 'drop them, or run once per root' });
   }

@@ -4,6 +4,7 @@ import { loadProfile, profileIdentity, shippedProfiles } from '../effects/profil
 import { ExitCode, UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { shown } from '../ui/terminal-text.js';
+import { largest } from '../core/lists.js';
 
 export function profilesCommand(context: CommandContext): CommandModule<object, { action: string; profile?: string }> {
   const { io } = context.effects;
@@ -32,7 +33,7 @@ export function profilesCommand(context: CommandContext): CommandModule<object, 
           // Where it comes from and its whole digest: what a plan's header shows the first 16 hex digits of.
           const identity = profileIdentity(profile);
           io.out(`${shown(profile.name)}: ${shown(profile.title)} (${identity.source === 'shipped' ? 'shipped' : `file ${shown(identity.file ?? '')}`}, ${identity.sha256})\n`);
-          const width = Math.max(...profile.rules.map((rule) => rule.id.length));
+          const width = largest(profile.rules.map((rule) => rule.id.length));
           for (const rule of profile.rules) {
             const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));
             io.out(`  ${shown(`${rule.id.padEnd(width)} ${rule.severity.padEnd(8)} ${rule.component.padEnd(24)} ${cis.length ? `CIS ${cis.join(', ')}` : ''}`)}\n`);

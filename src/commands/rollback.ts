@@ -1,5 +1,6 @@
 // `harden rollback [ID]` and `harden snapshots`: bring back what an apply changed, from its snapshot, with the
 // same care as apply — a snapshot of the present state first, so that a rollback can be undone too.
+import { appendAll } from '../core/lists.js';
 import { createTwoFilesPatch } from 'diff';
 import type { CommandModule } from 'yargs';
 import { octalMode } from '../core/evaluate.js';
@@ -80,14 +81,14 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       present.push({ file, now });
       // A mode or owner changed after the apply is drift like changed bytes: the rollback would undo it unseen.
       if (state && !file.created && !(snapshot.modes ?? []).some((m) => m.realPath === file.realPath)) {
-        refusals.push(...modeDrift(file.path, { mode: file.mode, uid: file.uid, gid: file.gid, owner: file.owner }, [], state, ownerName));
+        appendAll(refusals, modeDrift(file.path, { mode: file.mode, uid: file.uid, gid: file.gid, owner: file.owner }, [], state, ownerName));
       }
     }
     for (const change of snapshot.modes ?? []) {
       const stat = (await resolveNode(ops, target.root, change.path)).stat;
       if (!stat) continue; // reported by the restore itself
       modesNow.set(change.path, { mode: octalMode(stat.mode), owner: ownerName(stat.uid, stat.gid) });
-      refusals.push(...modeDrift(change.path, afterOf(change), [beforeOf(change)], stat, ownerName));
+      appendAll(refusals, modeDrift(change.path, afterOf(change), [beforeOf(change)], stat, ownerName));
     }
     // A copy that bash would run or a reader refuse is not written back unseen, whoever made the snapshot.
     for (const { file } of present) {

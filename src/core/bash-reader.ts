@@ -11,7 +11,7 @@
 // file). For those, argv is a best-effort approximation: the construct's text is kept literally
 // (never executed, never brace-, glob- or tilde-expanded), except $"..." which is read as the
 // double-quoted string it is without a message catalogue.
-import { sortFindings, type Finding, type Severity } from './finding.js';
+import { FindingList, type Severity } from './finding.js';
 import type { ArgvWord, ReadResult, ReaderEnv } from './reader.js';
 
 /**
@@ -42,8 +42,12 @@ const IFS_BLANKS = new Set([' ', '\t', '\n']);
 const RUNS_AS_ROOT = 'bash would run it as root when reading the file; write the value literally';
 const REFUSED = 'bash refuses the whole file and the daemon does not start';
 
-export function readWithBash(text: string, env: ReaderEnv): ReadResult {
-  return new BashArrayReader(text, env).read();
+/**
+ * `onWord`: given, each word is handed to it as it is read and the result's argv stays empty (a caller that
+ * only compares the words need not hold millions of them).
+ */
+export function readWithBash(text: string, env: ReaderEnv, onWord?: (word: ArgvWord) => void): ReadResult {
+  return new BashArrayReader(text, env, onWord).read();
 }
 
 class BashArrayReader {
@@ -51,7 +55,7 @@ class BashArrayReader {
   private pos = 0;
   private line = 1;
   private readonly argv: ArgvWord[] = [];
-  private readonly findings: Finding[] = [];
+  private readonly findings = new FindingList({ dedupe: true });
   private readonly unknownSeen = new Set<string>();
   /** Where the last line of the input starts, and whether bash read its start inside '...'. */
   private readonly lastLineStart: number;
@@ -67,6 +71,7 @@ class BashArrayReader {
   constructor(
     text: string,
     private readonly env: ReaderEnv,
+    private readonly onWord: ((word: ArgvWord) => void) | undefined,
   ) {
     this.noteNulBytes(text);
     // $(cat) drops NUL bytes, then strips every trailing newline (a `\r` is not stripped).
@@ -85,7 +90,7 @@ class BashArrayReader {
       else if (c === '#') this.skipComment();
       else this.readWord();
     }
-    const findings = sortFindings(dedupe(this.findings));
+    const findings = this.findings.list();
     return {
       reader: 'bash',
       argv: this.argv,
@@ -135,7 +140,8 @@ class BashArrayReader {
 
   private report(code: string, severity: Severity, line: number, message: string): void {
     // A construct quoted in a message may span lines (an unclosed `${`): a finding stays one line.
-    this.findings.push({ code, severity, line, message: message.replace(/\r/g, '\\r').replace(/\n/g, '\\n') });
+    const oneLine = message.includes('\r') || message.includes('\n') ? message.replace(/\r/g, '\\r').replace(/\n/g, '\\n') : message;
+    this.findings.add({ code, severity, line, message: oneLine });
   }
 
   // ---- words ----
@@ -164,7 +170,10 @@ class BashArrayReader {
       }
       atWordStart = false;
     }
-    for (const value of splitFields(this.pieces)) this.argv.push({ value, line: startLine });
+    for (const value of splitFields(this.pieces)) {
+      if (this.onWord) this.onWord({ value, line: startLine });
+      else this.argv.push({ value, line: startLine });
+    }
   }
 
   private readUnquoted(c: string): void {
@@ -585,14 +594,4 @@ function endsWithOddBackslashRun(src: string, lastLineStart: number): boolean {
     }
   }
   return run % 2 === 1;
-}
-
-function dedupe(findings: readonly Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return findings.filter((f) => {
-    const key = `${f.code}\0${f.line}\0${f.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

@@ -77,7 +77,7 @@ export function editArgsFile(text: string, edits: readonly FlagEdit[]): { text: 
     if (slot.change) changes.push({ ...slot.change, newLine: index + 1 });
   });
   // Removals are listed where the line stood, among the other changes in original-file order; adds last.
-  changes.push(...removed.map((change) => ({ ...change, newLine: null })));
+  for (const change of removed) changes.push({ ...change, newLine: null });
   const order = (change: LineChange) => (change.line === null ? lines.length + change.newLine! : change.line);
   changes.sort((a, b) => order(a) - order(b));
   if (changes.length === 0) return { text, changes };

@@ -1,7 +1,7 @@
 // From an argv to the flags a component ends up with: the last occurrence of a plain flag wins, list flags
 // accumulate, a word that is not a flag or a flag's value is a stray argument.
 import type { Component } from './consumers.js';
-import { quoted, type Finding } from './finding.js';
+import { FindingList, FINDINGS_PER_CODE, quoted, type Finding } from './finding.js';
 import { KUBERNETES_COMPONENTS, isBooleanFlag, isListFlag } from './flag-types.js';
 import type { ArgvWord } from './reader.js';
 
@@ -58,40 +58,57 @@ export function effectiveFlags(argv: readonly ArgvWord[], component: Component |
   }
 
   const flags = new Map<string, EffectiveFlag>();
-  const findings: Finding[] = [];
+  const findings = new FindingList();
   for (const [name, all] of byName) {
     const list = isListFlag(component, name);
     const value = list ? all.map((o) => o.value ?? '').join(',') : all[all.length - 1].value;
     flags.set(name, { name, value, list, occurrences: all });
-    if (all.length > 1) findings.push(...repeatFindings(name, all, list));
+    if (all.length > 1) addRepeatFindings(findings, name, all, list);
   }
-  findings.push(...stray.map((word) => strayFinding(word, component)));
-  return { flags, stray, findings };
+  const strayError = component !== null && KUBERNETES_COMPONENTS.includes(component);
+  for (const word of stray) {
+    if (findings.admits('stray-argument')) findings.add(strayFinding(word, component));
+    else findings.count('stray-argument', strayError ? 'error' : 'warning', word.line);
+  }
+  return { flags, stray, findings: findings.list() };
 }
 
 function isFlagWord(value: string): boolean {
   return value.length > 1 && value.startsWith('-');
 }
 
-function repeatFindings(name: string, all: readonly FlagOccurrence[], list: boolean): Finding[] {
+function addRepeatFindings(findings: FindingList, name: string, all: readonly FlagOccurrence[], list: boolean): void {
   const last = all[all.length - 1];
   if (list) {
-    const lines = all.map((o) => o.line).join(', ');
-    return [{
+    if (!findings.admits('repeated-list-flag')) return findings.count('repeated-list-flag', 'info', all[0].line);
+    // A flag repeated thousands of times is named by its first lines and values, not by all of them.
+    const shown = all.length > FINDINGS_PER_CODE ? all.slice(0, FINDINGS_PER_CODE) : all;
+    const more = all.length - shown.length;
+    const lines = `${shown.map((o) => o.line).join(', ')}${more > 0 ? ` and ${more} more lines` : ''}`;
+    const values = `${shown.map((o) => o.value ?? '').join(',')}${more > 0 ? `, and the values of the ${more} more` : ''}`;
+    findings.add({
       code: 'repeated-list-flag',
       severity: 'info',
       line: all[0].line,
-      message: `${name} appears on lines ${lines}: the values accumulate (${all.map((o) => o.value ?? '').join(',')})`,
-    }];
+      message: `${name} appears on lines ${lines}: the values accumulate (${values})`,
+    });
+    return;
   }
-  return all.slice(0, -1).map((o) => ({
-    code: 'repeated-flag',
-    severity: 'warning' as const,
-    line: o.line,
-    message: o.value === last.value
-      ? `${name} is set again on line ${last.line}: this line is redundant (the last occurrence wins)`
-      : `${name} is set again on line ${last.line}: this value is silently ignored (the last occurrence wins)`,
-  }));
+  for (let index = 0; index < all.length - 1; index += 1) {
+    const o = all[index];
+    if (!findings.admits('repeated-flag')) {
+      findings.count('repeated-flag', 'warning', o.line);
+      continue;
+    }
+    findings.add({
+      code: 'repeated-flag',
+      severity: 'warning',
+      line: o.line,
+      message: o.value === last.value
+        ? `${name} is set again on line ${last.line}: this line is redundant (the last occurrence wins)`
+        : `${name} is set again on line ${last.line}: this value is silently ignored (the last occurrence wins)`,
+    });
+  }
 }
 
 function strayFinding(word: ArgvWord, component: Component | null): Finding {

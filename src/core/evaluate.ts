@@ -187,6 +187,9 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
   }
   if (applies.era && applies.era !== report.era) return result('NOT APPLICABLE', '-', `applies to the ${applies.era} era; this node is in the ${report.era} era`);
   if (applies.role && applies.role !== report.role) return result('NOT APPLICABLE', '-', `applies to ${applies.role} nodes; this node is a ${report.role}`);
+  // The datastore is told from args/kube-apiserver: when that cannot be read, neither can whether this applies.
+  const apiserverUnreadable = model.unreadable.get('kube-apiserver');
+  if (applies.datastore && report.datastore.kind === 'unknown' && apiserverUnreadable) return result('BLOCKED', '-', `which datastore this node uses cannot be told: ${apiserverUnreadable}`);
   if (applies.datastore && !applies.datastore.includes(report.datastore.kind)) return result('NOT APPLICABLE', '-', `applies to datastore ${applies.datastore.join(' or ')}; this node uses ${report.datastore.kind}`);
 
   if (report.role === 'worker' && CONTROL_PLANE.has(rule.component) && rule.operation !== 'file-mode' && rule.operation !== 'companion-file') {
@@ -247,8 +250,12 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
   const file = report.files.find((f) => f.name === fileName);
   const view = model.views.get(fileName);
   const shownFile = `${report.argsDir}/${fileName}`;
-  if (!file || !view) return result('NOT APPLICABLE', '-', `${shownFile} does not exist on this node`);
+  // There, but not a file that can be read (a FIFO, a device): never "does not exist", never judged by the
+  // defaults of an absent flag.
+  const unreadable = model.unreadable.get(fileName);
+  if (!file || (!view && !unreadable)) return result('NOT APPLICABLE', '-', `${shownFile} does not exist on this node`);
   if (!file.serviceEnabled) return result('NOT APPLICABLE', '-', `${file.service} is disabled on this node (var/lock/no-${fileName})`);
+  if (unreadable || !view) return result('BLOCKED', '-', unreadable ?? `${shownFile} was not read`, shownFile);
 
   const flag = view.flags.flags.get(rule.flag!);
   const last = flag?.occurrences[flag.occurrences.length - 1];

@@ -1,15 +1,17 @@
 // One flag file as its real consumer sees it: the lossless model, the reader's argv, the effective flags,
 // and every finding. For the files kubelite reads, bash's view is computed too: MicroK8s' own scripts and
 // anyone who copies a line into a bash-read file see that one, so the two must agree.
-import { parseArgsFile, printLine, type ArgsFile, type ArgsLine } from './args-file.js';
+import { parseArgsFile, type ArgsFile } from './args-file.js';
 import { readWithBash } from './bash-reader.js';
 import type { Component } from './consumers.js';
 import { effectiveFlags, type EffectiveFlags } from './effective-flags.js';
-import { quotedWords, sortFindings, type Finding } from './finding.js';
+import { FindingList, quotedWords, sortFindings, type Finding } from './finding.js';
 import { readWithKubelite } from './kubelite-reader.js';
 import type { ArgvWord, ReadResult, ReaderEnv, ReaderName } from './reader.js';
+import { appendAll } from './lists.js';
 
 export interface FileView {
+  /** The lossless model, made when first asked for (`check` never asks: a 16 MiB file's model is large). */
   readonly file: ArgsFile;
   readonly read: ReadResult;
   readonly flags: EffectiveFlags;
@@ -23,12 +25,20 @@ export interface ViewOptions {
 }
 
 export function viewFlagsFile(text: string, options: ViewOptions): FileView {
-  const file = parseArgsFile(text);
   const read = options.reader === 'kubelite' ? readWithKubelite(text, options.env) : readWithBash(text, options.env);
   const flags = effectiveFlags(read.argv, options.component);
   const findings = [...read.findings, ...flags.findings];
-  if (options.reader === 'kubelite') findings.push(...compareReaders(file, readWithBash(text, options.env), read));
-  return { file, read, flags, findings: sortFindings(findings) };
+  if (options.reader === 'kubelite') appendAll(findings, compareWithBash(text, options.env, read));
+  let file: ArgsFile | undefined;
+  return {
+    get file() {
+      file ??= parseArgsFile(text);
+      return file;
+    },
+    read,
+    flags,
+    findings: sortFindings(findings),
+  };
 }
 
 /** How a flag file's view is made: viewFlagsFile, or a viewer that remembers the files it has seen. */
@@ -56,42 +66,93 @@ export function sharedViewer(): FlagsViewer {
   };
 }
 
-/** Lines that bash and kubelite turn into different arguments. */
-export function compareReaders(file: ArgsFile, bash: ReadResult, kubelite: ReadResult): Finding[] {
-  if (bash.fails) {
-    const failure = bash.findings.find((f) => f.code === 'reader-fails');
-    return [{
-      code: 'readers-differ',
-      severity: 'warning',
-      line: failure?.line ?? 0,
-      message: 'bash cannot read this file (shell syntax error) although kubelite can',
-    }];
+/** Lines of `text` that bash and kubelite turn into different arguments. */
+export function compareReaders(text: string, bash: ReadResult, kubelite: ReadResult): Finding[] {
+  const comparison = new ReadersComparison(text, kubelite);
+  for (const word of bash.argv) comparison.word(word);
+  return comparison.finish(bash);
+}
+
+/** bash's reading of `text` compared with kubelite's, as bash's words come (without holding them all). */
+function compareWithBash(text: string, env: ReaderEnv, kubelite: ReadResult): Finding[] {
+  const comparison = new ReadersComparison(text, kubelite);
+  const bash = readWithBash(text, env, (word) => comparison.word(word));
+  return comparison.finish(bash);
+}
+
+/**
+ * Walks bash's words and kubelite's line by line (both readers give their words in file order): bash's come
+ * one at a time, those of one line gathered; kubelite's are all at hand.
+ */
+class ReadersComparison {
+  private readonly findings = new FindingList();
+  private readonly lineOf: (number: number) => string | undefined;
+  /** bash's words of the line being gathered. */
+  private words: ArgvWord[] = [];
+  private wordsLine = 0;
+  /** The next kubelite word to compare. */
+  private next = 0;
+
+  constructor(text: string, private readonly kubelite: ReadResult) {
+    this.lineOf = lineReader(text);
   }
-  // Both readers give their words in file order: walk the two lists line by line.
-  const findings: Finding[] = [];
-  const a = bash.argv;
-  const k = kubelite.argv;
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < k.length) {
-    const number = Math.min(i < a.length ? a[i].line : Infinity, j < k.length ? k[j].line : Infinity);
-    const aEnd = endOfLine(a, i, number);
-    const kEnd = endOfLine(k, j, number);
-    if (!sameWords(a, i, aEnd, k, j, kEnd)) {
-      const b = a.slice(i, aEnd).map((word) => word.value);
-      const q = k.slice(j, kEnd).map((word) => word.value);
-      const reason = whyReadersDiffer(file.lines[number - 1]);
-      findings.push({
+
+  word(word: ArgvWord): void {
+    if (word.line !== this.wordsLine) this.flush();
+    this.wordsLine = word.line;
+    this.words.push(word);
+  }
+
+  finish(bash: ReadResult): Finding[] {
+    if (bash.fails) {
+      const failure = bash.findings.find((f) => f.code === 'reader-fails');
+      return [{
         code: 'readers-differ',
         severity: 'warning',
-        line: number,
-        message: `bash reads ${quotedWords(b)} but kubelite reads ${quotedWords(q)}${reason ? `: ${reason}` : ''}`,
-      });
+        line: failure?.line ?? 0,
+        message: 'bash cannot read this file (shell syntax error) although kubelite can',
+      }];
     }
-    i = aEnd;
-    j = kEnd;
+    this.flush();
+    this.kubeliteLinesBefore(Infinity);
+    return this.findings.list();
   }
-  return findings;
+
+  /** Compares the gathered line, after every kubelite line before it (which bash has no words on). */
+  private flush(): void {
+    if (this.words.length === 0) return;
+    const number = this.wordsLine;
+    this.kubeliteLinesBefore(number);
+    const k = this.kubelite.argv;
+    const end = endOfLine(k, this.next, number);
+    this.compare(number, this.words, this.next, end);
+    this.next = end;
+    this.words = [];
+  }
+
+  private kubeliteLinesBefore(line: number): void {
+    const k = this.kubelite.argv;
+    while (this.next < k.length && k[this.next].line < line) {
+      const end = endOfLine(k, this.next, k[this.next].line);
+      this.compare(k[this.next].line, [], this.next, end);
+      this.next = end;
+    }
+  }
+
+  private compare(number: number, bash: readonly ArgvWord[], from: number, end: number): void {
+    const k = this.kubelite.argv;
+    if (sameWords(bash, 0, bash.length, k, from, end)) return;
+    if (!this.findings.admits('readers-differ')) return this.findings.count('readers-differ', 'warning', number);
+    const b = bash.map((word) => word.value);
+    const q = k.slice(from, end).map((word) => word.value);
+    const reason = whyReadersDiffer(this.lineOf(number));
+    this.findings.add({
+      code: 'readers-differ',
+      severity: 'warning',
+      line: number,
+      message: `bash reads ${quotedWords(b)} but kubelite reads ${quotedWords(q)}${reason ? `: ${reason}` : ''}`,
+    });
+  }
 }
 
 /** Where the words of line `number` starting at `from` end (words come in line order). */
@@ -107,10 +168,25 @@ function sameWords(a: readonly ArgvWord[], aFrom: number, aEnd: number, b: reado
   return true;
 }
 
-function whyReadersDiffer(line: ArgsLine | undefined): string {
-  if (!line) return '';
-  const text = printLine({ ...line, eol: '' });
-  if (line.eol === '\r\n' || text.includes('\r')) return 'a carriage return (CRLF line end): bash keeps it in the value, kubelite drops it';
+/** Line `number` of `text` (without its `\n`; a CRLF line keeps its `\r`), asked for in increasing order. */
+function lineReader(text: string): (number: number) => string | undefined {
+  let start = 0;
+  let at = 1;
+  return (number) => {
+    while (at < number && start <= text.length) {
+      const newline = text.indexOf('\n', start);
+      start = newline === -1 ? text.length + 1 : newline + 1;
+      at += 1;
+    }
+    if (start > text.length || (start === text.length && number > 1)) return undefined;
+    const end = text.indexOf('\n', start);
+    return text.slice(start, end === -1 ? text.length : end);
+  };
+}
+
+function whyReadersDiffer(text: string | undefined): string {
+  if (text === undefined) return '';
+  if (text.includes('\r')) return 'a carriage return (CRLF line end): bash keeps it in the value, kubelite drops it';
   if (text.trim().includes('\t')) return 'a tab: bash splits on it, kubelite does not';
   if (/\s#/.test(text.trim())) return 'a trailing comment: kubelite passes it on as arguments';
   if (/["'][^"']* [^"']*["']/.test(text)) return 'a quoted value with a space: kubelite splits it';

@@ -3,7 +3,7 @@
 // For each line (Go's bufio.Scanner: split on '\n', a trailing '\r' dropped, a line of 64 KiB or more is a
 // fatal "token too long"): trim surrounding whitespace; skip empty lines and lines starting with '#';
 // delete every ' and "; split on single spaces; expand each part with os.ExpandEnv. No quoting, no escapes.
-import type { Finding } from './finding.js';
+import { FindingList } from './finding.js';
 import type { ArgvWord, ReadResult, ReaderEnv } from './reader.js';
 
 /** bufio.MaxScanTokenSize: the scanner's buffer cannot hold a longer line. */
@@ -11,7 +11,7 @@ export const KUBELITE_MAX_LINE_BYTES = 64 * 1024;
 
 export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
   const argv: ArgvWord[] = [];
-  const findings: Finding[] = [];
+  const findings = new FindingList();
   /** The unknown variables of the line being read. */
   const unknown = new Set<string>();
   const lines = text.split('\n');
@@ -22,13 +22,13 @@ export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
     // The scanner's buffer holds the line with its carriage return: a CRLF line reaches the limit a byte sooner.
     // (A UTF-16 unit is at most 3 bytes of UTF-8: shorter lines need no counting.)
     if (line.length * 3 >= KUBELITE_MAX_LINE_BYTES && Buffer.byteLength(line) >= KUBELITE_MAX_LINE_BYTES) {
-      findings.push({
+      findings.add({
         code: 'reader-fails',
         severity: 'error',
         line: number,
         message: `line is ${Buffer.byteLength(line)} bytes: kubelite's reader stops at 64 KiB ("token too long") and kubelite does not start`,
       });
-      return { reader: 'kubelite', argv, findings, fails: true };
+      return { reader: 'kubelite', argv, findings: findings.list(), fails: true };
     }
     if (line.endsWith('\r')) line = line.slice(0, -1);
     line = goTrimSpace(line);
@@ -39,7 +39,11 @@ export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
       argv.push({ value: goExpandEnv(part, env, unknown), line: number });
     }
     for (const name of unknown) {
-      findings.push({
+      if (!findings.admits('unknown-variable')) {
+        findings.count('unknown-variable', 'info', number);
+        continue;
+      }
+      findings.add({
         code: 'unknown-variable',
         severity: 'info',
         line: number,
@@ -47,7 +51,7 @@ export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
       });
     }
   }
-  return { reader: 'kubelite', argv, findings, fails: false };
+  return { reader: 'kubelite', argv, findings: findings.list(), fails: false };
 }
 
 // Go's unicode.IsSpace, which strings.TrimSpace uses.

@@ -11,6 +11,8 @@ import { compareStrings } from './order.js';
 export interface ArgsEntry {
   readonly name: string;
   readonly type: 'file' | 'directory' | 'other';
+  /** For an `other` entry, what it is (`a FIFO`, `a socket`, `a character device`…); it is never opened. */
+  readonly special: string | null;
   /** Where the entry points when it is a symlink (always inside the args dir). */
   readonly symlinkTarget: string | null;
   readonly mode: number;
@@ -91,6 +93,8 @@ export interface NodeModel {
   readonly report: NodeReport;
   readonly version: Version | null;
   readonly views: ReadonlyMap<string, FileView>;
+  /** Flag files that are there but cannot be read (a FIFO, a socket, a device), by name: why, as a sentence. */
+  readonly unreadable: ReadonlyMap<string, string>;
 }
 
 export const SNAP_YAML = '/snap/microk8s/current/meta/snap.yaml';
@@ -127,15 +131,22 @@ export function describeNode(facts: NodeFacts, viewFlags: FlagsViewer = viewFlag
   const env = { vars: snapVars(revision), unknownVariables: 'keep' as const };
 
   const views = new Map<string, FileView>();
+  const unreadable = new Map<string, string>();
   const files: FileReport[] = [];
   for (const entry of [...facts.entries].sort((a, b) => compareStrings(a.name, b.name))) {
     const consumer = consumerOf(entry.name, era, entry.type === 'directory', entry.content);
     let view: FileView | null = null;
+    let findings: readonly Finding[] = [];
     if (consumer.kind === 'flags' && entry.content !== null) {
       view = viewFlags(entry.content, { reader: consumer.reader === 'kubelite' ? 'kubelite' : 'bash', component: consumer.component, env });
       views.set(entry.name, view);
+      findings = view.findings;
+    } else if (consumer.kind === 'flags' && entry.type === 'other') {
+      const why = `${facts.argsDir}/${entry.name} is ${entry.special ?? 'not a regular file'}, not an args file: harden does not open it, and ${consumer.component ?? 'its reader'} cannot read flags from it`;
+      unreadable.set(entry.name, why);
+      findings = [{ code: 'not-a-file', severity: 'error', line: 0, message: why }];
     }
-    files.push(fileReport(facts, entry, consumer, view));
+    files.push(fileReport(facts, entry, consumer, view, findings));
   }
 
   const kubelite = views.get('kubelite')?.flags.flags.get('--start-control-plane');
@@ -151,7 +162,7 @@ export function describeNode(facts: NodeFacts, viewFlags: FlagsViewer = viewFlag
 
   const datastore = role === 'worker'
     ? { kind: 'none' as const, evidence: 'a worker node keeps no datastore', endpoints: [] }
-    : describeDatastore(views, has, facts.locks);
+    : describeDatastore(unreadable.has('kube-apiserver') ? (facts.entries.find((e) => e.name === 'kube-apiserver')?.special ?? 'not a regular file') : null, views, has, facts.locks);
 
   const peers = describePeers(facts);
   const inferred = version ? null : inferVersion(has, facts.locks, views);
@@ -176,7 +187,7 @@ export function describeNode(facts: NodeFacts, viewFlags: FlagsViewer = viewFlag
     files,
     findings: sortFindings(findings),
   };
-  return { report, version, views };
+  return { report, version, views, unreadable };
 }
 
 function nodeFinding(code: string, severity: Finding['severity'], message: string): Finding {
@@ -190,10 +201,12 @@ export function yamlScalar(yaml: string, key: string): string | null {
   return match[1].replace(/^(['"])(.*)\1$/, '$2');
 }
 
-function fileReport(facts: NodeFacts, entry: ArgsEntry, consumer: Consumer, view: FileView | null): FileReport {
+function fileReport(facts: NodeFacts, entry: ArgsEntry, consumer: Consumer, view: FileView | null, findings: readonly Finding[]): FileReport {
   const flags = view
     ? Object.fromEntries([...view.flags.flags.values()].map((flag) => [flag.name, flag.value]))
     : null;
+  // The argv is made when asked for (inspect --json): a 16 MiB file has millions of words, and check never asks.
+  let argv: readonly string[] | null | undefined;
   return {
     name: entry.name,
     path: `${facts.argsDir}/${entry.name}`,
@@ -208,12 +221,16 @@ function fileReport(facts: NodeFacts, entry: ArgsEntry, consumer: Consumer, view
     owner: `${facts.users[entry.uid] ?? entry.uid}:${facts.groups[entry.gid] ?? entry.gid}`,
     size: entry.size,
     flags,
-    argv: view ? view.read.argv.map((word) => word.value) : null,
-    findings: view ? view.findings : [],
+    get argv() {
+      if (argv === undefined) argv = view ? view.read.argv.map((word) => word.value) : null;
+      return argv;
+    },
+    findings,
   };
 }
 
 function describeDatastore(
+  unreadableApiserver: string | null,
   views: ReadonlyMap<string, FileView>,
   has: (name: string) => boolean,
   locks: readonly string[],
@@ -237,7 +254,7 @@ function describeDatastore(
     return { kind: 'etcd', evidence: '--etcd-servers points to the etcd daemon on this node', endpoints };
   }
   if (servers) return { kind: 'external-etcd', evidence: '--etcd-servers points to an etcd outside this node', endpoints };
-  if (!apiserver) return { kind: 'unknown', evidence: 'args/kube-apiserver was not read', endpoints };
+  if (!apiserver) return { kind: 'unknown', evidence: unreadableApiserver ? `args/kube-apiserver cannot be read: ${unreadableApiserver}` : 'args/kube-apiserver was not read', endpoints };
   return { kind: 'unknown', evidence: 'args/kube-apiserver sets neither --storage-backend nor --etcd-servers', endpoints };
 }
 

@@ -170,7 +170,7 @@ class SourceNotes {
 
   /** The flag's value, or `fallback` when absent (noted as the default). */
   take(reading: Reading, fallback: string, names: readonly string[] = [reading.name]): string {
-    this.flags.push(...names.filter((name) => !this.flags.includes(name)));
+    for (const name of names) if (!this.flags.includes(name)) this.flags.push(name);
     if (reading.value === null) {
       this.parts.push(`${names.join('/')} absent (default ${fallback === '' ? 'empty' : fallback})`);
       return fallback;

@@ -87,7 +87,7 @@ function kernelBytes(hex: string, byteOrder: ByteOrder): number[] {
   const bytes: number[] = [];
   for (let word = 0; word < hex.length; word += 8) {
     const wordBytes = [0, 2, 4, 6].map((at) => parseInt(hex.slice(word + at, word + at + 2), 16));
-    bytes.push(...(byteOrder === 'LE' ? wordBytes.reverse() : wordBytes));
+    for (const byte of byteOrder === 'LE' ? wordBytes.reverse() : wordBytes) bytes.push(byte);
   }
   return bytes;
 }

@@ -3,6 +3,7 @@
 // read with the reader its consumer uses (and with bash too for kubelite's files, which MicroK8s' scripts and
 // people copying lines read so), and an error there — a command bash would run, a file bash or kubelite
 // refuses — stops the rollback unless the operator insists. Pure.
+import { appendAll } from './lists.js';
 import { consumerOf, type Era } from './consumers.js';
 import { viewFlagsFile } from './file-view.js';
 import type { Finding } from './finding.js';
@@ -24,7 +25,7 @@ export function restoreProblem(nodePath: string, content: Buffer, era: Era, revi
   const env = { vars: snapVars(revision), unknownVariables: 'keep' as const };
   const reader = consumer.reader === 'kubelite' ? 'kubelite' : 'bash';
   const errors: Finding[] = viewFlagsFile(text, { reader, component: consumer.component, env }).findings.filter((f) => f.severity === 'error');
-  if (reader === 'kubelite') errors.push(...viewFlagsFile(text, { reader: 'bash', component: consumer.component, env }).read.findings.filter((f) => f.severity === 'error'));
+  if (reader === 'kubelite') appendAll(errors, viewFlagsFile(text, { reader: 'bash', component: consumer.component, env }).read.findings.filter((f) => f.severity === 'error'));
   if (errors.length === 0) return null;
   const first = [...errors].sort((a, b) => a.line - b.line)[0];
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';

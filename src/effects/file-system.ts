@@ -5,6 +5,10 @@ export interface EntryStat {
   isFile(): boolean;
   isDirectory(): boolean;
   isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
@@ -47,7 +51,8 @@ export function readRegularFileSync(path: string, limit: number): RegularFile {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile() || stat.dev !== seen.dev || stat.ino !== seen.ino || stat.size > limit) return { stat, content: null };
+    if (stat.dev !== seen.dev || stat.ino !== seen.ino) throw notRegular(path, 'replaced while it was opened');
+    if (!stat.isFile() || stat.size > limit) return { stat, content: null };
     // The size is a hint only: the file may grow while it is read, so reading stops past limit bytes.
     const parts: Buffer[] = [];
     let length = 0;
@@ -87,6 +92,27 @@ export function fileTypeOf(mode: number): string {
   }
 }
 
+/** The code of the error regularBytes refuses anything but a regular file with. */
+export const NOT_REGULAR = 'ENOTREGULAR';
+/** The code of the error regularBytes refuses a file over its limit with. */
+export const TOO_LARGE = 'EFBIG';
+
+function notRegular(path: string, what: string): Error {
+  return Object.assign(new Error(`${NOT_REGULAR}: ${path} is ${what}`), { code: NOT_REGULAR });
+}
+
+/**
+ * The bytes of the regular file at `path`, read through `readRegularFile`: anything but a regular file (a FIFO
+ * or device put there after an lstat said otherwise) is refused with code ENOTREGULAR, and a file over `limit`
+ * bytes with EFBIG.
+ */
+export async function regularBytes(fs: Pick<FileSystem, 'readRegularFile'>, path: string, limit: number): Promise<Buffer> {
+  const { stat, content } = await fs.readRegularFile(path, limit);
+  if (!stat.isFile()) throw notRegular(path, specialFileKind(stat));
+  if (content === null) throw Object.assign(new Error(`${TOO_LARGE}: ${path} is over ${limit} bytes`), { code: TOO_LARGE });
+  return content;
+}
+
 // The calls are made synchronously and their results handed back as promises. What is read is small (args
 // files, locks, kubeconfigs), and a promise-based call costs several round trips through libuv's thread pool
 // — for a fleet of a thousand nodes, most of the time `check` takes — where the synchronous one is one system
@@ -99,6 +125,15 @@ export const realFileSystem: FileSystem = {
   readdir: async (path) => readdirSync(path),
   readRegularFile: async (path, limit) => readRegularFileSync(path, limit),
 };
+
+/** What a directory entry that is neither a regular file, a directory nor a symlink is, as a phrase. */
+export function specialFileKind(stat: Pick<EntryStat, 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>): string {
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
 
 export function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;

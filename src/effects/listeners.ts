@@ -5,8 +5,9 @@ import path from 'node:path';
 import { parseProcNet, type AddressFamily, type ByteOrder, type Listener } from '../core/proc-net.js';
 import { HardenError } from '../errors.js';
 import { builtin } from '../lazy.js';
-import { errorCode, type FileSystem } from './file-system.js';
+import { errorCode, regularBytes, TOO_LARGE, type FileSystem } from './file-system.js';
 import { RootedReader } from './node-reader.js';
+import { appendAll } from '../core/lists.js';
 
 export interface NodeListeners {
   /** False when <root>/proc/net/tcp does not exist: nothing can be said about what listens. */
@@ -34,11 +35,14 @@ export async function readListeners(fs: FileSystem, root: string, byteOrder?: By
       continue;
     }
     const parsed = parseProcNet(table.text, family, nodePath, byteOrder ?? builtin('node:os').endianness());
-    listeners.push(...parsed.listeners);
-    problems.push(...parsed.problems);
+    appendAll(listeners, parsed.listeners);
+    appendAll(problems, parsed.problems);
   }
   return { available: true, listeners, problems };
 }
+
+/** A socket table larger than this is not read: half a million sockets of 150 bytes a line. */
+const MAX_TABLE_BYTES = 64 * 1024 * 1024;
 
 type Table = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'missing' } | { readonly kind: 'unreadable'; readonly problem: string };
 
@@ -53,10 +57,13 @@ async function readTable(node: RootedReader, nodePath: string): Promise<Table> {
   }
   if (resolved === null) return { kind: 'missing' };
   try {
-    // Not size-checked from stat: proc files report size 0 and are read to their end.
-    return { kind: 'text', text: (await node.fs.readFile(node.host(resolved))).toString('latin1') };
+    // Not size-checked from stat: proc files report size 0 and are read to their end. Never a FIFO or a
+    // device planted in an offline copy: those are refused unopened.
+    const bytes = await regularBytes(node.fs, node.host(resolved), MAX_TABLE_BYTES);
+    return { kind: 'text', text: bytes.toString('latin1') };
   } catch (error) {
     const code = errorCode(error) ?? 'error';
+    if (code === TOO_LARGE) return { kind: 'unreadable', problem: `cannot read ${nodePath} (over ${MAX_TABLE_BYTES / 1024 / 1024} MiB)` };
     return code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable', problem: `cannot read ${nodePath} (${code})` };
   }
 }

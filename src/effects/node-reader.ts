@@ -6,7 +6,7 @@ import { flagsFileComponent } from '../core/consumers.js';
 import type { ArgsEntry, NodeFacts } from '../core/node.js';
 import { ARGS_DIR, SNAP_DATA_CURRENT } from '../core/node-env.js';
 import { NodeReadError } from '../errors.js';
-import { errorCode, type EntryStat, type FileSystem } from './file-system.js';
+import { errorCode, NOT_REGULAR, regularBytes, specialFileKind, TOO_LARGE, type EntryStat, type FileSystem } from './file-system.js';
 
 /** Larger files are refused: no args file is anywhere near this, and reading one would be a mistake. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -115,8 +115,11 @@ async function readEntries(node: RootedReader, args: ArgsLocation): Promise<Args
         hint: `${component} reads its flags from this file: move the directory out of the args dir and restore the file from a backup or snapshot`,
       });
     }
+    // A FIFO, socket or device is never opened (a FIFO would block, a device could be read forever): it is
+    // named for what it is, and whatever reads flags from it is judged by that.
+    const special = type === 'other' ? specialFileKind(stat) : null;
     const content = type === 'file' ? await reader.readArgsFile(target, shown, stat) : null;
-    entries.push({ name, type, symlinkTarget, mode: stat.mode, uid: stat.uid, gid: stat.gid, size: stat.size, content });
+    entries.push({ name, type, special, symlinkTarget, mode: stat.mode, uid: stat.uid, gid: stat.gid, size: stat.size, content });
   }
   return entries;
 }
@@ -139,7 +142,7 @@ export class RootedReader {
 
   /** The node path `nodePath` leads to once every symlink is followed; null when something is missing. */
   async resolve(nodePath: string): Promise<string | null> {
-    const pending = nodePath.split('/').filter(Boolean);
+    let pending = nodePath.split('/').filter(Boolean);
     let resolved: string[] = [];
     let links = 0;
     while (pending.length > 0) {
@@ -161,7 +164,7 @@ export class RootedReader {
         throw new NodeReadError(`${nodePath}: too many levels of symbolic links`, { hint: 'a symlink loop: fix the links under this path' });
       }
       if (target.startsWith('/')) resolved = [];
-      pending.unshift(...target.split('/').filter(Boolean));
+      pending = [...target.split('/').filter(Boolean), ...pending];
     }
     return `/${resolved.join('/')}`;
   }
@@ -219,16 +222,19 @@ export class RootedReader {
     return this.readArgsFile(resolved, nodePath, stat);
   }
 
-  /** Reads a file, refusing what cannot be an args file: too large, a NUL byte, not UTF-8. */
+  /**
+   * Reads a regular file (`stat`, its lstat, says it is one), refusing what cannot be an args file: too
+   * large, a NUL byte, not UTF-8, or no longer a regular file when opened.
+   */
   async readArgsFile(nodePath: string, shown: string, stat: EntryStat): Promise<string> {
     if (stat.size > MAX_FILE_BYTES) throw tooLarge(shown, stat.size);
     let bytes: Buffer;
     try {
-      bytes = await this.fs.readFile(this.host(nodePath));
+      bytes = await regularBytes(this.fs, this.host(nodePath), MAX_FILE_BYTES);
     } catch (error) {
+      if (errorCode(error) === TOO_LARGE) throw tooLarge(shown, `more than ${MAX_FILE_BYTES}`);
       throw unreadable(shown, error);
     }
-    if (bytes.length > MAX_FILE_BYTES) throw tooLarge(shown, bytes.length);
     const nul = bytes.indexOf(0);
     if (nul !== -1) {
       throw new NodeReadError(`${shown} has a NUL byte at offset ${nul}: it is binary, not an args file`, {
@@ -253,7 +259,7 @@ export class RootedReader {
   }
 }
 
-function tooLarge(shown: string, size: number): NodeReadError {
+function tooLarge(shown: string, size: number | string): NodeReadError {
   return new NodeReadError(`${shown} is ${size} bytes, over the 16 MiB limit for an args file`, {
     hint: 'an args file holds a few dozen flags: restore it from a backup or snapshot',
   });
@@ -261,6 +267,11 @@ function tooLarge(shown: string, size: number): NodeReadError {
 
 function unreadable(shown: string, error: unknown): NodeReadError {
   const code = errorCode(error) ?? 'error';
+  if (code === NOT_REGULAR) {
+    return new NodeReadError(`cannot read ${shown}: it is no longer a regular file (it changed while harden read the node)`, {
+      hint: 'nothing else should be changing the args dir: run harden again once it is done',
+    });
+  }
   return new NodeReadError(`cannot read ${shown} (${code})`, {
     hint: code === 'EACCES' || code === 'EPERM' ? 'run harden as root (sudo), as MicroK8s keeps these files private' : 'check the disk and the file’s permissions',
   });

@@ -31,8 +31,8 @@ export async function resolveNodePath(ops: FileOps, root: string, nodePath: stri
 export async function resolveNode(ops: FileOps, root: string, nodePath: string): Promise<ResolvedNodePath> {
   if (!nodePath.startsWith('/')) throw new HardenError(`${nodePath} is not an absolute node path`, { hint: 'this is a bug in harden: please report it' });
   const base = path.resolve(root);
-  const host = (parts: readonly string[]) => path.join(base, ...parts);
-  const pending = nodePath.split('/').filter(Boolean);
+  const host = (parts: readonly string[]) => path.join(base, parts.join('/'));
+  let pending = nodePath.split('/').filter(Boolean);
   let resolved: string[] = [];
   let links = 0;
   let lastLink: string | null = null;
@@ -64,7 +64,7 @@ export async function resolveNode(ops: FileOps, root: string, nodePath: string):
       const target = await ops.readlink(host(candidate));
       lastLink = `${shown} -> ${target}`;
       if (target.startsWith('/')) resolved = [];
-      pending.unshift(...target.split('/').filter(Boolean));
+      pending = [...target.split('/').filter(Boolean), ...pending];
       continue;
     }
     if (pending.length > 0 && !stat.isDirectory()) {

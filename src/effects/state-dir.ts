@@ -40,7 +40,7 @@ export interface StateDirPath {
  */
 export async function checkStateDir(reader: StateReader, dir: string): Promise<StateDirPath> {
   const given = path.resolve(dir);
-  const pending = given.split('/').filter(Boolean);
+  let pending = given.split('/').filter(Boolean);
   let resolved: string[] = [];
   const links: { link: string; target: string }[] = [];
   const host = (parts: readonly string[]) => `/${parts.join('/')}`;
@@ -68,7 +68,7 @@ export async function checkStateDir(reader: StateReader, dir: string): Promise<S
       const target = await reader.readlink(shown);
       links.push({ link: shown, target });
       if (target.startsWith('/')) resolved = [];
-      pending.unshift(...target.split('/').filter(Boolean));
+      pending = target.split('/').filter(Boolean).concat(pending);
       continue;
     }
     const last = pending.length === 0;
@@ -148,7 +148,7 @@ export async function resolveStateDir(reader: StateReader, root: string, stateDi
 
 /** An existing directory's path with every link resolved, or null when it cannot be. */
 async function resolveLinks(reader: StateReader, dir: string): Promise<string | null> {
-  const pending = dir.split('/').filter(Boolean);
+  let pending = dir.split('/').filter(Boolean);
   let resolved: string[] = [];
   for (let links = 0; pending.length > 0; ) {
     const part = pending.shift()!;
@@ -164,7 +164,7 @@ async function resolveLinks(reader: StateReader, dir: string): Promise<string | 
       if ((links += 1) > MAX_LINKS) return null;
       const target = await reader.readlink(candidate);
       if (target.startsWith('/')) resolved = [];
-      pending.unshift(...target.split('/').filter(Boolean));
+      pending = target.split('/').filter(Boolean).concat(pending);
       continue;
     }
     resolved.push(part);

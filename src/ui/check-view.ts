@@ -10,6 +10,8 @@ export interface CheckOutcome {
   readonly profile: { readonly name: string; readonly source: string };
   readonly version: string | null;
   readonly results: readonly RuleResult[];
+  /** Set when the node could not be checked (in a fleet; one node alone fails the run instead). */
+  readonly error?: { readonly message: string; readonly hint: string | null };
 }
 
 export function summaryLine(results: readonly RuleResult[]): string {
@@ -27,6 +29,10 @@ export function checkText(outcome: CheckOutcome, color: Palette): string {
   };
   // The root, the profile's names and texts and every found value and reason (which quote the node) shown escaped.
   const profile = shown(outcome.profile.name);
+  if (outcome.error) {
+    const hint = outcome.error.hint ? `\n${color.dim(`hint: ${shown(outcome.error.hint)}`)}` : '';
+    return `${color.bold(`Profile ${profile} on ${shown(outcome.root)}`)}\n${color.red(`error: ${shown(outcome.error.message)}`)}${hint}\n\nnot checked\n`;
+  }
   const lines = [color.bold(`Profile ${profile} on ${shown(outcome.root)} (MicroK8s ${shown(outcome.version ?? 'version unknown')})`)];
   for (const result of outcome.results) {
     const cis = result.cis.length ? ` [CIS ${shown(result.cis.join(', '))}]` : '';
@@ -40,7 +46,7 @@ export function checkText(outcome: CheckOutcome, color: Palette): string {
 }
 
 export function checkJson(outcomes: readonly CheckOutcome[]): string {
-  const documents = outcomes.map((o) => [o.root, { schema: CHECK_SCHEMA, ...o, summary: summarize(o.results) }] as const);
+  const documents = outcomes.map((o) => [o.root, o.error ? { schema: CHECK_SCHEMA, ...o } : { schema: CHECK_SCHEMA, ...o, summary: summarize(o.results) }] as const);
   return `${jsonText(documents.length === 1 ? documents[0][1] : Object.fromEntries(documents))}\n`;
 }
 
@@ -49,6 +55,10 @@ const xml = (s: string) => shown(s).replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 export function checkJunit(outcomes: readonly CheckOutcome[]): string {
   const suites = outcomes.map((o) => {
+    if (o.error) {
+      const detail = xml(`${o.error.message}${o.error.hint ? `\nhint: ${o.error.hint}` : ''}`);
+      return `  <testsuite name="${xml(`${o.profile.name} on ${o.root}`)}" tests="1" failures="0" errors="1" skipped="0">\n    <testcase classname="${xml(o.profile.name)}" name="node"><error message="${xml(o.error.message)}">${detail}</error></testcase>\n  </testsuite>`;
+    }
     const { counts } = summarize(o.results);
     const cases = o.results.map((r) => {
       const name = `${r.id}${r.cis.length ? ` [CIS ${r.cis.join(', ')}]` : ''}`;
@@ -67,6 +77,14 @@ export function checkJunit(outcomes: readonly CheckOutcome[]): string {
 export function checkSarif(outcomes: readonly CheckOutcome[], toolVersion: string): string {
   const rules = new Map<string, object>();
   const results: object[] = [];
+  // A node that could not be checked is a notification of the run, not a result of a rule.
+  const failed = outcomes.filter((o) => o.error);
+  const invocations = failed.length === 0 ? {} : {
+    invocations: [{
+      executionSuccessful: false,
+      toolExecutionNotifications: failed.map((o) => ({ level: 'error', message: { text: `${o.root}: ${o.error!.message}` }, properties: { root: o.root, hint: o.error!.hint } })),
+    }],
+  };
   for (const o of outcomes) {
     for (const r of o.results) {
       rules.set(r.id, { id: r.id, shortDescription: { text: r.title }, properties: { severity: r.severity, cis: r.cis } });
@@ -83,7 +101,7 @@ export function checkSarif(outcomes: readonly CheckOutcome[], toolVersion: strin
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{ tool: { driver: { name: 'harden', version: toolVersion, rules: [...rules.values()] } }, results }],
+    runs: [{ tool: { driver: { name: 'harden', version: toolVersion, rules: [...rules.values()] } }, ...invocations, results }],
   };
   return `${jsonText(sarif)}\n`;
 }

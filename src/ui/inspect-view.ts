@@ -4,6 +4,7 @@ import type { NodeReport } from '../core/node.js';
 import type { HardenError } from '../errors.js';
 import type { Palette } from './color.js';
 import { jsonText, shown } from './terminal-text.js';
+import { largest } from '../core/lists.js';
 
 /** Version of the JSON document `inspect --json` prints; bumped on any incompatible change. */
 export const INSPECT_SCHEMA = 'harden.inspect/v1';
@@ -47,7 +48,7 @@ export function inspectText(outcome: InspectOutcome, color: Palette): string {
     shown(f.owner),
     findingCount(f.findings),
   ]);
-  lines.push(...table([header, ...rows]).map((line, i) => `  ${i === 0 ? color.dim(line) : line}`));
+  table([header, ...rows]).forEach((line, i) => lines.push(`  ${i === 0 ? color.dim(line) : line}`));
 
   const all: Array<{ where: string; finding: Finding }> = [
     ...r.findings.map((finding) => ({ where: 'node', finding })),
@@ -93,6 +94,6 @@ function findingCount(findings: readonly Finding[]): string {
 }
 
 function table(rows: readonly string[][]): string[] {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const widths = rows[0].map((_, column) => largest(rows.map((row) => row[column].length)));
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  '));
 }

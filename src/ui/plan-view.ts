@@ -6,6 +6,7 @@ import { describePlanError, type PlanValidator } from '../core/plan-schema.js';
 import { builtin } from '../lazy.js';
 import type { Palette } from './color.js';
 import { jsonText, shown } from './terminal-text.js';
+import { appendAll } from '../core/lists.js';
 
 /** Where, when and from what a plan was made: saved with it, so that `apply` can tell if the node moved. */
 export interface PlanOrigin {
@@ -39,7 +40,7 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
   const changes = plan.files.length + plan.companions.length + plan.modes.length > 0;
   if (changes) out.push(`Symbols: ${color.green('+ add')}, ${color.yellow('~ change')}, ${color.red('- remove')}`, '');
 
-  for (const file of plan.files) out.push(...fileDiff(file, color, reasons), '');
+  for (const file of plan.files) appendAll(out, fileDiff(file, color, reasons)).push('');
 
   if (plan.companions.length > 0) {
     out.push(color.bold('Files to create:'));
@@ -61,14 +62,14 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
     }
     out.push('');
   }
-  out.push(...section('Risks:', plan.risks.map((risk) => `  ${shown(risk.ruleId)}: ${shown(risk.text)}`)));
-  out.push(...section(color.yellow('Blocked (harden will not change these until what they need is in place):'), plan.blocked.map((note) => `  ${color.yellow(shown(note.ruleId))}: ${shown(note.text)}`)));
+  appendAll(out, section('Risks:', plan.risks.map((risk) => `  ${shown(risk.ruleId)}: ${shown(risk.text)}`)));
+  appendAll(out, section(color.yellow('Blocked (harden will not change these until what they need is in place):'), plan.blocked.map((note) => `  ${color.yellow(shown(note.ruleId))}: ${shown(note.text)}`)));
   if (plan.manual.length > 0) {
     out.push(`${color.bold('Manual:')} ${count(plan.manual.length, 'rule')} to check by hand (harden check says what to look at): ${shown(plan.manual.map((note) => note.ruleId).join(', '))}`, '');
   }
-  out.push(...section('Warnings:', plan.warnings.map((warning) => `  ! ${shown(warning)}`)));
-  out.push(...section(color.red('Problems (this plan must not be applied):'), plan.problems.map((note) => `  ${color.red(shown(ruleLabel(note)))}: ${shown(note.text)}`)));
-  out.push(...summary(plan, color));
+  appendAll(out, section('Warnings:', plan.warnings.map((warning) => `  ! ${shown(warning)}`)));
+  appendAll(out, section(color.red('Problems (this plan must not be applied):'), plan.problems.map((note) => `  ${color.red(shown(ruleLabel(note)))}: ${shown(note.text)}`)));
+  appendAll(out, summary(plan, color));
   return `${out.join('\n')}\n`;
 }
 
@@ -174,7 +175,7 @@ function fileDiff(file: PlanFile, color: Palette, reasons: Readonly<Record<strin
     // Why a line changes goes under it, after a "\ No newline at end of file" that belongs to it.
     let pending: string[] = [];
     const flush = () => {
-      out.push(...pending.map((line) => color.dim(`    ${line}`)));
+      for (const line of pending) out.push(color.dim(`    ${line}`));
       pending = [];
     };
     for (const raw of hunk.lines) {

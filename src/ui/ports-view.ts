@@ -4,6 +4,7 @@ import { listenerText } from '../core/exposure.js';
 import type { NodeModel } from '../core/node.js';
 import type { Palette } from './color.js';
 import { jsonText, shown } from './terminal-text.js';
+import { largest } from '../core/lists.js';
 
 export interface PortsShown {
   readonly root: string;
@@ -70,7 +71,7 @@ export function portsText(shownPorts: PortsShown, color: Palette): string {
     accessText(row),
     VERDICTS[row.verdict],
   ].map(shown));
-  const widths = header.map((title, i) => Math.min(Math.max(title.length, ...rows.map((r) => r[i].length)), 36));
+  const widths = header.map((title, i) => Math.min(largest(rows.map((r) => r[i].length), title.length), 36));
   const cell = (text: string, i: number) => (text.length > widths[i] ? `${text.slice(0, widths[i] - 1)}…` : text.padEnd(widths[i]));
   out.push(header.map(cell).join('  ').trimEnd());
   for (const [index, row] of rows.entries()) {

@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
@@ -14,6 +15,7 @@ import { realFileSystem, type FileSystem } from '../../src/effects/file-system.j
 import { loadProfile, profileIdentity } from '../../src/effects/profile-store.js';
 import { Interrupted, type Prompt } from '../../src/effects/prompt.js';
 import { runInProcessWith } from '../helpers/cli.js';
+import { DEFAULT_REVISIONS, layOutNode } from '../helpers/node-root.js';
 import type { Box, Injection } from './sandbox.js';
 
 export interface Expected {
@@ -100,12 +102,12 @@ const planCase = (id: string, what: string, setup: (box: Box) => Promise<Injecti
 const errno = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}`), { code });
 
 /** A FileSystem whose `method` fails with `code` on paths ending in `suffix`. */
-function failingFs(method: 'readFile' | 'readdir', suffix: string, code: string): FileSystem {
+function failingFs(method: 'readRegularFile' | 'readdir', suffix: string, code: string): FileSystem {
   return {
     ...realFileSystem,
-    [method]: async (file: string) => {
+    [method]: async (file: string, maxBytes: number) => {
       if (file.endsWith(suffix)) throw errno(code, `injected, ${method} ${file}`);
-      return (realFileSystem[method] as (p: string) => Promise<unknown>)(file);
+      return (realFileSystem[method] as (p: string, max: number) => Promise<unknown>)(file, maxBytes);
     },
   } as FileSystem;
 }
@@ -245,6 +247,17 @@ const SCHEDULER_ROLLBACK = `Index: /var/snap/microk8s/current/args/kube-schedule
 ---bind-address=127.0.0.1
 
 `;
+
+// ---- special files ---------------------------------------------------------------------------------------
+
+const KUBERNETES_ARGS = ['kube-apiserver', 'kubelet', 'kube-proxy', 'kube-scheduler', 'kube-controller-manager'];
+
+/** Replaces a file with a FIFO (`mkfifo`) or a device node (`mknod … c 1 5`), made by the real tools. */
+async function replaceWith(file: string, tool: 'mkfifo' | 'mknod', args: readonly string[]): Promise<void> {
+  await fs.rm(file);
+  const made = spawnSync(tool, [file, ...args], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`${tool} ${file}: ${made.stderr}`);
+}
 
 // ---- the catalogue -------------------------------------------------------------------------------------------
 
@@ -413,7 +426,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   },
   planCase('args-file-unreadable', 'an args file harden may not read (EACCES)', async (box) => {
     await box.node();
-    return { fs: failingFs('readFile', '/args/kubelet', 'EACCES') };
+    return { fs: failingFs('readRegularFile', '/args/kubelet', 'EACCES') };
   }, 'error: cannot read /var/snap/microk8s/current/args/kubelet (EACCES)\nhint: run harden as root (sudo), as MicroK8s keeps these files private\n', { injected: 'EACCES on reading args/kubelet (the tests run as root, who may read anything)' }),
   planCase('args-dir-io-error', 'an I/O error listing the args dir (EIO)', async (box) => {
     await box.node();
@@ -1298,5 +1311,294 @@ Plan: 0 to add, 1 to change, 0 to remove in 1 file; restarts: snap.microk8s.daem
         'error: will not roll back <id>: /var/snap/microk8s/current/args/kube-scheduler changed mode since the apply (0660 then, 0640 now)\n' +
         'hint: look at harden snapshots diff ID; pass --force to restore the snapshot anyway\n',
     },
+  },
+  // Large args files: read exactly, findings capped per file and code, in bounded time and memory.
+  {
+    id: 'args-file-2mb-stray-words',
+    group: 'The node',
+    what: 'a 2 MiB `kube-proxy` of stray words (1,000 `x` a line): a million findings, 20 shown and the rest counted',
+    input: `('x ' * 1000 + '\\n') * 1048`,
+    argv: ['--root', '<root>', 'inspect'],
+    setup: async (box) => {
+      await box.node();
+      await fs.writeFile(box.args('kube-proxy'), `${'x '.repeat(1000)}\n`.repeat(1048));
+    },
+    expect: { status: 0, stderr: '', stdout: `MicroK8s node at <root>
+  version    1.28.0 (snap revision 6089, classic)
+  era        kubelite (MicroK8s 1.28.0: kubelite runs the Kubernetes components from 1.21 on)
+  role       control plane (no var/lock/clustered.lock and the control plane is not switched off)
+  datastore  k8s-dqlite (--etcd-servers points to k8s-dqlite's kine socket)
+  revision   /var/snap/microk8s/current -> 6089
+  peers      none
+
+Args files in /var/snap/microk8s/current/args
+  FILE                                KIND       READER    SERVICE                                          MODE  OWNER          FINDINGS
+  admission-control-config-file.yaml  yaml       parse     snap.microk8s.daemon-kubelite                    0660  root:microk8s  -
+  apiserver-proxy                     flags      bash      snap.microk8s.daemon-apiserver-proxy (disabled)  0660  root:microk8s  -
+  certs.d                             directory  none      snap.microk8s.daemon-containerd                  0750  root:root      -
+  cluster-agent                       flags      bash      snap.microk8s.daemon-cluster-agent               0660  root:microk8s  -
+  cni-env                             env        source    - (read by MicroK8s’ CNI set-up script)          0660  root:microk8s  -
+  cni-network                         directory  none      snap.microk8s.daemon-kubelite                    0750  root:root      -
+  containerd                          flags      bash      snap.microk8s.daemon-containerd                  0660  root:microk8s  -
+  containerd-env                      env        source    snap.microk8s.daemon-containerd                  0660  root:microk8s  -
+  containerd-template.toml            toml       parse     snap.microk8s.daemon-containerd                  0660  root:microk8s  -
+  ctr                                 flags      bash      - (read by the \`microk8s ctr\` wrapper)           0660  root:microk8s  -
+  etcd                                flags      bash      snap.microk8s.daemon-etcd (disabled)             0660  root:microk8s  1 info
+  eventconfig.yaml                    yaml       parse     snap.microk8s.daemon-kubelite                    0660  root:microk8s  -
+  flannel-network-mgr-config          json       parse     snap.microk8s.daemon-flanneld (disabled)         0660  root:microk8s  -
+  flannel-template.conflist           json       parse     snap.microk8s.daemon-flanneld (disabled)         0660  root:microk8s  -
+  flanneld                            flags      bash      snap.microk8s.daemon-flanneld (disabled)         0660  root:microk8s  -
+  ha-conf                             config     parse     snap.microk8s.daemon-kubelite                    0660  root:microk8s  -
+  k8s-dqlite                          flags      bash      snap.microk8s.daemon-k8s-dqlite                  0660  root:microk8s  -
+  k8s-dqlite-env                      env        source    snap.microk8s.daemon-k8s-dqlite                  0660  root:microk8s  -
+  kube-apiserver                      flags      kubelite  snap.microk8s.daemon-kubelite                    0660  root:microk8s  -
+  kube-controller-manager             flags      kubelite  snap.microk8s.daemon-kubelite                    0660  root:microk8s  -
+  kube-proxy                          flags      kubelite  snap.microk8s.daemon-kubelite                    0660  root:microk8s  21 error
+  kube-scheduler                      flags      kubelite  snap.microk8s.daemon-kubelite                    0660  root:microk8s  -
+  kubectl                             flags      bash      - (read by the \`microk8s kubectl\` wrapper)       0660  root:microk8s  -
+  kubectl-env                         env        source    - (sourced by the \`microk8s kubectl\` wrapper)    0660  root:microk8s  -
+  kubelet                             flags      kubelite  snap.microk8s.daemon-kubelite                    0660  root:microk8s  -
+  kubelite                            flags      bash      snap.microk8s.daemon-kubelite                    0660  root:microk8s  -
+  traefik                             directory  none      snap.microk8s.daemon-apiserver-proxy (disabled)  0750  root:root      -
+
+Findings
+  etcd:2  info  unknown-variable: unknown variable \${DEFAULT_INTERFACE_IP_ADDR}: its value is not known here
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: "x" is not a flag: kube-proxy takes no arguments and does not start
+  kube-proxy:1  error  stray-argument: and 1047980 more in this file, from line 1 on (the first 20 of each code are shown)
+` },
+  },
+  {
+    id: 'args-file-16mb-repeated-flag',
+    group: 'The node',
+    what: 'a 16 MiB `kube-proxy` (just under the limit) of 762,600 `--proxy-mode` lines, the last one `userspace`',
+    input: `'--proxy-mode=iptables\\n' * 762599 + '--proxy-mode=userspace\\n'`,
+    argv: ['--root', '<root>', 'check', '--only', 'kube-proxy.no-userspace-mode'],
+    setup: async (box) => {
+      await box.node();
+      await fs.writeFile(box.args('kube-proxy'), `${'--proxy-mode=iptables\n'.repeat(762_599)}--proxy-mode=userspace\n`);
+    },
+    expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
+[FAIL]           kube-proxy.no-userspace-mode
+                 Do not run kube-proxy in userspace mode
+                 found: --proxy-mode=userspace (line 762600); --proxy-mode must not include userspace
+
+1 rule: 0 passed, 1 failed, 0 blocked, 0 manual, 0 not applicable
+` },
+  },
+
+  // Special files where a component's flags should be: never opened, never "complies".
+  {
+    id: 'args-files-fifo',
+    bin: true,
+    group: 'The node',
+    what: 'FIFOs where the five Kubernetes components’ args files should be (`mkfifo`)',
+    input: 'mkfifo args/kube-apiserver args/kubelet args/kube-proxy args/kube-scheduler args/kube-controller-manager',
+    argv: ['--root', '<root>', 'check'],
+    setup: async (box) => {
+      await box.node();
+      for (const name of KUBERNETES_ARGS) await replaceWith(box.args(name), 'mkfifo', []);
+    },
+    expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
+[BLOCKED]        kubelet.read-only-port [CIS 4.2.4]
+                 Close the kubelet read-only port 10255
+                 found: -; /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it
+[BLOCKED]        kubelet.anonymous-auth [CIS 4.2.1]
+                 Refuse anonymous requests to the kubelet
+                 found: -; /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it
+[BLOCKED]        kubelet.client-ca-file [CIS 4.2.3]
+                 Authenticate kubelet clients by certificate against MicroK8s' CA
+                 found: -; /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it
+[BLOCKED]        apiserver.kubelet-client-certificate [CIS 1.2.4]
+                 Authenticate the API server to kubelets with a client certificate
+                 found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        apiserver.kubelet-client-key [CIS 1.2.4]
+                 Give the API server the key of its kubelet client certificate
+                 found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        apiserver.authorization-mode.no-always-allow [CIS 1.2.6]
+                 Do not authorize every request (AlwaysAllow)
+                 found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        apiserver.authorization-mode.node-rbac [CIS 1.2.7, 1.2.8]
+                 Authorize with Node and RBAC
+                 found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        kube-proxy.no-userspace-mode
+                 Do not run kube-proxy in userspace mode
+                 found: -; /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+[BLOCKED]        kube-scheduler.bind-address [CIS 1.4.2]
+                 Serve the scheduler only on localhost
+                 found: -; /var/snap/microk8s/current/args/kube-scheduler is a FIFO, not an args file: harden does not open it, and kube-scheduler cannot read flags from it
+[NOT APPLICABLE] kube-scheduler.insecure-address
+                 Keep the scheduler's old insecure port on localhost
+                 found: -; applies to versions before 1.24; this node runs 1.28.0
+[BLOCKED]        kube-scheduler.profiling [CIS 1.4.1]
+                 Turn off scheduler profiling
+                 found: -; /var/snap/microk8s/current/args/kube-scheduler is a FIFO, not an args file: harden does not open it, and kube-scheduler cannot read flags from it
+[BLOCKED]        kube-controller-manager.bind-address [CIS 1.3.7]
+                 Serve the controller manager only on localhost
+                 found: -; /var/snap/microk8s/current/args/kube-controller-manager is a FIFO, not an args file: harden does not open it, and kube-controller-manager cannot read flags from it
+[NOT APPLICABLE] kube-controller-manager.insecure-address
+                 Keep the controller manager's old insecure port on localhost
+                 found: -; applies to versions before 1.24; this node runs 1.28.0
+[BLOCKED]        kube-controller-manager.profiling [CIS 1.3.2]
+                 Turn off controller-manager profiling
+                 found: -; /var/snap/microk8s/current/args/kube-controller-manager is a FIFO, not an args file: harden does not open it, and kube-controller-manager cannot read flags from it
+[NOT APPLICABLE] etcd.client-cert-auth [CIS 2.2]
+                 Require client certificates on etcd
+                 found: -; snap.microk8s.daemon-etcd is disabled on this node (var/lock/no-etcd)
+[BLOCKED]        etcd.trusted-ca-file [CIS 2.7]
+                 Verify etcd clients against a CA (--trusted-ca-file)
+                 found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[NOT APPLICABLE] apiserver.insecure-port
+                 Close the insecure API port 8080
+                 found: -; applies to 1.16 up to (not including) 1.24; this node runs 1.28.0
+[NOT APPLICABLE] apiserver.insecure-bind-localhost
+                 Keep the insecure API port 8080 on localhost
+                 found: -; applies to versions before 1.16; this node runs 1.28.0
+[NOT APPLICABLE] apiserver.exposure
+                 Nothing of the API server listens beyond localhost without authentication
+                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
+[NOT APPLICABLE] kubelet.exposure
+                 Nothing of the kubelet listens beyond localhost without authentication
+                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
+[NOT APPLICABLE] kube-proxy.exposure
+                 Nothing of kube-proxy listens beyond localhost without authentication
+                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
+[NOT APPLICABLE] kube-scheduler.exposure
+                 Nothing of the scheduler listens beyond localhost without authentication
+                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
+[NOT APPLICABLE] kube-controller-manager.exposure
+                 Nothing of the controller manager listens beyond localhost without authentication
+                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
+[BLOCKED]        etcd.exposure
+                 Nothing of etcd listens beyond localhost without authentication
+                 found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        k8s-dqlite.exposure
+                 Nothing of dqlite listens beyond localhost without authentication
+                 found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+
+25 rules: 0 passed, 0 failed, 15 blocked, 0 manual, 10 not applicable
+` },
+  },
+  {
+    id: 'args-file-char-device',
+    group: 'The node',
+    what: 'a character device (`mknod c 1 5`, /dev/zero) where kube-proxy’s args file should be',
+    input: 'mknod args/kube-proxy c 1 5',
+    argv: ['--root', '<root>', 'check', '--only', 'kube-proxy.no-userspace-mode'],
+    setup: async (box) => {
+      await box.node();
+      await replaceWith(box.args('kube-proxy'), 'mknod', ['c', '1', '5']);
+    },
+    expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
+[BLOCKED]        kube-proxy.no-userspace-mode
+                 Do not run kube-proxy in userspace mode
+                 found: -; /var/snap/microk8s/current/args/kube-proxy is a character device, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+
+1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
+` },
+  },
+  {
+    id: 'args-file-socket',
+    group: 'The node',
+    what: 'a listening Unix socket where the kubelet’s args file should be',
+    input: 'args/kubelet is a socket',
+    argv: ['--root', '<root>', 'check', '--only', 'kubelet.read-only-port'],
+    setup: async (box) => {
+      await box.node();
+      await fs.rm(box.args('kubelet'));
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(box.args('kubelet'), resolve));
+      box.onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    },
+    expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
+[BLOCKED]        kubelet.read-only-port [CIS 4.2.4]
+                 Close the kubelet read-only port 10255
+                 found: -; /var/snap/microk8s/current/args/kubelet is a socket, not an args file: harden does not open it, and kubelet cannot read flags from it
+
+1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
+` },
+  },
+  {
+    id: 'args-file-unreadable-check',
+    group: 'The node',
+    what: '`check` with an args file harden may not read (EACCES): the whole check fails, never a rule judged without it',
+    argv: ['--root', '<root>', 'check'],
+    injected: 'EACCES on reading args/kube-proxy',
+    setup: async (box) => {
+      await box.node();
+      return { fs: failingFs('readRegularFile', '/args/kube-proxy', 'EACCES') };
+    },
+    expect: { status: 1, stderr: `error: cannot read /var/snap/microk8s/current/args/kube-proxy (EACCES)
+hint: run harden as root (sudo), as MicroK8s keeps these files private
+` },
+  },
+  {
+    id: 'args-file-io-error-check',
+    group: 'The node',
+    what: '`check` with an I/O error reading an args file (EIO)',
+    argv: ['--root', '<root>', 'check'],
+    injected: 'EIO on reading args/kube-apiserver',
+    setup: async (box) => {
+      await box.node();
+      return { fs: failingFs('readRegularFile', '/args/kube-apiserver', 'EIO') };
+    },
+    expect: { status: 1, stderr: `error: cannot read /var/snap/microk8s/current/args/kube-apiserver (EIO)
+hint: check the disk and the file’s permissions
+` },
+  },
+  {
+    id: 'fleet-root-with-fifo-and-broken-root',
+    group: 'The node',
+    what: '`check --roots` over three nodes: one with a FIFO for kube-proxy, one without MicroK8s; each reported in its place',
+    argv: ['check', '--roots', '<tmp>/fleet', '--only', 'kube-proxy.no-userspace-mode'],
+    setup: async (box) => {
+      const fleet = path.join(box.tmp, 'fleet');
+      await fs.mkdir(path.join(fleet, 'a'), { recursive: true });
+      await layOutNode(path.join(fleet, 'a'), { version: '1.28' });
+      await fs.mkdir(path.join(fleet, 'b/var/snap/microk8s'), { recursive: true });
+      await fs.mkdir(path.join(fleet, 'c'));
+      await layOutNode(path.join(fleet, 'c'), { version: '1.28' });
+      await replaceWith(path.join(fleet, 'c/var/snap/microk8s', DEFAULT_REVISIONS['1.28'], 'args/kube-proxy'), 'mkfifo', []);
+    },
+    expect: { status: 1, stderr: `error: <tmp>/fleet/b: /var/snap/microk8s/current not found: MicroK8s is not installed in this root
+hint: check --root; on a node, \`snap list microk8s\` shows whether MicroK8s is installed
+`, stdout: `Profile baseline on <tmp>/fleet/a (MicroK8s 1.28.0)
+[PASS]           kube-proxy.no-userspace-mode
+                 Do not run kube-proxy in userspace mode
+                 found: absent; --proxy-mode excludes userspace
+
+1 rule: 1 passed, 0 failed, 0 blocked, 0 manual, 0 not applicable — complies with profile baseline
+
+Profile baseline on <tmp>/fleet/b
+error: /var/snap/microk8s/current not found: MicroK8s is not installed in this root
+hint: check --root; on a node, \`snap list microk8s\` shows whether MicroK8s is installed
+
+not checked
+
+Profile baseline on <tmp>/fleet/c (MicroK8s 1.28.0)
+[BLOCKED]        kube-proxy.no-userspace-mode
+                 Do not run kube-proxy in userspace mode
+                 found: -; /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+
+1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
+` },
   },
 ];

@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runBin } from '../helpers/cli.js';
+import { runBin, runBinAsync } from '../helpers/cli.js';
 import { makeNode, makeTempDir } from '../helpers/node-root.js';
 
 const node = makeNode;
@@ -145,4 +147,58 @@ test('after apply --no-restart, check and plan warn that the running services do
   assert.is(check.stderr, warning);
   assert.is(runBin(['--root', root, 'plan']).stderr, warning);
 });
+// Where a component's flags should be there is a FIFO, a device or a socket: its rules are blocked, naming
+// the file, and check exits 2; it never says "does not exist", "not applicable" or "complies".
+const KUBERNETES_ARGS = ['kube-apiserver', 'kubelet', 'kube-proxy', 'kube-scheduler', 'kube-controller-manager'];
+const KUBERNETES_RULES = [
+  'kubelet.read-only-port', 'kubelet.anonymous-auth', 'kubelet.client-ca-file', 'apiserver.kubelet-client-certificate', 'apiserver.kubelet-client-key',
+  'apiserver.authorization-mode.no-always-allow', 'apiserver.authorization-mode.node-rbac', 'kube-proxy.no-userspace-mode', 'kube-scheduler.bind-address',
+  'kube-scheduler.profiling', 'kube-controller-manager.bind-address', 'kube-controller-manager.profiling',
+];
+
+for (const [kind, make] of [
+  ['a FIFO', (file: string) => spawnSync('mkfifo', [file])],
+  ['a character device', (file: string) => spawnSync('mknod', [file, 'c', '1', '5'])],
+] as const) {
+  test(`${kind} for each of the five Kubernetes args files: their rules are blocked, exit 2`, async () => {
+    const root = await node({ version: '1.28' });
+    const args = path.join(root, 'var/snap/microk8s/current/args');
+    for (const name of KUBERNETES_ARGS) {
+      await fs.rm(path.join(args, name));
+      assert.is(make(path.join(args, name)).status, 0);
+    }
+    const run = runBin(['--root', root, 'check', '--json']);
+    assert.is(run.status, 2, run.stderr);
+    const doc = JSON.parse(run.stdout);
+    assert.is(doc.summary.compliant, false);
+    for (const id of KUBERNETES_RULES) {
+      const result = doc.results.find((r: any) => r.id === id);
+      const file = `/var/snap/microk8s/current/args/${result.component}`;
+      assert.equal([result.status, result.file, result.reason], ['BLOCKED', file, `${file} is ${kind}, not an args file: harden does not open it, and ${result.component} cannot read flags from it`], id);
+    }
+    // The datastore is told from args/kube-apiserver: the rules that depend on it are blocked too.
+    assert.is(statuses(doc)['etcd.trusted-ca-file'], 'BLOCKED');
+    assert.ok(!doc.results.some((r: any) => r.reason.includes('does not exist')));
+    const inspect = JSON.parse(runBin(['--root', root, 'inspect', '--json']).stdout);
+    const proxy = inspect.files.find((f: any) => f.name === 'kube-proxy');
+    assert.equal(proxy.findings, [{ code: 'not-a-file', severity: 'error', line: 0, message: `/var/snap/microk8s/current/args/kube-proxy is ${kind}, not an args file: harden does not open it, and kube-proxy cannot read flags from it` }]);
+  });
+}
+
+test('a socket for the kubelet args file: its rules are blocked; a FIFO that is no flags file is only listed', async () => {
+  const root = await node({ version: '1.28' });
+  const args = path.join(root, 'var/snap/microk8s/current/args');
+  await fs.rm(path.join(args, 'kubelet'));
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(path.join(args, 'kubelet'), resolve));
+  assert.is(spawnSync('mkfifo', [path.join(args, 'notes')]).status, 0);
+  try {
+    const run = await runBinAsync(['--root', root, 'check', '--json', '--only', 'kubelet.read-only-port,kube-proxy.no-userspace-mode']);
+    assert.is(run.status, 2, run.stderr);
+    assert.equal(statuses(JSON.parse(run.stdout)), { 'kubelet.read-only-port': 'BLOCKED', 'kube-proxy.no-userspace-mode': 'PASS' });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 test.run();

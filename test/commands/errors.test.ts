@@ -58,12 +58,28 @@ test('an unreadable file (EACCES injected through the filesystem interface)', as
   const root = await node();
   const denied: FileSystem = {
     ...realFileSystem,
-    readFile: async (file) => {
+    readRegularFile: async (file, maxBytes) => {
       if (file.endsWith(`${ARGS}/kubelet`)) throw Object.assign(new Error('permission denied'), { code: 'EACCES' });
-      return realFileSystem.readFile(file);
+      return realFileSystem.readRegularFile(file, maxBytes);
     },
   };
   assertError(await runInProcess(['--root', root, 'inspect'], denied), 'cannot read /var/snap/microk8s/current/args/kubelet (EACCES)', 'run harden as root (sudo), as MicroK8s keeps these files private');
+});
+
+test('an args file that is no longer a regular file when opened (a FIFO put there after the lstat)', async () => {
+  const root = await node();
+  const swapped: FileSystem = {
+    ...realFileSystem,
+    readRegularFile: async (file, maxBytes) => {
+      if (file.endsWith(`${ARGS}/kube-proxy`)) throw Object.assign(new Error('ENOTREGULAR: a FIFO'), { code: 'ENOTREGULAR' });
+      return realFileSystem.readRegularFile(file, maxBytes);
+    },
+  };
+  assertError(
+    await runInProcess(['--root', root, 'check'], swapped),
+    'cannot read /var/snap/microk8s/current/args/kube-proxy: it is no longer a regular file (it changed while harden read the node)',
+    'nothing else should be changing the args dir: run harden again once it is done',
+  );
 });
 
 test('an I/O error while listing the args dir', async () => {

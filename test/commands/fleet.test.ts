@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { realFileSystem, type FileSystem } from '../../src/effects/file-system.js';
 import { runInProcess } from '../helpers/cli.js';
 import { layOutNode, makeTempDir } from '../helpers/node-root.js';
 import type { FixtureVersion } from '../helpers/paths.js';
@@ -55,14 +56,55 @@ test('many roots are reported in the order given, whatever order they finish rea
   assert.equal(headers, roots.map((root, i) => `Profile baseline on ${root} (MicroK8s ${['1.13', '1.28', '1.21', '1.36'][(23 - i) % 4]}.0)`));
 });
 
-test('a root in DIR that cannot be read is named on stderr; the others are still reported, exit 1', async () => {
+test('a root in DIR that cannot be read is named on stderr and reported in its place; the others are still checked, exit 1', async () => {
   const dir = await fleet({ good: '1.28' });
   await fs.mkdir(path.join(dir, 'broken/var/snap/microk8s'), { recursive: true });
   const run = await runInProcess(['check', '--roots', dir, '--json']);
   assert.is(run.status, 1);
-  assert.is(run.stderr, `error: ${path.join(dir, 'broken')}: /var/snap/microk8s/current not found: MicroK8s is not installed in this root\n`);
-  // The one node read is the whole document.
-  assert.is(JSON.parse(run.stdout).root, path.join(dir, 'good'));
+  assert.is(run.stderr, `error: ${path.join(dir, 'broken')}: /var/snap/microk8s/current not found: MicroK8s is not installed in this root\nhint: check --root; on a node, \`snap list microk8s\` shows whether MicroK8s is installed\n`);
+  // Every root has its entry, in name order: the document has one shape whatever failed.
+  const doc = JSON.parse(run.stdout);
+  assert.equal(Object.keys(doc), [path.join(dir, 'broken'), path.join(dir, 'good')]);
+  assert.equal(doc[path.join(dir, 'broken')], {
+    schema: 'harden.check/v1',
+    root: path.join(dir, 'broken'),
+    profile: doc[path.join(dir, 'good')].profile,
+    version: null,
+    results: [],
+    error: { message: '/var/snap/microk8s/current not found: MicroK8s is not installed in this root', hint: 'check --root; on a node, `snap list microk8s` shows whether MicroK8s is installed' },
+  });
+  assert.is(doc[path.join(dir, 'good')].results.length, 25);
+});
+
+test('a root whose reading hits a bug is reported in its place with the bug; the others are still checked, exit 1', async () => {
+  const dir = await fleet({ a: '1.28', b: '1.36', c: '1.21' });
+  const buggy: FileSystem = {
+    ...realFileSystem,
+    // A link target that is no string: reading that root fails with a TypeError, as a bug would.
+    readlink: async (file) => (file.startsWith(path.join(dir, 'b/')) ? 42 as never : realFileSystem.readlink(file)),
+  };
+  const run = await runInProcess(['check', '--roots', dir], buggy);
+  assert.is(run.status, 1);
+  const lines = run.stderr.split('\n');
+  assert.is(lines[0], `error: ${path.join(dir, 'b')}: internal error (a bug): TypeError: target.startsWith is not a function`);
+  assert.is(lines[1], 'TypeError: target.startsWith is not a function');
+  assert.is(lines[lines.length - 2], 'Please report the internal error with the command you ran.');
+  const reports = run.stdout.split('\n\n').filter((part) => part.startsWith('Profile '));
+  assert.is(reports[0].split('\n')[0], `Profile baseline on ${path.join(dir, 'a')} (MicroK8s 1.28.0)`);
+  assert.is(reports[1], `Profile baseline on ${path.join(dir, 'b')}\nerror: internal error (a bug): TypeError: target.startsWith is not a function\nhint: please report it with the command you ran`);
+  assert.is(reports[2].split('\n')[0], `Profile baseline on ${path.join(dir, 'c')} (MicroK8s 1.21.0)`);
+  assert.ok(run.stdout.includes('\nnot checked\n'));
+  for (const format of ['junit', 'sarif']) {
+    const other = await runInProcess(['check', '--roots', dir, '--format', format], buggy);
+    assert.is(other.status, 1, format);
+  }
+  const junit = (await runInProcess(['check', '--roots', dir, '--format', 'junit'], buggy)).stdout;
+  assert.ok(junit.includes(`<testsuite name="baseline on ${path.join(dir, 'b')}" tests="1" failures="0" errors="1" skipped="0">`), junit);
+  const sarif = JSON.parse((await runInProcess(['check', '--roots', dir, '--format', 'sarif'], buggy)).stdout);
+  assert.equal(sarif.runs[0].invocations, [{
+    executionSuccessful: false,
+    toolExecutionNotifications: [{ level: 'error', message: { text: `${path.join(dir, 'b')}: internal error (a bug): TypeError: target.startsWith is not a function` }, properties: { root: path.join(dir, 'b'), hint: 'please report it with the command you ran' } }],
+  }]);
 });
 
 const refusals: [string, (dir: string) => Promise<string>, (target: string) => string][] = [

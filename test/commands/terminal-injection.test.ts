@@ -196,7 +196,7 @@ test('plan: a list flag whose value spans lines is refused plainly, not an inter
   assert.is(run.stdout, '');
   assert.is(
     run.stderr,
-    'error: plan refused: rule apiserver.authorization-mode.node-rbac: --authorization-mode is "AlwaysAllow\\nerror: fake \\x1b[31mred\\u2028x", with a line break: harden will not write its items back; fix that line by hand\n' +
+    'error: plan refused: rule apiserver.authorization-mode.node-rbac: harden will not write --authorization-mode="AlwaysAllow\\nerror: fake \\x1b[31mred\\u2028x,Node,RBAC": it holds U+000A (a line feed) at character 12; a value may hold only ASCII letters, digits and ! # % * + , - . / : = ? @ [ ] ^ _ ~, and $ only in ${SNAP}, ${SNAP_DATA} or ${SNAP_COMMON}\n' +
       'hint: nothing was written; fix what is named, or leave a rule out with --skip RULE (apiserver.authorization-mode.node-rbac)\n',
   );
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -125,9 +126,9 @@ test('malformed rows come back as problems naming the node path and line, not as
 function failingReads(failing: string, code: string): FileSystem {
   return {
     ...realFileSystem,
-    readFile: async (file) => {
+    readRegularFile: async (file, maxBytes) => {
       if (file === failing) throw Object.assign(new Error(`${code}: ${file}`), { code });
-      return realFileSystem.readFile(file);
+      return realFileSystem.readRegularFile(file, maxBytes);
     },
   };
 }
@@ -156,6 +157,16 @@ test('a symlink loop where proc/net should be is a problem, not a throw', async 
     available: false,
     listeners: [],
     problems: ['/proc/net/tcp: too many levels of symbolic links'],
+  });
+});
+
+test('a FIFO where proc/net/tcp should be (an offline copy) is a problem, never waited on', async () => {
+  const root = await procRoot({ tcp6: TCP_HEADER + TCP6_ROW });
+  assert.is(spawnSync('mkfifo', [path.join(root, 'proc/4242/net/tcp')]).status, 0);
+  assert.equal(await readListeners(realFileSystem, root, 'LE'), {
+    available: false,
+    listeners: [],
+    problems: ['cannot read /proc/net/tcp (ENOTREGULAR)'],
   });
 });
 

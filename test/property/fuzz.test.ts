@@ -116,11 +116,13 @@ function mutatingFileSystem(seed: number, root: string): FileSystem {
   const cache = new Map<string, Buffer>();
   return {
     ...realFileSystem,
-    readFile: async (file) => {
-      const bytes = await realFileSystem.readFile(file);
-      if (!file.startsWith(root) || !chance(makeRng(seed ^ file.length ^ bytes.length), 0.5)) return bytes;
+    readRegularFile: async (file, maxBytes) => {
+      const read = await realFileSystem.readRegularFile(file, maxBytes);
+      const bytes = read.content;
+      if (bytes === null || !file.startsWith(root) || !chance(makeRng(seed ^ file.length ^ bytes.length), 0.5)) return read;
       if (!cache.has(file)) cache.set(file, mutate(makeRng(seed + file.length), bytes));
-      return cache.get(file)!;
+      const content = cache.get(file)!;
+      return { stat: read.stat, content: content.length > maxBytes ? null : content };
     },
   };
 }
