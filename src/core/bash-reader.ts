@@ -15,6 +15,26 @@ import { sortFindings, type Finding, type Severity } from './finding.js';
 import type { ArgvWord, ReadResult, ReaderEnv } from './reader.js';
 
 /**
+ * bash's reading, with where each line starts as bash reads it: what an edit check needs to prove that an
+ * edit leaves every other line read as before.
+ */
+export interface BashReadResult extends ReadResult {
+  readonly reader: 'bash';
+  /**
+   * Per line of the input (index 0 is line 1), where bash stands as the line starts: 0 when between words
+   * at the top level (the previous line's newline ended every word, quote and construct), else the line on
+   * which the word, quoted string, construct or backslash-newline continuation it is inside began.
+   * Lines past the last one bash reads ($(cat) drops trailing newlines) are not listed.
+   */
+  readonly lineStarts: readonly number[];
+  /**
+   * Whether text after the last line bash reads would start between words at the top level: false when the
+   * input ends with a backslash (which would join the next line) or inside an unclosed construct.
+   */
+  readonly endsBetweenWords: boolean;
+}
+
+/**
  * A piece of a word before field splitting. `fixed` text (source characters, quoted strings,
  * quoted expansions) is never split and keeps the word alive even when empty (`""`);
  * `split` text is the value of an unquoted expansion: bash splits it on blanks and an empty one
@@ -42,7 +62,7 @@ const IFS_BLANKS = new Set([' ', '\t', '\n']);
 const RUNS_AS_ROOT = 'bash would run it as root when reading the file; write the value literally';
 const REFUSED = 'bash refuses the whole file and the daemon does not start';
 
-export function readWithBash(text: string, env: ReaderEnv): ReadResult {
+export function readWithBash(text: string, env: ReaderEnv): BashReadResult {
   return new BashArrayReader(text, env).read();
 }
 
@@ -50,6 +70,12 @@ class BashArrayReader {
   private readonly src: string;
   private pos = 0;
   private line = 1;
+  /** See BashReadResult.lineStarts; line 1 starts between words. */
+  private readonly lineStarts: number[] = [0];
+  /** The line the word being read began on; 0 between words. */
+  private wordLine = 0;
+  /** Whether the input ends inside a quoted string or construct (a syntax error). */
+  private unclosed = false;
   private readonly argv: ArgvWord[] = [];
   private readonly findings: Finding[] = [];
   private readonly unknownSeen = new Set<string>();
@@ -75,7 +101,7 @@ class BashArrayReader {
     this.endsWithOddBackslashes = endsWithOddBackslashRun(this.src, this.lastLineStart);
   }
 
-  read(): ReadResult {
+  read(): BashReadResult {
     while (true) {
       this.skipContinuations();
       if (this.atEnd()) break;
@@ -86,11 +112,14 @@ class BashArrayReader {
       else this.readWord();
     }
     const findings = sortFindings(dedupe(this.findings));
+    const fails = findings.some((f) => f.code === 'reader-fails');
     return {
       reader: 'bash',
       argv: this.argv,
       findings,
-      fails: findings.some((f) => f.code === 'reader-fails'),
+      fails,
+      lineStarts: this.lineStarts,
+      endsBetweenWords: !this.unclosed && !this.src.endsWith('\\'),
     };
   }
 
@@ -107,7 +136,10 @@ class BashArrayReader {
   /** Consumes one character that belongs to a word (comments and blanks never come here). */
   private take(): string {
     const c = this.src[this.pos++]!;
-    if (c === '\n') this.line++;
+    if (c === '\n') {
+      this.line++;
+      this.lineStarts.push(this.wordLine);
+    }
     if (c === '\r') {
       const message = 'carriage return inside a word: bash keeps the carriage return in the value; use LF line ends';
       this.report('carriage-return', 'warning', this.line, message);
@@ -125,6 +157,7 @@ class BashArrayReader {
         'backslash-newline continuation: bash joins this line with the next, so the value spans lines',
       );
       this.pos += 2;
+      this.lineStarts.push(this.wordLine === 0 ? this.line : this.wordLine);
       this.line++;
     }
   }
@@ -142,6 +175,7 @@ class BashArrayReader {
 
   private readWord(): void {
     const startLine = this.line;
+    this.wordLine = startLine;
     this.pieces = [];
     this.openBrace = undefined;
     this.openBracketLine = undefined;
@@ -164,6 +198,7 @@ class BashArrayReader {
       }
       atWordStart = false;
     }
+    this.wordLine = 0;
     for (const value of splitFields(this.pieces)) this.argv.push({ value, line: startLine });
   }
 
@@ -320,6 +355,7 @@ class BashArrayReader {
   }
 
   private reportUnbalanced(line: number, what: string): void {
+    this.unclosed = true;
     this.report('reader-fails', 'error', line, `unbalanced ${what}: ${REFUSED}; close the quote`);
   }
 
@@ -432,8 +468,12 @@ class BashArrayReader {
       if (this.peek() === '\\' && this.pos + 1 < this.src.length) body += this.take();
       body += this.take();
     }
-    if (this.atEnd()) this.report('reader-fails', 'error', line, `'\`' without its closing '\`': ${REFUSED}`);
-    else body += this.take();
+    if (this.atEnd()) {
+      this.unclosed = true;
+      this.report('reader-fails', 'error', line, `'\`' without its closing '\`': ${REFUSED}`);
+    } else {
+      body += this.take();
+    }
     this.report('unsupported-construct', 'error', line, `command substitution \`...\`: ${RUNS_AS_ROOT}`);
     this.fixed(`\`${body}`);
   }
@@ -498,6 +538,7 @@ class BashArrayReader {
       this.skipContinuations();
       const c = this.peek();
       if (c === undefined) {
+        this.unclosed = true;
         this.report('reader-fails', 'error', line, `${unclosed}: ${REFUSED}`);
         return text;
       }
