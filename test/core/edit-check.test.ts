@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,6 +9,8 @@ import { consumerOf } from '../../src/core/consumers.js';
 import { editArgsFile, type FlagEdit } from '../../src/core/edit-args.js';
 import { checkEditedFile, type EditProblem } from '../../src/core/edit-check.js';
 import type { ReaderEnv } from '../../src/core/reader.js';
+import { runInProcess } from '../helpers/cli.js';
+import { layOutNode } from '../helpers/node-root.js';
 import { fixtureArgsDir, fixtureVersions, type FixtureVersion } from '../helpers/paths.js';
 
 const env: ReaderEnv = {
@@ -267,6 +271,41 @@ test('property: random edits of every fixture flag file pass the check', () => {
     }
   }
   assert.ok(checked > 500, `${checked} edits checked`);
+});
+
+/** Reads `file` as MicroK8s' wrappers do, in `cwd`: `declare -a args="($(cat "$file"))"`. */
+function readAsTheWrapperDoes(file: string, cwd: string): void {
+  const script = 'declare -a args="($(cat "$1"))"';
+  spawnSync('/bin/bash', ['--norc', '--noprofile', '-c', script, '_', file], { cwd, env: { PATH: '/usr/bin:/bin', SNAP_DATA: '/var/snap/microk8s/1379' }, encoding: 'utf8' });
+}
+
+test('end to end: apply on a 1.18 node refuses the file of the report, and bash still runs nothing from it', async () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'harden-edit-check-'));
+  try {
+    const marker = path.join(work, 'PWNED');
+    const root = path.join(work, 'root');
+    mkdirSync(root);
+    const data = await layOutNode(root, { version: '1.18' });
+    const file = path.join(data, 'args/kube-scheduler');
+    const text = PWNED.replaceAll('/tmp/PWNED', marker);
+    writeFileSync(file, text);
+    readAsTheWrapperDoes(file, work);
+    assert.not.ok(existsSync(marker), 'the original runs nothing');
+
+    const run = await runInProcess(['--root', root, 'apply', '--yes', '--no-restart', '--only', 'kube-scheduler.profiling']);
+    assert.is(run.status, 1, run.stderr);
+    assert.is(run.stderr, [
+      `error: plan refused: rule kube-scheduler.profiling: /var/snap/microk8s/current/args/kube-scheduler: unsafe-file: line 3: command substitution $(...): bash would run it as root when reading the file; write the value literally (and 2 more errors); harden does not edit a file that bash cannot read safely`,
+      'hint: nothing was written; fix line 3 of /var/snap/microk8s/current/args/kube-scheduler by hand (harden check lists what is wrong with it), then run harden again, or leave a rule out with --skip RULE',
+      '',
+    ].join('\n'));
+    assert.is(readFileSync(file, 'utf8'), text, 'nothing written');
+    assert.not.ok(existsSync(path.join(root, 'var/lib/harden/snapshots')), 'no snapshot taken');
+    readAsTheWrapperDoes(file, work);
+    assert.not.ok(existsSync(marker), 'bash runs nothing from the file after the apply');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 test.run();
