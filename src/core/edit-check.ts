@@ -39,7 +39,12 @@ export function checkEditedFile(before: string, after: string, options: CheckOpt
   const now = viewFlagsFile(after, view);
   const lines = alignLines(before, after, old, now, options.expect);
   if ('problem' in lines) return [lines.problem];
-  if (options.reader === 'bash') return [...sameBashReading(old.read, now.read, lines, options.env), ...newFindings(old, now, lines), ...notApplied(now, options)];
+  if (options.reader === 'bash') {
+    // When bash would read the edited file differently, the rest (new findings, flags not as set) follows from it.
+    const reading = sameBashReading(old.read, now.read, lines, options.env);
+    if (reading.length > 0) return reading;
+    return [...newFindings(old, now, lines), ...notApplied(now, options)];
+  }
   return [...newFindings(old, now, lines), ...readersDiffer(old, now), ...unsafeWords(old, now), ...notApplied(now, options)];
 }
 
@@ -157,13 +162,14 @@ function sameBashReading(oldRead: ReadResult, newRead: ReadResult, lines: LineMa
     if (problems.length < MAX_READING_PROBLEMS) problems.push(problem);
   };
   const inside = (start: number) => `a quoted string, construct or line continuation that begins on line ${start}`;
+  const open = 'ends inside a quoted string, construct or line continuation that the next line continues';
 
   lines.touched.forEach((touched, i) => {
     if (!touched) return;
     const start = startOf(oldRead, i);
     const end = startOf(oldRead, i + 1);
     if (start !== 0) add({ code: 'quote-state', line: null, message: `line ${i + 1} of the original, which the edit removes or rewrites, lies inside ${inside(start)}`, fixLine: start });
-    else if (end !== 0) add({ code: 'quote-state', line: null, message: `line ${i + 1} of the original, which the edit removes or rewrites, opens ${inside(end)} that the lines after it continue`, fixLine: i + 1 });
+    else if (end !== 0) add({ code: 'quote-state', line: null, message: `line ${i + 1} of the original, which the edit removes or rewrites, ${open}`, fixLine: i + 1 });
   });
 
   // After a touched line, the first unchanged line decides: the lines after it are read from the same place.
@@ -179,7 +185,7 @@ function sameBashReading(oldRead: ReadResult, newRead: ReadResult, lines: LineMa
       }
       const why = notPlain(lines.newText[j], env);
       if (why) add({ code: 'unsafe-value', line: j + 1, message: `line ${j + 1}, which the edit writes: ${why}` });
-      else if (end !== 0) add({ code: 'quote-state', line: j + 1, message: `line ${j + 1}, which the edit writes, opens ${inside(end)} that the lines after it continue` });
+      else if (end !== 0) add({ code: 'quote-state', line: j + 1, message: `line ${j + 1}, which the edit writes, ${open}` });
       return;
     }
     if (!afterTouched) return;
