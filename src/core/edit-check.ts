@@ -226,26 +226,28 @@ function notPlain(text: string, env: ReaderEnv): string | null {
  * `readers-differ` findings are left to their own check below.
  */
 function newFindings(old: FileView, now: FileView, lines: LineMap): EditProblem[] {
-  const remaining = new Map<string, number>();
+  // Per finding key, a count per place: the original line (0-based), EDITED or WHOLE_FILE. Keys are interned
+  // and places are numbers, as a padded file can repeat one finding on every other of 100,000 lines.
+  const remaining = new Map<string, Map<number, number>>();
   const findingKey = findingKeys();
-  const oldPlace = (line: number) => (line === 0 ? 'file' : lines.touched[line - 1] ? 'edited' : String(line));
-  const newPlace = (line: number) => {
-    if (line === 0) return 'file';
-    const from = lines.from[line - 1];
-    return from === -1 ? 'edited' : String(from + 1);
-  };
+  const oldPlace = (line: number) => (line === 0 ? WHOLE_FILE : lines.touched[line - 1] ? EDITED : line - 1);
+  const newPlace = (line: number) => (line === 0 ? WHOLE_FILE : lines.from[line - 1] === -1 ? EDITED : lines.from[line - 1]);
   for (const finding of old.findings) {
     if (finding.code === 'readers-differ') continue;
-    const key = `${oldPlace(finding.line)}\0${findingKey(finding)}`;
-    remaining.set(key, (remaining.get(key) ?? 0) + 1);
+    const key = findingKey(finding);
+    let places = remaining.get(key);
+    if (!places) remaining.set(key, (places = new Map()));
+    const place = oldPlace(finding.line);
+    places.set(place, (places.get(place) ?? 0) + 1);
   }
   const problems: EditProblem[] = [];
   for (const finding of now.findings) {
     if (finding.code === 'readers-differ') continue;
-    const key = `${newPlace(finding.line)}\0${findingKey(finding)}`;
-    const left = remaining.get(key) ?? 0;
+    const places = remaining.get(findingKey(finding));
+    const place = newPlace(finding.line);
+    const left = places?.get(place) ?? 0;
     if (left > 0) {
-      remaining.set(key, left - 1);
+      places!.set(place, left - 1);
       continue;
     }
     problems.push({ code: 'new-finding', message: `${finding.code}: ${finding.message}`, line: lineOf(finding) });
@@ -253,16 +255,22 @@ function newFindings(old: FileView, now: FileView, lines: LineMap): EditProblem[
   return problems;
 }
 
+const EDITED = -1;
+const WHOLE_FILE = -2;
+
 /** A finding's code and message with its line numbers taken out; remembered, as a file repeats messages. */
 function findingKeys(): (finding: Finding) => string {
-  const known = new Map<string, string>();
+  const known = new Map<string, Map<string, string>>();
   return (finding) => {
-    let message = known.get(finding.message);
-    if (message === undefined) {
-      message = finding.message.includes('line') ? finding.message.replace(/\blines? \d+(?:(?:, | and )\d+)*/g, 'line N') : finding.message;
-      known.set(finding.message, message);
+    let byMessage = known.get(finding.code);
+    if (!byMessage) known.set(finding.code, (byMessage = new Map()));
+    let key = byMessage.get(finding.message);
+    if (key === undefined) {
+      const message = finding.message.includes('line') ? finding.message.replace(/\blines? \d+(?:(?:, | and )\d+)*/g, 'line N') : finding.message;
+      key = `${finding.code}\0${message}`;
+      byMessage.set(finding.message, key);
     }
-    return `${finding.code}\0${message}`;
+    return key;
   };
 }
 
