@@ -6,7 +6,7 @@
 // original and the edited file as MicroK8s' wrappers do, many files in one bash process: the original must run
 // nothing, and an edit the check lets through must run nothing either.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Component } from '../../src/core/consumers.js';
@@ -177,6 +177,41 @@ export function markersBashCreates(texts: readonly { readonly index: number; rea
     }
     const created = new Set(readdirSync(cwd));
     return new Set(texts.filter(({ index }) => created.has(markerOf(index))).map(({ index }) => index));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Each file's words as real bash gives them to the wrapper, null where bash gave up on the file; every file in a
+ * subshell of one bash process, in an empty directory.
+ */
+export function argvOfRealBash(texts: readonly string[]): (string[] | null)[] {
+  const work = mkdtempSync(path.join(tmpdir(), 'harden-edit-bash-'));
+  try {
+    const files = texts.map((text, n) => {
+      const file = path.join(work, `file-${n}`);
+      writeFileSync(file, text);
+      return file;
+    });
+    const cwd = path.join(work, 'cwd');
+    mkdirSync(cwd);
+    const script = [
+      '__n=0',
+      'for __file; do',
+      '  ( declare -a args="($(<"$__file"))" && printf "%s\\0" "${#args[@]}" "${args[@]}" >"../out-$__n" ) 2>/dev/null',
+      '  __n=$((__n + 1))',
+      'done',
+    ].join('\n');
+    const result = spawnSync('/bin/bash', ['--norc', '--noprofile', '-c', script, '_', ...files], { cwd, env: BASH_ENV, encoding: 'utf8' });
+    if (result.error) throw result.error;
+    return files.map((_, n) => {
+      const out = path.join(work, `out-${n}`);
+      if (!existsSync(out)) return null;
+      const records = readFileSync(out, 'utf8').split('\0');
+      const argv = records.slice(1, -1);
+      return argv.length === Number(records[0]) ? argv : null;
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
