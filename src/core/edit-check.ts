@@ -172,12 +172,13 @@ function sameBashReading(oldRead: ReadResult, newRead: ReadResult, lines: LineMa
     else if (end !== 0) add({ code: 'quote-state', line: null, message: `line ${i + 1} of the original, which the edit removes or rewrites, ${open}`, fixLine: i + 1 });
   });
 
-  // After a touched line, the first unchanged line decides: the lines after it are read from the same place.
-  let afterTouched = true;
+  // Every unchanged line is compared (once the first after a touched line agrees, the rest follow from it, so
+  // this is a second line of defence), and the first that differs in each run of them is reported.
+  let reported = false;
   lines.from.forEach((i, j) => {
     const start = startOf(newRead, j);
     if (i === -1) {
-      afterTouched = true;
+      reported = false;
       const end = startOf(newRead, j + 1);
       if (start !== 0) {
         add({ code: 'quote-state', line: j + 1, message: `line ${j + 1}, which the edit writes, would be read inside ${inside(start)}` });
@@ -188,10 +189,9 @@ function sameBashReading(oldRead: ReadResult, newRead: ReadResult, lines: LineMa
       else if (end !== 0) add({ code: 'quote-state', line: j + 1, message: `line ${j + 1}, which the edit writes, ${open}` });
       return;
     }
-    if (!afterTouched) return;
-    afterTouched = false;
     const was = startOf(oldRead, i);
-    if ((was === 0) === (start === 0)) return;
+    if (reported || (was === 0) === (start === 0)) return;
+    reported = true;
     const moved = i === j ? `line ${j + 1}` : `line ${j + 1} (line ${i + 1} before the edit)`;
     add({
       code: 'quote-state',
