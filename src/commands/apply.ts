@@ -260,7 +260,9 @@ function reasonsOf(planned: Planned): Record<string, string> {
 function refuseProblems(plan: Plan): void {
   if (plan.problems.length === 0) return;
   const [first, ...more] = plan.problems.map((p) => `plan refused: rule ${p.ruleId}: ${p.text}`);
-  throw new HardenError(first, { more, hint: 'nothing was written; fix what is named, or leave a rule out with --skip RULE' });
+  const fixes = [...new Set(plan.problems.flatMap((p) => (p.hint ? [p.hint] : [])))];
+  const what = fixes.length > 0 ? fixes.join('; ') : 'fix what is named';
+  throw new HardenError(first, { more, hint: `nothing was written; ${what}, or leave a rule out with --skip RULE` });
 }
 
 /** The checklist: every failing rule, grouped by the file it changes; the plan is rebuilt from the choice. */

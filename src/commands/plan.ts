@@ -66,9 +66,10 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
       const ids = problem.ruleId.split(',');
       return `plan refused: ${ids.length === 1 ? 'rule' : 'rules'} ${ids.join(', ')}: ${problem.text}`;
     });
+    const fixes = [...new Set(plan.problems.flatMap((p) => (p.hint ? [p.hint] : [])))];
     throw new HardenError(first, {
       more,
-      hint: `nothing was written; fix what is named, or leave a rule out with --skip RULE (${[...new Set(plan.problems.flatMap((p) => p.ruleId.split(',')))].join(', ')})`,
+      hint: `nothing was written; ${fixes.length > 0 ? fixes.join('; ') : 'fix what is named'}, or leave a rule out with --skip RULE (${[...new Set(plan.problems.flatMap((p) => p.ruleId.split(',')))].join(', ')})`,
     });
   }
   if (options.out !== undefined) await atomicWrite(options.out, planJson(plan, origin.full()));

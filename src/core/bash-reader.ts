@@ -15,6 +15,26 @@ import { FindingList, type Severity } from './finding.js';
 import type { ArgvWord, ReadResult, ReaderEnv } from './reader.js';
 
 /**
+ * bash's reading, with where each line starts as bash reads it: what an edit check needs to prove that an
+ * edit leaves every other line read as before.
+ */
+export interface BashReadResult extends ReadResult {
+  readonly reader: 'bash';
+  /**
+   * Per line of the input (index 0 is line 1), where bash stands as the line starts: 0 when between words
+   * at the top level (the previous line's newline ended every word, quote and construct), else the line on
+   * which the word, quoted string, construct or backslash-newline continuation it is inside began.
+   * Lines past the last one bash reads ($(cat) drops trailing newlines) are not listed.
+   */
+  readonly lineStarts: readonly number[];
+  /**
+   * Whether text after the last line bash reads would start between words at the top level: false when the
+   * input ends with a backslash (which would join the next line) or inside an unclosed construct.
+   */
+  readonly endsBetweenWords: boolean;
+}
+
+/**
  * A piece of a word before field splitting. `fixed` text (source characters, quoted strings,
  * quoted expansions) is never split and keeps the word alive even when empty (`""`);
  * `split` text is the value of an unquoted expansion: bash splits it on blanks and an empty one
@@ -46,16 +66,22 @@ const REFUSED = 'bash refuses the whole file and the daemon does not start';
  * `onWord`: given, each word is handed to it as it is read and the result's argv stays empty (a caller that
  * only compares the words need not hold millions of them).
  */
-export function readWithBash(text: string, env: ReaderEnv, onWord?: (word: ArgvWord) => void): ReadResult {
-  return new BashArrayReader(text, env, onWord).read();
+export function readWithBash(text: string, env: ReaderEnv, onWord?: (word: ArgvWord) => void, findingsPerCode?: number): BashReadResult {
+  return new BashArrayReader(text, env, onWord, findingsPerCode).read();
 }
 
 class BashArrayReader {
   private readonly src: string;
   private pos = 0;
   private line = 1;
+  /** See BashReadResult.lineStarts; line 1 starts between words. */
+  private readonly lineStarts: number[] = [0];
+  /** The line the word being read began on; 0 between words. */
+  private wordLine = 0;
+  /** Whether the input ends inside a quoted string or construct (a syntax error). */
+  private unclosed = false;
   private readonly argv: ArgvWord[] = [];
-  private readonly findings = new FindingList({ dedupe: true });
+  private readonly findings: FindingList;
   private readonly unknownSeen = new Set<string>();
   /** Where the last line of the input starts, and whether bash read its start inside '...'. */
   private readonly lastLineStart: number;
@@ -72,7 +98,9 @@ class BashArrayReader {
     text: string,
     private readonly env: ReaderEnv,
     private readonly onWord: ((word: ArgvWord) => void) | undefined,
+    findingsPerCode: number | undefined,
   ) {
+    this.findings = new FindingList({ dedupe: true, limit: findingsPerCode });
     this.noteNulBytes(text);
     // $(cat) drops NUL bytes, then strips every trailing newline (a `\r` is not stripped).
     this.src = text.replaceAll('\0', '').replace(/\n+$/, '');
@@ -80,7 +108,7 @@ class BashArrayReader {
     this.endsWithOddBackslashes = endsWithOddBackslashRun(this.src, this.lastLineStart);
   }
 
-  read(): ReadResult {
+  read(): BashReadResult {
     while (true) {
       this.skipContinuations();
       if (this.atEnd()) break;
@@ -91,11 +119,14 @@ class BashArrayReader {
       else this.readWord();
     }
     const findings = this.findings.list();
+    const fails = findings.some((f) => f.code === 'reader-fails');
     return {
       reader: 'bash',
       argv: this.argv,
       findings,
-      fails: findings.some((f) => f.code === 'reader-fails'),
+      fails,
+      lineStarts: this.lineStarts,
+      endsBetweenWords: !this.unclosed && !this.src.endsWith('\\'),
     };
   }
 
@@ -112,7 +143,10 @@ class BashArrayReader {
   /** Consumes one character that belongs to a word (comments and blanks never come here). */
   private take(): string {
     const c = this.src[this.pos++]!;
-    if (c === '\n') this.line++;
+    if (c === '\n') {
+      this.line++;
+      this.lineStarts.push(this.wordLine);
+    }
     if (c === '\r') {
       const message = 'carriage return inside a word: bash keeps the carriage return in the value; use LF line ends';
       this.report('carriage-return', 'warning', this.line, message);
@@ -130,6 +164,7 @@ class BashArrayReader {
         'backslash-newline continuation: bash joins this line with the next, so the value spans lines',
       );
       this.pos += 2;
+      this.lineStarts.push(this.wordLine === 0 ? this.line : this.wordLine);
       this.line++;
     }
   }
@@ -148,6 +183,7 @@ class BashArrayReader {
 
   private readWord(): void {
     const startLine = this.line;
+    this.wordLine = startLine;
     this.pieces = [];
     this.openBrace = undefined;
     this.openBracketLine = undefined;
@@ -170,6 +206,7 @@ class BashArrayReader {
       }
       atWordStart = false;
     }
+    this.wordLine = 0;
     for (const value of splitFields(this.pieces)) {
       if (this.onWord) this.onWord({ value, line: startLine });
       else this.argv.push({ value, line: startLine });
@@ -329,6 +366,7 @@ class BashArrayReader {
   }
 
   private reportUnbalanced(line: number, what: string): void {
+    this.unclosed = true;
     this.report('reader-fails', 'error', line, `unbalanced ${what}: ${REFUSED}; close the quote`);
   }
 
@@ -441,8 +479,12 @@ class BashArrayReader {
       if (this.peek() === '\\' && this.pos + 1 < this.src.length) body += this.take();
       body += this.take();
     }
-    if (this.atEnd()) this.report('reader-fails', 'error', line, `'\`' without its closing '\`': ${REFUSED}`);
-    else body += this.take();
+    if (this.atEnd()) {
+      this.unclosed = true;
+      this.report('reader-fails', 'error', line, `'\`' without its closing '\`': ${REFUSED}`);
+    } else {
+      body += this.take();
+    }
     this.report('unsupported-construct', 'error', line, `command substitution \`...\`: ${RUNS_AS_ROOT}`);
     this.fixed(`\`${body}`);
   }
@@ -507,6 +549,7 @@ class BashArrayReader {
       this.skipContinuations();
       const c = this.peek();
       if (c === undefined) {
+        this.unclosed = true;
         this.report('reader-fails', 'error', line, `${unclosed}: ${REFUSED}`);
         return text;
       }

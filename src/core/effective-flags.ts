@@ -27,7 +27,7 @@ export interface EffectiveFlags {
   readonly findings: readonly Finding[];
 }
 
-export function effectiveFlags(argv: readonly ArgvWord[], component: Component | null): EffectiveFlags {
+export function effectiveFlags(argv: readonly ArgvWord[], component: Component | null, findingsPerCode?: number): EffectiveFlags {
   const occurrences: FlagOccurrence[] = [];
   const stray: ArgvWord[] = [];
   for (let i = 0; i < argv.length; i += 1) {
@@ -58,7 +58,7 @@ export function effectiveFlags(argv: readonly ArgvWord[], component: Component |
   }
 
   const flags = new Map<string, EffectiveFlag>();
-  const findings = new FindingList();
+  const findings = new FindingList({ limit: findingsPerCode });
   for (const [name, all] of byName) {
     const list = isListFlag(component, name);
     const value = list ? all.map((o) => o.value ?? '').join(',') : all[all.length - 1].value;

@@ -22,13 +22,16 @@ export interface ViewOptions {
   readonly reader: ReaderName;
   readonly component: Component | null;
   readonly env: ReaderEnv;
+  /** How many findings of one code are kept (FINDINGS_PER_CODE unless given); the rest are counted. */
+  readonly findingsPerCode?: number;
 }
 
 export function viewFlagsFile(text: string, options: ViewOptions): FileView {
-  const read = options.reader === 'kubelite' ? readWithKubelite(text, options.env) : readWithBash(text, options.env);
-  const flags = effectiveFlags(read.argv, options.component);
+  const limit = options.findingsPerCode;
+  const read = options.reader === 'kubelite' ? readWithKubelite(text, options.env, limit) : readWithBash(text, options.env, undefined, limit);
+  const flags = effectiveFlags(read.argv, options.component, limit);
   const findings = [...read.findings, ...flags.findings];
-  if (options.reader === 'kubelite') appendAll(findings, compareWithBash(text, options.env, read));
+  if (options.reader === 'kubelite') appendAll(findings, compareWithBash(text, options.env, read, limit));
   let file: ArgsFile | undefined;
   return {
     get file() {
@@ -56,7 +59,7 @@ export function sharedViewer(): FlagsViewer {
   const seen = new Map<string, FileView>();
   return (text, options) => {
     if (text.length > SHARED_VIEW_MAX_BYTES) return viewFlagsFile(text, options);
-    const key = `${options.reader}\0${options.component ?? ''}\0${options.env.unknownVariables}\0${JSON.stringify(options.env.vars)}\0${text}`;
+    const key = `${options.reader}\0${options.component ?? ''}\0${options.findingsPerCode ?? ''}\0${options.env.unknownVariables}\0${JSON.stringify(options.env.vars)}\0${text}`;
     let view = seen.get(key);
     if (!view) {
       view = viewFlagsFile(text, options);
@@ -68,15 +71,15 @@ export function sharedViewer(): FlagsViewer {
 
 /** Lines of `text` that bash and kubelite turn into different arguments. */
 export function compareReaders(text: string, bash: ReadResult, kubelite: ReadResult): Finding[] {
-  const comparison = new ReadersComparison(text, kubelite);
+  const comparison = new ReadersComparison(text, kubelite, undefined);
   for (const word of bash.argv) comparison.word(word);
   return comparison.finish(bash);
 }
 
 /** bash's reading of `text` compared with kubelite's, as bash's words come (without holding them all). */
-function compareWithBash(text: string, env: ReaderEnv, kubelite: ReadResult): Finding[] {
-  const comparison = new ReadersComparison(text, kubelite);
-  const bash = readWithBash(text, env, (word) => comparison.word(word));
+function compareWithBash(text: string, env: ReaderEnv, kubelite: ReadResult, findingsPerCode: number | undefined): Finding[] {
+  const comparison = new ReadersComparison(text, kubelite, findingsPerCode);
+  const bash = readWithBash(text, env, (word) => comparison.word(word), findingsPerCode);
   return comparison.finish(bash);
 }
 
@@ -85,7 +88,7 @@ function compareWithBash(text: string, env: ReaderEnv, kubelite: ReadResult): Fi
  * one at a time, those of one line gathered; kubelite's are all at hand.
  */
 class ReadersComparison {
-  private readonly findings = new FindingList();
+  private readonly findings: FindingList;
   private readonly lineOf: (number: number) => string | undefined;
   /** bash's words of the line being gathered. */
   private words: ArgvWord[] = [];
@@ -93,7 +96,8 @@ class ReadersComparison {
   /** The next kubelite word to compare. */
   private next = 0;
 
-  constructor(text: string, private readonly kubelite: ReadResult) {
+  constructor(text: string, private readonly kubelite: ReadResult, findingsPerCode: number | undefined) {
+    this.findings = new FindingList({ limit: findingsPerCode });
     this.lineOf = lineReader(text);
   }
 

@@ -9,9 +9,9 @@ import type { ArgvWord, ReadResult, ReaderEnv } from './reader.js';
 /** bufio.MaxScanTokenSize: the scanner's buffer cannot hold a longer line. */
 export const KUBELITE_MAX_LINE_BYTES = 64 * 1024;
 
-export function readWithKubelite(text: string, env: ReaderEnv): ReadResult {
+export function readWithKubelite(text: string, env: ReaderEnv, findingsPerCode?: number): ReadResult {
   const argv: ArgvWord[] = [];
-  const findings = new FindingList();
+  const findings = new FindingList({ limit: findingsPerCode });
   /** The unknown variables of the line being read. */
   const unknown = new Set<string>();
   const lines = text.split('\n');

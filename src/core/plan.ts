@@ -79,6 +79,8 @@ export interface PlanModeChange {
 export interface PlanNote {
   readonly ruleId: string;
   readonly text: string;
+  /** For a problem: what to do about it, when that is more than leaving the rule out. */
+  readonly hint?: string;
 }
 
 export interface Plan {
@@ -171,7 +173,8 @@ export function buildPlan(inputs: PlanInputs): Plan {
     // The model's view of the file is the one the check would make again, when the variables are the node's.
     const original = sameVars(vars, snapVars(model.report.revision)) ? view : undefined;
     for (const problem of checkEditedFile(before, after, { reader, component: report.component, env, expect: edits, original })) {
-      problems.push({ ruleId: edits.map((e) => e.ruleId).join(','), text: `${report.path}: ${problem.code}: ${problem.message}` });
+      const hint = problem.fixLine === undefined ? {} : { hint: `fix line ${problem.fixLine} of ${report.path} by hand (harden check lists what is wrong with it), then run harden again` };
+      problems.push({ ruleId: edits.map((e) => e.ruleId).join(','), text: `${report.path}: ${problem.code}: ${problem.message}`, ...hint });
     }
     files.push({
       name,

@@ -1601,4 +1601,34 @@ Profile baseline on <tmp>/fleet/c (MicroK8s 1.28.0)
 1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
 ` },
   },
+  {
+    id: 'args-file-bash-would-run',
+    group: 'Args files bash reads',
+    what: 'a bash-read args file that already has an error (here a `$(...)` bash would run): harden does not edit it',
+    input: "--kubeconfig=${SNAP_DATA}/credentials/scheduler.config\\n--address=127.0.0.1\\n--profiling=true '$(touch /tmp/PWNED)' $(:)\\n--profiling='true\\n$(touch /tmp/PWNED) #'\\n",
+    argv: ['--root', '<root>', 'apply', '--yes', '--no-restart', '--only', 'kube-scheduler.profiling'],
+    setup: async (box) => {
+      await box.node('1.18');
+      await fs.writeFile(box.args('kube-scheduler'), "--kubeconfig=${SNAP_DATA}/credentials/scheduler.config\n--address=127.0.0.1\n--profiling=true '$(touch /tmp/PWNED)' $(:)\n--profiling='true\n$(touch /tmp/PWNED) #'\n");
+    },
+    expect: {
+      status: 1,
+      stderr: 'error: plan refused: rule kube-scheduler.profiling: /var/snap/microk8s/current/args/kube-scheduler: unsafe-file: line 3: command substitution $(...): bash would run it as root when reading the file; write the value literally (and 2 more errors); harden does not edit a file that bash cannot read safely\nhint: nothing was written; fix line 3 of /var/snap/microk8s/current/args/kube-scheduler by hand (harden check lists what is wrong with it), then run harden again, or leave a rule out with --skip RULE\n',
+    },
+  },
+  {
+    id: 'args-file-flag-opens-quote',
+    group: 'Args files bash reads',
+    what: 'the flag line an edit would rewrite opens a quoted string that the next lines continue: rewriting it would set them free',
+    input: "--kubeconfig=${SNAP_DATA}/credentials/scheduler.config\\n--profiling='true\\n$(touch /tmp/PWNED) #'\\n",
+    argv: ['--root', '<root>', 'plan', '--only', 'kube-scheduler.profiling'],
+    setup: async (box) => {
+      await box.node('1.18');
+      await fs.writeFile(box.args('kube-scheduler'), "--kubeconfig=${SNAP_DATA}/credentials/scheduler.config\n--profiling='true\n$(touch /tmp/PWNED) #'\n");
+    },
+    expect: {
+      status: 1,
+      stderr: 'error: plan refused: rule kube-scheduler.profiling: /var/snap/microk8s/current/args/kube-scheduler: quote-state: line 2 of the original, which the edit removes or rewrites, ends inside a quoted string, construct or line continuation that the next line continues\nerror: plan refused: rule kube-scheduler.profiling: /var/snap/microk8s/current/args/kube-scheduler: quote-state: line 3 was inside a quoted string, construct or line continuation that begins on line 2; after the edit bash would read it as words of its own, and run any $(...) in it\nhint: nothing was written; fix line 2 of /var/snap/microk8s/current/args/kube-scheduler by hand (harden check lists what is wrong with it), then run harden again, or leave a rule out with --skip RULE (kube-scheduler.profiling)\n',
+    },
+  },
 ];

@@ -462,4 +462,26 @@ test('fixture 1.20 etcd and flanneld: the unknown interface address, the empty -
   assert.equal(words(fixture('1.20', 'flanneld'))[0], ['--iface=', 1]);
 });
 
+test('where each line starts: between words, or inside what an earlier line began', () => {
+  const starts = (text: string) => {
+    const read = readWithBash(text, KEEP);
+    return [read.lineStarts, read.endsBetweenWords];
+  };
+  assert.equal(starts('--a=1\n--b=2\n'), [[0, 0], true]);
+  // A quoted string across lines: the lines inside it start where it began.
+  assert.equal(starts("--a='x\n--b=1\ny'\n--c=1\n"), [[0, 1, 1, 0], true]);
+  assert.equal(starts('--a="x\n\n$SNAP"\n'), [[0, 1, 1], true]);
+  // A continuation, between words or inside one; a construct across lines.
+  assert.equal(starts('--a=1 \\\n--b=2\n'), [[0, 1], true]);
+  assert.equal(starts('--a=x\\\ny\n'), [[0, 1], true]);
+  assert.equal(starts('--a=${X:-\n}\n--b\n'), [[0, 1, 0], true]);
+  // A comment ends at its line, quotes and all.
+  assert.equal(starts("# it's\n--a=1\n"), [[0, 0], true]);
+  // What comes after the end: a final backslash would join it, an unclosed quote swallow it.
+  assert.equal(starts('--a=1 \\'), [[0], false]);
+  assert.equal(starts("--a='x\n"), [[0], false]);
+  // Lines $(cat) drops are not listed.
+  assert.equal(starts('--a=1\n\n\n'), [[0], true]);
+});
+
 test.run();
