@@ -43,7 +43,13 @@ export const realFileOps: FileOps = {
   readlink: (path) => fs.readlink(path),
   readdir: (path) => fs.readdir(path),
   mkdir: async (path, mode) => {
-    await fs.mkdir(path, { recursive: true, mode });
+    // The plain call first: a recursive mkdir reports a full disk as ENOENT.
+    try {
+      await fs.mkdir(path, { mode });
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      await fs.mkdir(path, { recursive: true, mode });
+    }
   },
   writeNew: async (path, data, mode) => {
     const handle = await fs.open(path, 'wx', mode);
@@ -106,9 +112,17 @@ async function ensureDurableDir(ops: FileOps, dir: string, mode: number): Promis
       missing.unshift(at);
     }
   }
-  for (const created of missing) {
-    await ops.mkdir(created, mode);
-    await ops.fsyncDir(path.dirname(created));
+  const made: string[] = [];
+  try {
+    for (const created of missing) {
+      await ops.mkdir(created, mode);
+      made.push(created);
+      await ops.fsyncDir(path.dirname(created));
+    }
+  } catch (error) {
+    // A full disk half-way leaves no empty directories behind.
+    await removeEmptyDirs(ops, made);
+    throw error;
   }
   return missing;
 }
