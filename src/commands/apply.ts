@@ -19,7 +19,7 @@ import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js
 import { colorEnabled, palette } from '../ui/color.js';
 import { planText, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
-import { putBack, restoreSnapshot, takeSnapshot, writeAll, type Planned } from './transaction.js';
+import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Planned } from './transaction.js';
 import { confirmClosedPorts } from './ports.js';
 import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
 
@@ -113,41 +113,55 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     }
 
     const plan = planned.plan;
-    const snapshot = await takeSnapshot(change, target, planned, toolVersion);
+    const newStore = await storeIsNew(change.ops, target.stateDir);
+    const snapshot = await takeSnapshot(change, target, planned, toolVersion, newStore);
     say(`Snapshot ${snapshot.id} in ${target.stateDir}/snapshots/${snapshot.id}`);
-    await writeAll(change.ops, target.root, plan, snapshot, target.stateDir);
-    await setStatus(change.ops, target.stateDir, snapshot.id, 'written', options.restart ? {} : { restartsOwed: [...plan.restarts] });
-    say(`Wrote ${plan.files.length + plan.companions.length} files${plan.modes.length ? `, changed ${plan.modes.length} modes` : ''}.`);
+    const staged = await writeAll(change.ops, target.root, plan, snapshot, target.stateDir, { patch: options.restart ? {} : { restartsOwed: [...plan.restarts] }, storeIsNew: newStore });
+    try {
+      say(`Wrote ${plan.files.length + plan.companions.length} files${plan.modes.length ? `, changed ${plan.modes.length} modes` : ''}.`);
 
-    if (!options.restart) {
-      if (plan.restarts.length > 0) say(`Not restarted (--no-restart): the running services do not use the new files until ${plan.restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')}.`);
-      return ExitCode.ok;
-    }
-
-    for (const service of plan.restarts) {
-      say(`Restarting ${service}`);
-      try {
-        await change.services.restart(service);
-      } catch (error) {
-        return putBack(context, change, target, plan.restarts, snapshot, `${service} did not restart: ${(error as Error).message}`, gate);
+      if (!options.restart) {
+        if (plan.restarts.length > 0) say(`Not restarted (--no-restart): the running services do not use the new files until ${plan.restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')}.`);
+        return ExitCode.ok;
       }
-    }
-    await setStatus(change.ops, target.stateDir, snapshot.id, 'restarted');
-    const after = await gate(plan.restarts, 'after');
-    if (!after.ok) return putBack(context, change, target, plan.restarts, snapshot, `the change failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`, gate);
 
-    // Verify: the applied rules pass now, and MicroK8s' own start-up rewrites are recorded, not taken for drift.
-    const rules = planned.profile.rules;
-    const now = await assessNode(fs, target, rules);
-    const files = await Promise.all(
-      snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await nodeBytes(change.ops, target.root, file.path).then((bytes) => (bytes ? sha256Of(bytes) : null)) })),
-    );
-    await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files });
-    await confirmClosedPorts(context, target.root, planned.assessment.model, now.model);
-    const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
-    const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
-    say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
-    return ExitCode.ok;
+      const back = (why: string) => putBack(context, change, target, plan.restarts, snapshot, why, gate, staged);
+      for (const service of plan.restarts) {
+        say(`Restarting ${service}`);
+        try {
+          await change.services.restart(service);
+        } catch (error) {
+          return await back(`${service} did not restart: ${(error as Error).message}`);
+        }
+      }
+      try {
+        await setStatus(change.ops, target.stateDir, snapshot.id, 'restarted');
+      } catch (error) {
+        return await back((error as Error).message);
+      }
+      const after = await gate(plan.restarts, 'after');
+      if (!after.ok) return await back(`the change failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`);
+      // Healthy: the change is kept, and the originals next to the files are no longer needed.
+      await staged.finish();
+
+      // Verify: the applied rules pass now, and MicroK8s' own start-up rewrites are recorded, not taken for drift.
+      const rules = planned.profile.rules;
+      const now = await assessNode(fs, target, rules);
+      const files = await Promise.all(
+        snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await nodeBytes(change.ops, target.root, file.path).then((bytes) => (bytes ? sha256Of(bytes) : null)) })),
+      );
+      await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files }).catch((error: Error) => {
+        io.err(`warning: the change is applied and healthy, but the snapshot ${snapshot.id} still says restarted: ${error.message}\n`);
+      });
+      await confirmClosedPorts(context, target.root, planned.assessment.model, now.model);
+      const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
+      const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
+      say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
+      return ExitCode.ok;
+    } finally {
+      // Kept or put back, no temp file and no second name of an original stays next to the node's files.
+      await staged.finish();
+    }
   } finally {
     await lock.release();
   }

@@ -1,13 +1,17 @@
-// The change itself, once a person said yes: a durable snapshot of what the plan touches, every write of the
-// plan, and the put-back from that snapshot when a write, a restart or a health gate fails.
+// The change itself, once a person said yes: a durable snapshot of what the plan touches; every write of the
+// plan staged next to its target before the first one lands (so that a full disk fails while nothing has
+// changed), then committed by renames; and the put-back, by renames again, when a write, a restart or a health
+// gate fails. The exit code says what is on disk: 1 nothing changed, 3 put back, 4 not restored.
 import { octalMode } from '../core/evaluate.js';
 import type { Plan } from '../core/plan.js';
 import type { Assessment } from '../effects/assess.js';
-import type { FileOps } from '../effects/file-ops.js';
+import { errorHint, type FileOps } from '../effects/file-ops.js';
+import { errorCode } from '../effects/file-system.js';
 import type { GateResult } from '../effects/health.js';
-import { atomicReplace, ownerIds, removeFile, resolveNode, setMode, setOwner } from '../effects/node-writer.js';
+import { stageChange, type NodeChange, type StagedChange } from '../effects/node-change.js';
+import { ownerIds, resolveNode } from '../effects/node-writer.js';
 import type { LoadedProfile } from '../effects/profile-store.js';
-import { createSnapshot, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
+import { createSnapshot, readSnapshot, removeSnapshot, setStatus, sha256Of, snapshotsDir, stageStatus, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange, type StagedStatus } from '../effects/snapshots.js';
 import { ExitCode, HardenError } from '../errors.js';
 import type { ChangeEffects, CommandContext } from './context.js';
 import type { NodeTarget } from './options.js';
@@ -18,7 +22,11 @@ export interface Planned {
   readonly profile: LoadedProfile;
 }
 
-export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: Planned, toolVersion: string): Promise<SnapshotManifest> {
+/**
+ * The durable snapshot of everything the plan changes. When it cannot be taken, nothing was changed: no trace of
+ * it is left (not even a snapshots dir this run made), and the error says so.
+ */
+export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: Planned, toolVersion: string, storeIsNew: boolean): Promise<SnapshotManifest> {
   const { ops } = change;
   const plan = planned.plan;
   const copies: { file: SnapshotFile; content: Buffer | null }[] = [];
@@ -69,8 +77,10 @@ export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, pl
       ownerAfter: change.owner?.to ?? `${stat.uid}:${stat.gid}`,
     });
   }
+  const parent = snapshotsDir(target.stateDir);
+  const watched = watchingErrors(ops);
   return createSnapshot(
-    ops,
+    watched.ops,
     target.stateDir,
     {
       schema: 'harden.snapshot/v1',
@@ -88,56 +98,165 @@ export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, pl
     },
     copies,
     change.now,
+  ).catch(async (error: unknown) => {
+    if (storeIsNew) await removeStore(ops, target.stateDir);
+    const code = watched.spaceError();
+    if (code !== null) throw new HardenError(`no space left on device for the snapshot in ${parent} (${code}); nothing was changed`, { hint: errorHint(code) });
+    if (error instanceof HardenError) throw new HardenError(`${error.message}; nothing was changed`, { hint: error.hint ?? undefined });
+    throw error;
+  });
+}
+
+/** Whether the snapshots dir is still to be made: a run that changes nothing then leaves none behind. */
+export async function storeIsNew(ops: FileOps, stateDir: string): Promise<boolean> {
+  return ops.lstat(snapshotsDir(stateDir)).then(
+    () => false,
+    () => true,
   );
 }
 
-/** Every write of the plan; if one fails, the snapshot is put back before the error is reported. */
-export async function writeAll(ops: FileOps, root: string, plan: Plan, snapshot: SnapshotManifest, stateDir: string): Promise<void> {
+/** Removes the snapshots dir this run made, if it is empty. Never throws. */
+async function removeStore(ops: FileOps, stateDir: string): Promise<void> {
+  await ops.rmdir(snapshotsDir(stateDir)).then(() => ops.fsyncDir(stateDir), () => undefined).catch(() => undefined);
+}
+
+/** File ops that remember whether any of them met a full disk (ENOSPC, EDQUOT): the reason, whatever the error says. */
+function watchingErrors(ops: FileOps): { ops: FileOps; spaceError(): string | null } {
+  let seen: string | null = null;
+  const watched = Object.fromEntries(
+    Object.entries(ops).map(([name, op]) => [
+      name,
+      async (...args: unknown[]) => {
+        try {
+          return await (op as (...a: unknown[]) => Promise<unknown>).apply(ops, args);
+        } catch (error) {
+          const code = errorCode(error);
+          if (code === 'ENOSPC' || code === 'EDQUOT') seen = code;
+          throw error;
+        }
+      },
+    ]),
+  ) as unknown as FileOps;
+  return { ops: watched, spaceError: () => seen };
+}
+
+/**
+ * Every write of the plan: all staged first (a failure there changed nothing: the snapshot is removed, exit 1),
+ * then committed by renames and recorded in the snapshot as `written` (with `patch`, staged too). When the commit or the
+ * record fails, what was written is put back by renames (exit 3; 4 only when that fails too). The staged change
+ * is returned for a put-back after a failed restart or gate; `finish` it once the change is kept.
+ */
+export async function writeAll(
+  ops: FileOps,
+  root: string,
+  plan: Plan,
+  snapshot: SnapshotManifest,
+  stateDir: string,
+  options: { patch?: Partial<SnapshotManifest>; storeIsNew?: boolean } = {},
+): Promise<StagedChange> {
+  let staged: StagedChange | null = null;
+  let written: StagedStatus;
   try {
-    for (const file of plan.files) await atomicReplace(ops, root, file.path, file.after);
-    for (const companion of plan.companions) {
-      const { uid, gid } = await ownerIds(root, 'root:root', ops);
-      await atomicReplace(ops, root, companion.path, companion.content, { create: { mode: Number.parseInt(companion.mode, 8), uid, gid } });
-    }
-    for (const mode of snapshot.modes ?? []) await setOwnerAndMode(ops, root, mode.path, mode.uidAfter, mode.gidAfter, mode.modeAfter);
+    staged = await stageChange(ops, root, await planChange(ops, root, plan, snapshot));
+    const watched = watchingErrors(ops);
+    written = await stageStatus(watched.ops, stateDir, snapshot.id, 'written', options.patch ?? {}).catch((error: unknown) => Promise.reject(nothingChanged(error, watched.spaceError(), `the snapshot ${snapshot.id}`)));
   } catch (error) {
+    // Nothing on the node changed: a snapshot of it would guard nothing, and would say something false.
+    await staged?.finish();
+    await removeSnapshot(ops, stateDir, snapshot.id).catch(() => undefined);
+    if (options.storeIsNew) await removeStore(ops, stateDir);
+    throw error;
+  }
+  try {
+    await staged.commit();
+    await written.commit();
+  } catch (error) {
+    await written.discard();
     const message = error instanceof Error ? error.message : String(error);
-    try {
-      // Restoring what was not written yet rewrites identical bytes: harmless, and simpler than tracking.
-      await restoreSnapshot(ops, root, stateDir, snapshot);
-    } catch (restoreError) {
+    const back = await staged.putBack();
+    await staged.finish();
+    if (back.failures.length > 0) {
       await setStatus(ops, stateDir, snapshot.id, 'put-back-failed').catch(() => undefined);
-      throw new HardenError(`a write failed (${message}) and putting the files back failed too: ${(restoreError as Error).message}`, {
+      throw new HardenError(`a write failed (${message}) and putting the files back failed too: ${back.failures.join('; ')}`, {
         exitCode: ExitCode.restoreFailed,
         hint: `the original files are in ${stateDir}/snapshots/${snapshot.id}; run harden rollback ${snapshot.id} --force`,
       });
     }
-    await setStatus(ops, stateDir, snapshot.id, 'put-back');
-    throw new HardenError(`a write failed, and the files already written were put back: ${message}`, { hint: `nothing is left changed; the snapshot is ${snapshot.id}` });
+    const recorded = await recordPutBack(ops, stateDir, snapshot.id);
+    throw new HardenError(`a write failed, and the files already written were put back: ${message}`, { exitCode: ExitCode.restored, hint: `nothing is left changed; ${recorded}` });
   }
+  return staged;
 }
 
-async function setOwnerAndMode(ops: FileOps, root: string, path: string, uid: number, gid: number, mode: string): Promise<void> {
-  await setOwner(ops, root, path, uid, gid);
-  await setMode(ops, root, path, Number.parseInt(mode, 8));
+/** The error for a failure before the first write: says that nothing was changed, and names a full disk. */
+function nothingChanged(error: unknown, spaceError: string | null, what: string): HardenError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (spaceError !== null) return new HardenError(`no space left on device to record the change in ${what} (${spaceError}); nothing was changed`, { hint: errorHint(spaceError) });
+  return new HardenError(`${message}; nothing was changed`, { hint: error instanceof HardenError ? error.hint ?? undefined : undefined });
 }
 
-/** Puts back what a snapshot holds: contents, modes and owners; removes the files the change created. */
+/** The plan as a change to the node: its files and companions, and the modes and owners the snapshot records. */
+async function planChange(ops: FileOps, root: string, plan: Plan, snapshot: SnapshotManifest): Promise<NodeChange> {
+  const { uid, gid } = plan.companions.length > 0 ? await ownerIds(root, 'root:root', ops) : { uid: 0, gid: 0 };
+  return {
+    writes: [
+      ...plan.files.map((file) => ({ path: file.path, content: file.after })),
+      ...plan.companions.map((companion) => ({ path: companion.path, content: companion.content, create: { mode: Number.parseInt(companion.mode, 8), uid, gid } })),
+    ],
+    removals: [],
+    modes: (snapshot.modes ?? []).map((mode) => ({
+      path: mode.path,
+      to: { uid: mode.uidAfter, gid: mode.gidAfter, mode: Number.parseInt(mode.modeAfter, 8) },
+      label: `${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`,
+    })),
+  };
+}
+
+/**
+ * Records `put-back` once the node is as it was. A disk still full may leave no room even for that: the
+ * snapshot, which would then say something false, is removed (that needs no space). Says which, for a hint.
+ */
+async function recordPutBack(ops: FileOps, stateDir: string, id: string): Promise<string> {
+  if (await setStatus(ops, stateDir, id, 'put-back').then(() => true, () => false)) return `the snapshot is ${id}`;
+  if (await removeSnapshot(ops, stateDir, id).then(() => true, () => false)) return 'the snapshot could not record the put-back and was removed';
+  return `the snapshot ${id} could not record the put-back`;
+}
+
+/**
+ * Puts back what a snapshot holds: contents, modes and owners; removes the files the change created. Staged like
+ * any change: a failure before the first write changes nothing, and one after it is put back (exit 3).
+ */
 export async function restoreSnapshot(ops: FileOps, root: string, stateDir: string, snapshot: SnapshotManifest, restored: string[] = []): Promise<string[]> {
   const { contents } = await readSnapshot(ops, stateDir, snapshot.id);
-  for (const file of snapshot.files) {
-    if (file.created) await removeFile(ops, root, file.path);
-    else await atomicReplace(ops, root, file.path, contents.get(file.path)!, { create: { mode: Number.parseInt(file.mode, 8), uid: file.uid, gid: file.gid } });
-    restored.push(file.path);
+  const change: NodeChange = {
+    writes: snapshot.files.filter((file) => !file.created).map((file) => ({ path: file.path, content: contents.get(file.path)!, create: { mode: Number.parseInt(file.mode, 8), uid: file.uid, gid: file.gid } })),
+    removals: snapshot.files.filter((file) => file.created).map((file) => file.path),
+    modes: (snapshot.modes ?? []).map((mode) => ({ path: mode.path, to: { uid: mode.uidBefore, gid: mode.gidBefore, mode: Number.parseInt(mode.modeBefore, 8) } })),
+  };
+  const staged = await stageChange(ops, root, change);
+  try {
+    await staged.commit();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const back = await staged.putBack();
+    await staged.finish();
+    if (back.failures.length > 0) {
+      throw new HardenError(`a write failed (${message}) and putting the files back failed too: ${back.failures.join('; ')}`, {
+        exitCode: ExitCode.restoreFailed,
+        hint: `the files to restore are in ${stateDir}/snapshots/${snapshot.id}; run harden rollback ${snapshot.id} --force`,
+      });
+    }
+    throw new HardenError(`a write failed, and the files already written were put back: ${message}`, { exitCode: ExitCode.restored, hint: 'nothing is left changed' });
   }
-  for (const mode of snapshot.modes ?? []) {
-    await setOwnerAndMode(ops, root, mode.path, mode.uidBefore, mode.gidBefore, mode.modeBefore);
-    restored.push(`${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`);
-  }
+  await staged.finish();
+  restored.push(...snapshot.files.map((file) => file.path), ...(snapshot.modes ?? []).map((mode) => `${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`));
   return restored;
 }
 
-/** A gate failed: restore the snapshot, restart again, gate again; exit 3, or 4 when even that fails. */
+/**
+ * A restart or a gate failed: put the files back (by renames when the change is still staged, from the
+ * snapshot otherwise), restart again, gate again; exit 3, or 4 when even that fails.
+ */
 export async function putBack(
   context: CommandContext,
   change: ChangeEffects,
@@ -146,6 +265,7 @@ export async function putBack(
   snapshot: SnapshotManifest,
   why: string,
   gate: (restarts: readonly string[], what: string) => Promise<GateResult>,
+  staged?: StagedChange,
 ): Promise<number> {
   const { io } = context.effects;
   const { ops } = change;
@@ -153,7 +273,15 @@ export async function putBack(
   io.err(`Putting the node back from snapshot ${snapshot.id}\n`);
   const restored: string[] = [];
   try {
-    await restoreSnapshot(ops, target.root, target.stateDir, snapshot, restored);
+    if (staged) {
+      // The originals are still next to their files: renamed back, with no space needed.
+      const back = await staged.putBack();
+      await staged.finish();
+      restored.push(...back.restored);
+      if (back.failures.length > 0) throw new Error(`cannot put back ${back.failures.join('; ')}`);
+    } else {
+      await restoreSnapshot(ops, target.root, target.stateDir, snapshot, restored);
+    }
     for (const service of restarts) await change.services.restart(service);
     const again = await gate(restarts, 'after put-back');
     if (!again.ok) {
@@ -169,7 +297,8 @@ export async function putBack(
     io.err(`hint: the node needs a person: journalctl -u ${restarts.join(' -u ')} says why; if files were not restored, harden rollback ${snapshot.id} --force restores them\n`);
     return ExitCode.restoreFailed;
   }
-  await setStatus(ops, target.stateDir, snapshot.id, 'put-back');
+  const recorded = await recordPutBack(ops, target.stateDir, snapshot.id);
+  if (!recorded.startsWith('the snapshot is ')) io.err(`note: ${recorded}\n`);
   io.err(`Put back: ${restored.join(', ')} restored; ${restarts.length ? `${restarts.join(', ')} restarted and healthy again` : 'nothing to restart'}.\n`);
   io.err(`hint: see why with journalctl -u ${restarts.join(' -u ')}\n`);
   return ExitCode.restored;
