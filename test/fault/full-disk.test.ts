@@ -308,4 +308,27 @@ test('a failed health gate on a tmpfs with no inode left: put back by rename, ex
   }
 });
 
+test('the disk fills up once the change is healthy, before it is recorded verified: kept, exit 0, a warning, the snapshot says restarted', async () => {
+  const node = await makeLiveNode({ version: '1.28' });
+  try {
+    const ops: FileOps = {
+      ...realFileOps,
+      writeNew: async (file, data, mode) => {
+        if (String(data).includes('"status": "verified"')) throw Object.assign(new Error(`ENOSPC: no space left on device, open '${file}'`), { code: 'ENOSPC' });
+        return realFileOps.writeNew(file, data, mode);
+      },
+    };
+    const services = systemServices({ env: { ...process.env, PATH: node.env.PATH } });
+    const run = await runInProcessWith(['apply', '--root', node.root, '--yes', '--health-timeout', '10', '--health-window', '1'], { change: { ops, services } });
+    assert.is(run.status, 0, run.stderr);
+    const [snapshot] = await snapshots(node.stateDir);
+    assert.ok(run.stderr.includes(`warning: the change is applied and healthy, but the snapshot ${snapshot.id} still says restarted: cannot record the status verified in the snapshot ${snapshot.id} (ENOSPC)\n`), run.stderr);
+    assert.match(run.stdout, /^Applied and verified: /m);
+    assert.is(snapshot.status, 'restarted');
+    assert.equal(temps(await wholeTree(node.root)), []);
+  } finally {
+    await node.close();
+  }
+});
+
 test.run();
