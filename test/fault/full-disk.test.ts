@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
-import { systemServices, type Services } from '../../src/effects/services.js';
+import { systemServices } from '../../src/effects/services.js';
 import type { SnapshotManifest } from '../../src/effects/snapshots.js';
 import { runInProcessWith, type Run } from '../helpers/cli.js';
 import { makeLiveNode, readTree, treeDiff, type TreeEntry } from '../helpers/live-node.js';
@@ -49,6 +49,14 @@ async function unmount(dir: string): Promise<void> {
 test.after(async () => {
   for (const dir of [...mounts]) await unmount(dir).catch(() => undefined);
 });
+
+let fillers = 0;
+/** Takes every inode left on a tmpfs with empty files. */
+async function takeFreeInodes(dir: string): Promise<void> {
+  while ((await fs.statfs(dir)).ffree > 0) {
+    if (!(await fs.writeFile(path.join(dir, `filler-${(fillers += 1)}`), '').then(() => true, () => false))) break;
+  }
+}
 
 /** Inodes and 4 KiB pages in use on a tmpfs. */
 async function usage(dir: string): Promise<{ inodes: number; pages: number }> {
@@ -276,25 +284,58 @@ test('a failed health gate on a tmpfs with no inode left: put back by rename, ex
   try {
     await node.rejectFlag('--authorization-mode=Node,RBAC');
     const before = nodePart(await wholeTree(node.root));
-    const real = systemServices({ env: { ...process.env, PATH: node.env.PATH } });
-    let restarted = false;
+    let restartedManifest = '';
+    let armed = false;
+    let writing = false;
     let filled = false;
-    // Once the restart is recorded, the disk fills up: every inode taken.
-    const services: Services = {
-      restart: (unit) => {
-        restarted = true;
-        return real.restart(unit);
-      },
-      state: async (unit) => {
-        if (restarted && !filled) {
-          filled = true;
-          remount(disk, `nr_inodes=${(await usage(disk)).inodes}`);
-        }
-        return real.state(unit);
-      },
+    // Once the restart is recorded, the disk is full: every inode taken, down to the last one, through the
+    // health gate and until the put-back makes its first change (an inode the kernel frees late, such as the
+    // old manifest's, is taken too).
+    const full = async () => {
+      if (!armed || writing) return;
+      if (!filled) remount(disk, `nr_inodes=${(await usage(disk)).inodes}`);
+      filled = true;
+      await takeFreeInodes(disk);
     };
-    const run = await runInProcessWith(['apply', '--root', node.root, '--yes', '--health-timeout', '3', '--health-window', '1'], { change: { services } });
-    assert.ok(filled, 'the disk filled up during the gate');
+    const reading = <A extends unknown[], R>(op: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+      await full();
+      return op(...args);
+    };
+    let lockHeld: boolean | null = null;
+    const putBackBegins = async () => {
+      if (!armed || writing) return;
+      writing = true;
+      lockHeld = await fs.lstat(path.join(node.stateDir, 'lock')).then(() => true, () => false);
+    };
+    const changing = <A extends unknown[], R>(op: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+      // Releasing the lock is not the put-back (and frees an inode, which is taken too).
+      if (args[0] !== path.join(node.stateDir, 'lock')) await putBackBegins();
+      return op(...args);
+    };
+    const ops: FileOps = {
+      ...realFileOps,
+      readFile: reading(realFileOps.readFile),
+      lstat: reading(realFileOps.lstat),
+      readdir: reading(realFileOps.readdir),
+      writeNew: async (file, data, mode) => {
+        await putBackBegins();
+        await realFileOps.writeNew(file, data, mode);
+        if (String(data).includes('"status": "restarted"')) restartedManifest = file;
+      },
+      rename: async (from, to) => {
+        await putBackBegins();
+        await realFileOps.rename(from, to);
+        if (from === restartedManifest) armed = true;
+      },
+      link: changing(realFileOps.link),
+      unlink: changing(realFileOps.unlink),
+      chmod: changing(realFileOps.chmod),
+      chown: changing(realFileOps.chown),
+    };
+    const services = systemServices({ env: { ...process.env, PATH: node.env.PATH } });
+    const run = await runInProcessWith(['apply', '--root', node.root, '--yes', '--health-timeout', '3', '--health-window', '1'], { change: { ops, services } });
+    assert.ok(filled, 'the disk filled up before the gate');
+    assert.is(lockHeld, true, 'the lock is held until the put-back is over');
     assert.is(run.status, 3, run.stderr);
     assert.match(run.stderr, /^error: the change failed its health gate: kube-apiserver \/readyz: HTTP 500/m);
     assert.match(run.stderr, /^Put back: .*\/var\/snap\/microk8s\/current\/args\/kube-apiserver.* restored; snap\.microk8s\.daemon-kubelite restarted and healthy again\.$/m);
