@@ -2,7 +2,6 @@
 // before, the plan shown and confirmed, a durable snapshot before the first write, atomic writes, one restart
 // per service, gates after, and the node put back by itself when they fail.
 import type { CommandModule } from 'yargs';
-import { octalMode, type EntryFact } from '../core/evaluate.js';
 import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, type Plan } from '../core/plan.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
@@ -10,16 +9,17 @@ import { realFileOps, type FileOps } from '../effects/file-ops.js';
 import { healthProbes, runGates, type GateResult } from '../effects/health.js';
 import { leftoverNotes, removeLeftovers, writtenDirs } from '../effects/leftovers.js';
 import { acquireLock, type Lock } from '../effects/lock.js';
-import { atomicReplace, createNodeFile, ownerIds, readNodeFile, removeFile, resolveEntry, resolveNode, setOwnerAndMode } from '../effects/node-writer.js';
+import { readNodeFile } from '../effects/node-writer.js';
 import { inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile, profileIdentity, type LoadedProfile } from '../effects/profile-store.js';
 import { inquirerPrompt } from '../effects/prompt.js';
 import { systemServices, type Services } from '../effects/services.js';
-import { createSnapshot, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
+import { setStatus, sha256Of } from '../effects/snapshots.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import { planText, profileLabel, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
+import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Planned } from './transaction.js';
 import { confirmClosedPorts } from './ports.js';
 import { DEFAULT_PROFILE, nodeTargets, ruleIds, stateTarget, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
 import { shown } from '../ui/terminal-text.js';
@@ -64,12 +64,6 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
 export function changeEffects(context: CommandContext): ChangeEffects {
   const given = context.effects.change ?? {};
   return { ops: given.ops ?? realFileOps, services: given.services ?? systemServices(), prompt: given.prompt ?? inquirerPrompt, now: given.now ?? (() => new Date()) };
-}
-
-interface Planned {
-  readonly plan: Plan;
-  readonly assessment: Assessment;
-  readonly profile: LoadedProfile;
 }
 
 export async function runApply(context: CommandContext, options: ApplyOptions, toolVersion: string): Promise<number> {
@@ -120,41 +114,55 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     }
 
     const plan = planned.plan;
-    const snapshot = await takeSnapshot(change, target, planned, toolVersion);
+    const newStore = await storeIsNew(change.ops, target.stateDir);
+    const snapshot = await takeSnapshot(change, target, planned, toolVersion, newStore);
     say(`Snapshot ${snapshot.id} in ${target.stateDir}/snapshots/${snapshot.id}`);
-    await writeAll(change.ops, target.root, plan, snapshot, target.stateDir);
-    await setStatus(change.ops, target.stateDir, snapshot.id, 'written', options.restart ? {} : { restartsOwed: [...plan.restarts] });
-    say(`Wrote ${plan.files.length + plan.companions.length} files${plan.modes.length ? `, changed ${plan.modes.length} modes` : ''}.`);
+    const staged = await writeAll(change.ops, target.root, plan, snapshot, target.stateDir, { patch: options.restart ? {} : { restartsOwed: [...plan.restarts] }, storeIsNew: newStore });
+    try {
+      say(`Wrote ${plan.files.length + plan.companions.length} files${plan.modes.length ? `, changed ${plan.modes.length} modes` : ''}.`);
 
-    if (!options.restart) {
-      if (plan.restarts.length > 0) say(`Not restarted (--no-restart): the running services do not use the new files until ${plan.restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')}.`);
-      return ExitCode.ok;
-    }
-
-    for (const service of plan.restarts) {
-      say(`Restarting ${service}`);
-      try {
-        await change.services.restart(service);
-      } catch (error) {
-        return putBack(context, change, target, plan.restarts, snapshot, `${service} did not restart: ${(error as Error).message}`, gate);
+      if (!options.restart) {
+        if (plan.restarts.length > 0) say(`Not restarted (--no-restart): the running services do not use the new files until ${plan.restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')}.`);
+        return ExitCode.ok;
       }
-    }
-    await setStatus(change.ops, target.stateDir, snapshot.id, 'restarted');
-    const after = await gate(plan.restarts, 'after');
-    if (!after.ok) return putBack(context, change, target, plan.restarts, snapshot, `the change failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`, gate);
 
-    // Verify: the applied rules pass now, and MicroK8s' own start-up rewrites are recorded, not taken for drift.
-    const rules = planned.profile.rules;
-    const now = await assessNode(fs, target, rules);
-    const files = await Promise.all(
-      snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await nodeBytes(change.ops, target.root, file.path).then((bytes) => (bytes ? sha256Of(bytes) : null)) })),
-    );
-    await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files });
-    await confirmClosedPorts(context, target.root, planned.assessment.model, now.model);
-    const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
-    const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
-    say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
-    return ExitCode.ok;
+      const back = (why: string) => putBack(context, change, target, plan.restarts, snapshot, why, gate, staged);
+      for (const service of plan.restarts) {
+        say(`Restarting ${service}`);
+        try {
+          await change.services.restart(service);
+        } catch (error) {
+          return await back(`${service} did not restart: ${(error as Error).message}`);
+        }
+      }
+      try {
+        await setStatus(change.ops, target.stateDir, snapshot.id, 'restarted');
+      } catch (error) {
+        return await back((error as Error).message);
+      }
+      const after = await gate(plan.restarts, 'after');
+      if (!after.ok) return await back(`the change failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`);
+      // Healthy: the change is kept, and the originals next to the files are no longer needed.
+      await staged.finish();
+
+      // Verify: the applied rules pass now, and MicroK8s' own start-up rewrites are recorded, not taken for drift.
+      const rules = planned.profile.rules;
+      const now = await assessNode(fs, target, rules);
+      const files = await Promise.all(
+        snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await nodeBytes(change.ops, target.root, file.path).then((bytes) => (bytes ? sha256Of(bytes) : null)) })),
+      );
+      await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files }).catch((error: Error) => {
+        io.err(`warning: the change is applied and healthy, but the snapshot ${snapshot.id} still says restarted: ${error.message}\n`);
+      });
+      await confirmClosedPorts(context, target.root, planned.assessment.model, now.model);
+      const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
+      const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
+      say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
+      return ExitCode.ok;
+    } finally {
+      // Kept or put back, no temp file and no second name of an original stays next to the node's files.
+      await staged.finish();
+    }
   } finally {
     await lock.release();
   }
@@ -298,180 +306,5 @@ async function nodeBytes(ops: FileOps, root: string, nodePath: string): Promise<
   }
 }
 
-async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: Planned, toolVersion: string): Promise<SnapshotManifest> {
-  const { ops } = change;
-  const plan = planned.plan;
-  const copies: { file: SnapshotFile; content: Buffer | null }[] = [];
-  const { users, groups } = planned.assessment.facts;
-  const describe = async (path: string, after: string, created: boolean) => {
-    const resolved = await resolveNode(ops, target.root, path);
-    const content = created ? null : await ops.readFile(resolved.hostPath);
-    const stat = created ? null : resolved.stat;
-    return {
-      file: {
-        path,
-        realPath: resolved.nodePath,
-        created,
-        sha256Before: content ? sha256Of(content) : null,
-        sha256After: sha256Of(after),
-        mode: stat ? octalMode(stat.mode) : '0600',
-        uid: stat?.uid ?? 0,
-        gid: stat?.gid ?? 0,
-        owner: stat ? `${users[stat.uid] ?? stat.uid}:${groups[stat.gid] ?? stat.gid}` : 'root:root',
-        copy: null,
-      },
-      content,
-    };
-  };
-  for (const file of plan.files) {
-    const entry = await describe(file.path, file.after, false);
-    if (entry.content!.toString('utf8') !== file.before) {
-      throw new HardenError(`${file.path} changed while harden was planning: nothing was written`, { hint: 'run harden apply again' });
-    }
-    copies.push(entry);
-  }
-  for (const companion of plan.companions) copies.push(await describe(companion.path, companion.content, true));
-  const modes: SnapshotModeChange[] = [];
-  const rewritten = new Set(copies.map((copy) => copy.file.realPath));
-  for (const change of plan.modes) {
-    // The entry itself, as the plan saw it: the same inode, mode and owner, or nothing is written.
-    const resolved = await resolveEntry(ops, target.root, change.path);
-    const stat = resolved.stat;
-    const seen = plannedEntry(planned.assessment, change.path);
-    if (!stat || !seen || stat.isSymbolicLink() || stat.dev !== seen.dev || stat.ino !== seen.ino || (stat.mode & 0o7777) !== (seen.mode & 0o7777) || stat.uid !== seen.uid || stat.gid !== seen.gid) {
-      throw new HardenError(`${change.path} changed while harden was planning: nothing was written`, { hint: 'run harden apply again' });
-    }
-    const after = change.owner ? await ownerIds(target.root, change.owner.to) : { uid: stat.uid, gid: stat.gid };
-    modes.push({
-      path: change.path,
-      realPath: resolved.nodePath,
-      modeBefore: octalMode(stat.mode),
-      modeAfter: change.mode?.to ?? octalMode(stat.mode),
-      uidBefore: stat.uid,
-      gidBefore: stat.gid,
-      ownerBefore: change.owner?.from ?? `${stat.uid}:${stat.gid}`,
-      uidAfter: after.uid,
-      gidAfter: after.gid,
-      ownerAfter: change.owner?.to ?? `${stat.uid}:${stat.gid}`,
-      // An args file the plan also rewrites gets a new inode from harden's own rename: its mode change follows
-      // that write, still through O_NOFOLLOW, without the inode check.
-      ...(rewritten.has(resolved.nodePath) ? {} : { inode: { dev: stat.dev, ino: stat.ino } }),
-    });
-  }
-  return createSnapshot(
-    ops,
-    target.stateDir,
-    {
-      schema: 'harden.snapshot/v1',
-      createdAt: change.now().toISOString(),
-      toolVersion,
-      kind: 'apply',
-      profile: plan.profile,
-      version: plan.node.version,
-      revision: plan.node.revision,
-      status: 'planned',
-      plan,
-      restartsOwed: [],
-      files: copies.map((c) => c.file),
-      modes,
-    },
-    copies,
-    change.now,
-  );
-}
-
-/** Every write of the plan; if one fails, the snapshot is put back before the error is reported. */
-async function writeAll(ops: FileOps, root: string, plan: Plan, snapshot: SnapshotManifest, stateDir: string): Promise<void> {
-  try {
-    for (const file of plan.files) await atomicReplace(ops, root, file.path, file.after);
-    for (const companion of plan.companions) {
-      const { uid, gid } = await ownerIds(root, 'root:root', ops);
-      await createNodeFile(ops, root, companion.path, companion.content, { mode: Number.parseInt(companion.mode, 8), uid, gid });
-    }
-    for (const mode of snapshot.modes ?? []) await changeMode(ops, root, mode, 'after');
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    try {
-      // Restoring what was not written yet rewrites identical bytes: harmless, and simpler than tracking.
-      await restoreSnapshot(ops, root, stateDir, snapshot);
-    } catch (restoreError) {
-      await setStatus(ops, stateDir, snapshot.id, 'put-back-failed').catch(() => undefined);
-      throw new HardenError(`a write failed (${message}) and putting the files back failed too: ${(restoreError as Error).message}`, {
-        exitCode: ExitCode.restoreFailed,
-        hint: `the original files are in ${stateDir}/snapshots/${snapshot.id}; run harden rollback ${snapshot.id} --force`,
-      });
-    }
-    await setStatus(ops, stateDir, snapshot.id, 'put-back');
-    throw new HardenError(`a write failed, and the files already written were put back: ${message}`, { hint: `nothing is left changed; the snapshot is ${snapshot.id}` });
-  }
-}
-
-/** One recorded mode and owner change, made (`after`: bits only taken away) or undone (`before`), on its inode only. */
-async function changeMode(ops: FileOps, root: string, change: SnapshotModeChange, to: 'before' | 'after'): Promise<void> {
-  const [uid, gid, mode] = to === 'after' ? [change.uidAfter, change.gidAfter, change.modeAfter] : [change.uidBefore, change.gidBefore, change.modeBefore];
-  await setOwnerAndMode(ops, root, change.path, { uid, gid, mode: Number.parseInt(mode, 8), inode: change.inode ?? null, onlyRemove: to === 'after' });
-}
-
-/** The entry a file-mode change was planned from: the rule's own path, or an entry of the directory it matched. */
-function plannedEntry(assessment: Assessment, nodePath: string): EntryFact | null {
-  const { entries, listings } = assessment.answers;
-  const own = entries[nodePath];
-  if (own) return own;
-  const slash = nodePath.lastIndexOf('/');
-  return listings[nodePath.slice(0, slash)]?.find((entry) => entry.name === nodePath.slice(slash + 1)) ?? null;
-}
-
-/** Puts back what a snapshot holds: contents, modes and owners; removes the files the change created. */
-export async function restoreSnapshot(ops: FileOps, root: string, stateDir: string, snapshot: SnapshotManifest, restored: string[] = []): Promise<string[]> {
-  const { contents } = await readSnapshot(ops, stateDir, snapshot.id);
-  for (const file of snapshot.files) {
-    if (file.created) await removeFile(ops, root, file.path);
-    else await atomicReplace(ops, root, file.path, contents.get(file.path)!, { create: { mode: Number.parseInt(file.mode, 8), uid: file.uid, gid: file.gid } });
-    restored.push(file.path);
-  }
-  for (const mode of snapshot.modes ?? []) {
-    await changeMode(ops, root, mode, 'before');
-    restored.push(`${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`);
-  }
-  return restored;
-}
-
-/** A gate failed: restore the snapshot, restart again, gate again; exit 3, or 4 when even that fails. */
-export async function putBack(
-  context: CommandContext,
-  change: ChangeEffects,
-  target: NodeTarget,
-  restarts: readonly string[],
-  snapshot: SnapshotManifest,
-  why: string,
-  gate: (restarts: readonly string[], what: string) => Promise<GateResult>,
-): Promise<number> {
-  const { io } = context.effects;
-  const { ops } = change;
-  io.err(`error: ${shown(why)}\n`);
-  io.err(`Putting the node back from snapshot ${snapshot.id}\n`);
-  const restored: string[] = [];
-  try {
-    await restoreSnapshot(ops, target.root, target.stateDir, snapshot, restored);
-    for (const service of restarts) await change.services.restart(service);
-    const again = await gate(restarts, 'after put-back');
-    if (!again.ok) {
-      throw new Error(
-        `every file is back as it was and ${restarts.join(', ')} restarted on them, but the node is still unhealthy: ${again.failures.map((f) => f.message).join('; ')}`,
-      );
-    }
-  } catch (error) {
-    await setStatus(ops, target.stateDir, snapshot.id, 'put-back-failed').catch(() => undefined);
-    const message = error instanceof Error ? error.message : String(error);
-    io.err(`error: the put-back failed: ${shown(message)}\n`);
-    io.err(`error: restored so far: ${restored.length ? shown(restored.join(', ')) : 'nothing'}; the original files are in ${shown(`${target.stateDir}/snapshots/${snapshot.id}`)}\n`);
-    io.err(`hint: the node needs a person: journalctl -u ${restarts.join(' -u ')} says why; if files were not restored, harden rollback ${snapshot.id} --force restores them\n`);
-    return ExitCode.restoreFailed;
-  }
-  await setStatus(ops, target.stateDir, snapshot.id, 'put-back');
-  io.err(`Put back: ${shown(restored.join(', '))} restored; ${restarts.length ? `${restarts.join(', ')} restarted and healthy again` : 'nothing to restart'}.\n`);
-  io.err(`hint: see why with journalctl -u ${restarts.join(' -u ')}\n`);
-  return ExitCode.restored;
-}
-
+export { putBack, restoreSnapshot };
 export type { Services };

@@ -84,7 +84,13 @@ export const realFileOps: FileOps = {
   readdir: (path) => fs.readdir(path),
   readRegularFile: async (path, limit) => readRegularFileSync(path, limit),
   mkdir: async (path, mode) => {
-    await fs.mkdir(path, { recursive: true, mode });
+    // The plain call first: a recursive mkdir reports a full disk as ENOENT.
+    try {
+      await fs.mkdir(path, { mode });
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      await fs.mkdir(path, { recursive: true, mode });
+    }
   },
   writeNew: async (path, data, mode) => {
     const handle = await fs.open(path, 'wx', mode);
@@ -130,11 +136,13 @@ export const realFileOps: FileOps = {
  * that a snapshot inside survives a power cut. Returns the directories it created, outermost first.
  */
 export async function ensurePrivateDir(ops: FileOps, dir: string): Promise<string[]> {
+  const made: string[] = [];
   try {
     const { real, missing } = await checkStateDir(ops, dir);
     for (const created of missing) {
       const mode = created === real ? 0o700 : 0o755;
       await ops.mkdir(created, mode);
+      made.push(created);
       // A umask such as 077 would leave a parent 0700: every service that keeps its state next to harden's
       // (in /var/lib) would lose access to it.
       if (((await ops.lstat(created)).mode & 0o7777) !== mode) {
@@ -153,6 +161,8 @@ export async function ensurePrivateDir(ops: FileOps, dir: string): Promise<strin
     }
     return [...missing];
   } catch (error) {
+    // A full disk half-way leaves no empty directories behind.
+    await removeEmptyDirs(ops, made);
     if (error instanceof HardenError) throw error;
     throw new HardenError(`cannot use the state directory ${dir} (${errorCode(error) ?? 'error'})`, {
       hint: errorHint(errorCode(error)),

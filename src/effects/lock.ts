@@ -131,6 +131,7 @@ export async function acquireLock(ops: FileOps, stateDir: string, pid: number = 
   try {
     await ops.writeNew(temp, text, 0o600);
   } catch (error) {
+    await removeEmptyDirs(ops, created);
     throw lockError(file, error);
   }
   try {

@@ -179,7 +179,7 @@ export async function atomicReplace(
  * The temp file, complete and durable with its final mode and owner before it is renamed over the real file:
  * without the fsync after chown and chmod, a power cut could leave the new content with the temp's 0600 root.
  */
-async function writeTemp(ops: FileOps, temp: string, content: Buffer | string, meta: CreateOptions): Promise<void> {
+export async function writeTemp(ops: FileOps, temp: string, content: Buffer | string, meta: CreateOptions): Promise<void> {
   await ops.writeNew(temp, content, 0o600);
   await ops.chown(temp, meta.uid, meta.gid);
   await ops.chmod(temp, meta.mode);
@@ -250,7 +250,7 @@ export async function setOwnerAndMode(ops: FileOps, root: string, nodePath: stri
   }
 }
 
-function refuseOutside(nodePath: string, what: string, entry: ResolvedNodePath): void {
+export function refuseOutside(nodePath: string, what: string, entry: ResolvedNodePath): void {
   if (permittedNodePath(entry.nodePath)) return;
   const shown = entry.nodePath === nodePath ? nodePath : `${nodePath}, which is really ${entry.nodePath},`;
   throw new HardenError(`cannot ${what}: ${shown} is not under ${permittedText()}`, {
@@ -258,7 +258,7 @@ function refuseOutside(nodePath: string, what: string, entry: ResolvedNodePath):
   });
 }
 
-function throughLink(nodePath: string, what: string, target: string): HardenError {
+export function throughLink(nodePath: string, what: string, target: string): HardenError {
   return new HardenError(`cannot ${what}: it is a symlink (to ${target}), and harden never writes through one`, {
     hint: 'remove the link (whoever can write that directory may have planted it), then run harden plan again',
   });
@@ -354,12 +354,12 @@ function unknownOwner(owner: string, what: string, file: string): HardenError {
   });
 }
 
-function notAFile(nodePath: string, real: ResolvedNodePath): HardenError {
+export function notAFile(nodePath: string, real: ResolvedNodePath): HardenError {
   const shown = real.nodePath === nodePath ? nodePath : `${nodePath} (${real.nodePath})`;
   return new HardenError(`cannot write ${shown}: it is not a regular file`, { hint: 'move whatever is there out of the way, then run harden again' });
 }
 
-function writeError(nodePath: string, error: unknown): HardenError {
+export function writeError(nodePath: string, error: unknown): HardenError {
   if (error instanceof HardenError) return error;
   const code = errorCode(error);
   return new HardenError(`cannot write ${nodePath} (${code ?? (error instanceof Error ? error.message : String(error))})`, { hint: errorHint(code) });

@@ -154,6 +154,28 @@ export async function setStatus(
   patch: Partial<SnapshotManifest> = {},
   clock: Clock = systemClock,
 ): Promise<SnapshotManifest> {
+  return (await stageStatus(ops, stateDir, id, status, patch, clock)).commit();
+}
+
+export interface StagedStatus {
+  /** Renames the new manifest into place and fsyncs the snapshot dir: needs no space. */
+  commit(): Promise<SnapshotManifest>;
+  /** Removes the new manifest, leaving the status as it was. Never throws. */
+  discard(): Promise<void>;
+}
+
+/**
+ * A new status written whole next to the manifest, ready to be renamed into place: what takes space happens
+ * before the change it records, so that recording it cannot fail for want of space.
+ */
+export async function stageStatus(
+  ops: FileOps,
+  stateDir: string,
+  id: string,
+  status: SnapshotStatus,
+  patch: Partial<SnapshotManifest> = {},
+  clock: Clock = systemClock,
+): Promise<StagedStatus> {
   const dir = await checkedSnapshotDir(ops, stateDir, id);
   const current = await readManifest(ops, dir, id);
   const next: SnapshotManifest = {
@@ -165,13 +187,29 @@ export async function setStatus(
     status,
     history: [...current.history, { status, at: clock().toISOString() }],
   };
+  const file = path.join(dir, MANIFEST);
+  const temp = tempPath(file);
   try {
-    await replacePrivate(ops, path.join(dir, MANIFEST), `${JSON.stringify(next, null, 2)}\n`);
-    await ops.fsyncDir(dir);
+    await writePrivate(ops, temp, `${JSON.stringify(next, null, 2)}\n`);
   } catch (error) {
+    await ops.unlink(temp).catch(() => undefined);
     throw storeError(`cannot record the status ${status} in the snapshot ${id}`, error);
   }
-  return next;
+  return {
+    async commit() {
+      try {
+        await ops.rename(temp, file);
+        await ops.fsyncDir(dir);
+      } catch (error) {
+        await ops.unlink(temp).catch(() => undefined);
+        throw storeError(`cannot record the status ${status} in the snapshot ${id}`, error);
+      }
+      return next;
+    },
+    async discard() {
+      await ops.unlink(temp).catch(() => undefined);
+    },
+  };
 }
 
 /** Every complete snapshot, oldest first (a directory without a manifest is an interrupted one: left out). */
@@ -215,6 +253,19 @@ export async function removeIncompleteSnapshot(ops: FileOps, stateDir: string, i
     await ops.fsyncDir(path.dirname(dir));
   } catch (error) {
     throw storeError(`cannot remove the incomplete snapshot ${id}`, error);
+  }
+}
+
+/**
+ * Removes a complete snapshot whose change never reached the node (it guards nothing), durably: the manifest
+ * first, so that a crash part-way leaves an incomplete snapshot, which the next run removes. Needs no space.
+ */
+export async function removeSnapshot(ops: FileOps, stateDir: string, id: string): Promise<void> {
+  try {
+    await removeDir(ops, snapshotDir(stateDir, id));
+    await ops.fsyncDir(snapshotsDir(stateDir));
+  } catch (error) {
+    throw storeError(`cannot remove the snapshot ${id}`, error);
   }
 }
 

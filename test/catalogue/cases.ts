@@ -210,6 +210,17 @@ function stateDirFails(box: Box, code: string): FileOps {
 }
 
 const GATE = ['--health-window', '0'];
+
+/** Real file ops that show the id of a snapshot the run makes as `<id>`, even when the run removes it again. */
+function namingSnapshots(box: Box): FileOps {
+  return {
+    ...realFileOps,
+    mkdir: async (dir, mode) => {
+      if (path.dirname(dir) === path.join(box.stateDir, 'snapshots')) box.name(path.basename(dir), '<id>');
+      return realFileOps.mkdir(dir, mode);
+    },
+  };
+}
 const NO_TERMINAL = 'error: no terminal to confirm the changes: nothing was written\nhint: run it in a terminal, or pass --yes\n';
 
 /** The plan text apply shows for `--only kube-scheduler.bind-address` on a live 1.28 node. */
@@ -503,14 +514,14 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
   {
     id: 'disk-full-during-write',
     group: 'State and disk',
-    what: 'the disk fills up while apply writes the second of three args files (ENOSPC): the first is put back',
+    what: 'the disk fills up while apply stages the second of three args files (ENOSPC): nothing was changed yet, and the snapshot is removed',
     injected: 'ENOSPC on creating the temporary file for the second args file',
     argv: ['--root', '<root>', 'apply', '--yes', ...GATE],
     setup: async (box) => {
       const node = await box.liveNode();
       let argsWrites = 0;
       const ops: FileOps = {
-        ...realFileOps,
+        ...namingSnapshots(box),
         writeNew: async (file, data, mode) => {
           if (file.startsWith(`${node.argsDir}/`) && ++argsWrites === 2) throw errno('ENOSPC', `injected, write ${file}`);
           return realFileOps.writeNew(file, data, mode);
@@ -521,16 +532,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
     expect: {
       status: 1,
       stdout: 'Snapshot <id> in <root>/var/lib/harden/snapshots/<id>\n',
-      stderr: 'error: a write failed, and the files already written were put back: cannot write /var/snap/microk8s/current/args/kube-scheduler (ENOSPC)\nhint: nothing is left changed; the snapshot is <id>\n',
-      changes: [
-        '<root>/var/lib/harden: new',
-        '<root>/var/lib/harden/snapshots: new',
-        '<root>/var/lib/harden/snapshots/<id>: new',
-        '<root>/var/lib/harden/snapshots/<id>/01-kube-apiserver: new',
-        '<root>/var/lib/harden/snapshots/<id>/02-kube-scheduler: new',
-        '<root>/var/lib/harden/snapshots/<id>/03-kube-controller-manager: new',
-        '<root>/var/lib/harden/snapshots/<id>/manifest.json: new',
-      ],
+      stderr: 'error: no space left on device to stage /var/snap/microk8s/current/args/kube-scheduler (ENOSPC); nothing was changed\nhint: the disk is full: free some space and run harden again\n',
     },
   },
 
@@ -1629,6 +1631,83 @@ Profile baseline on <tmp>/fleet/c (MicroK8s 1.28.0)
     expect: {
       status: 1,
       stderr: 'error: plan refused: rule kube-scheduler.profiling: /var/snap/microk8s/current/args/kube-scheduler: quote-state: line 2 of the original, which the edit removes or rewrites, ends inside a quoted string, construct or line continuation that the next line continues\nerror: plan refused: rule kube-scheduler.profiling: /var/snap/microk8s/current/args/kube-scheduler: quote-state: line 3 was inside a quoted string, construct or line continuation that begins on line 2; after the edit bash would read it as words of its own, and run any $(...) in it\nhint: nothing was written; fix line 2 of /var/snap/microk8s/current/args/kube-scheduler by hand (harden check lists what is wrong with it), then run harden again, or leave a rule out with --skip RULE (kube-scheduler.profiling)\n',
+    },
+  },
+  {
+    id: 'disk-full-at-snapshot',
+    group: 'State and disk',
+    what: 'the disk is full when apply takes its snapshot (ENOSPC): nothing was changed, and no trace of the snapshot is left',
+    injected: 'ENOSPC on writing the copy of the second args file into the snapshot',
+    argv: ['--root', '<root>', 'apply', '--yes', '--no-restart'],
+    setup: async (box) => {
+      await box.node();
+      let copies = 0;
+      const ops: FileOps = {
+        ...namingSnapshots(box),
+        writeNew: async (file, data, mode) => {
+          if (file.startsWith(`${box.stateDir}/snapshots/`) && ++copies === 2) throw errno('ENOSPC', `injected, write ${file}`);
+          return realFileOps.writeNew(file, data, mode);
+        },
+      };
+      return { ops };
+    },
+    expect: { status: 1, stderr: 'error: no space left on device for the snapshot in <root>/var/lib/harden/snapshots (ENOSPC); nothing was changed\nhint: the disk is full: free some space and run harden again\n' },
+  },
+  {
+    id: 'disk-full-recording-the-change',
+    group: 'State and disk',
+    what: 'every file is staged, then the disk fills up before the snapshot can record the change (ENOSPC): nothing was changed, and the snapshot is removed',
+    injected: 'ENOSPC on writing the snapshot’s new manifest (status written), staged before the first rename',
+    argv: ['--root', '<root>', 'apply', '--yes', '--no-restart'],
+    setup: async (box) => {
+      await box.node();
+      let manifests = 0;
+      const ops: FileOps = {
+        ...namingSnapshots(box),
+        writeNew: async (file, data, mode) => {
+          if (path.basename(file).startsWith('.manifest.json.') && ++manifests === 2) throw errno('ENOSPC', `injected, write ${file}`);
+          return realFileOps.writeNew(file, data, mode);
+        },
+      };
+      return { ops };
+    },
+    expect: {
+      status: 1,
+      stdout: 'Snapshot <id> in <root>/var/lib/harden/snapshots/<id>\n',
+      stderr: 'error: no space left on device to record the change in the snapshot <id> (ENOSPC); nothing was changed\nhint: the disk is full: free some space and run harden again\n',
+    },
+  },
+  {
+    id: 'write-fails-during-commit',
+    group: 'State and disk',
+    what: 'a rename fails while apply commits the second of three args files (EIO): the first is put back by rename, exit 3',
+    injected: 'EIO on renaming the second args file into place',
+    argv: ['--root', '<root>', 'apply', '--yes', '--no-restart'],
+    setup: async (box) => {
+      await box.node();
+      let renames = 0;
+      const ops: FileOps = {
+        ...realFileOps,
+        rename: async (from, to) => {
+          if (to.startsWith(`${box.args()}`) && ++renames === 2) throw errno('EIO', `injected, rename ${to}`);
+          return realFileOps.rename(from, to);
+        },
+      };
+      return { ops };
+    },
+    expect: {
+      status: 3,
+      stdout: 'Snapshot <id> in <root>/var/lib/harden/snapshots/<id>\n',
+      stderr: 'error: a write failed, and the files already written were put back: cannot write /var/snap/microk8s/current/args/kube-scheduler (EIO)\nhint: nothing is left changed; the snapshot is <id>\n',
+      changes: [
+        '<root>/var/lib/harden: new',
+        '<root>/var/lib/harden/snapshots: new',
+        '<root>/var/lib/harden/snapshots/<id>: new',
+        '<root>/var/lib/harden/snapshots/<id>/01-kube-apiserver: new',
+        '<root>/var/lib/harden/snapshots/<id>/02-kube-scheduler: new',
+        '<root>/var/lib/harden/snapshots/<id>/03-kube-controller-manager: new',
+        '<root>/var/lib/harden/snapshots/<id>/manifest.json: new',
+      ],
     },
   },
 ];

@@ -440,7 +440,7 @@ test('snap fails every time (stand-in in fail mode): the put-back restart fails 
   assert.is((await manifests(n))[0].status, 'put-back-failed');
 });
 
-test('failed write (rename fails on the second file, in-process): the first file put back, exit 1', async () => {
+test('failed write (rename fails on the second file, in-process): the first file put back by rename, exit 3', async () => {
   const n = await liveNode('1.28');
   const original = await readTree(n.root);
   let argsRenames = 0;
@@ -452,7 +452,7 @@ test('failed write (rename fails on the second file, in-process): the first file
     },
   };
   const run = await runInProcessWith(['apply', '--root', n.root, '--yes', ...FAST], { change: { ops, services: systemServices({ env: { ...process.env, PATH: n.env.PATH } }) } });
-  assert.is(run.status, 1, run.stderr);
+  assert.is(run.status, 3, run.stderr);
   assert.match(run.stderr, /^error: a write failed, and the files already written were put back: cannot write \/var\/snap\/microk8s\/current\/args\/kube-scheduler \(EIO\)$/m);
   noDiff(original, await readTree(n.root), 'the first file put back; no temp file left');
   assert.equal(await snapRestarts(n), []);

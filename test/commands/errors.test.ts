@@ -166,7 +166,7 @@ test('--help lists the exit codes and examples; --version prints the version', (
   const inspectHelp = runBin(['inspect', '--help']);
   assert.is(inspectHelp.status, 0);
   assert.match(inspectHelp.stdout, 'harden --root ./examples/node-1.28 inspect');
-  assert.match(inspectHelp.stdout, '3    an apply or rollback failed its health gate');
+  assert.match(inspectHelp.stdout, '3    an apply or rollback failed (a write, a restart or its health gate)');
   const version = runBin(['--version']);
   assert.is(version.status, 0);
   assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);

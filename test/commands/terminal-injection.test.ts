@@ -150,7 +150,7 @@ test('plan: a refusal quoting a value that spans lines prints one escaped line p
   const errors = lines(run.stderr).filter(Boolean);
   assert.ok(errors.every((line) => /^(error|hint): /.test(line)), run.stderr);
   assert.ok(
-    errors.includes('error: plan refused: rules kube-scheduler.bind-address, kube-scheduler.profiling: /var/snap/microk8s/current/args/kube-scheduler: unsafe-value: argument "fake\\x1b[2J\\u2028\\n--profiling=false" contains a newline'),
+    errors.includes('error: plan refused: rules kube-scheduler.bind-address, kube-scheduler.profiling: /var/snap/microk8s/current/args/kube-scheduler: quote-state: line 4 was inside a quoted string, construct or line continuation that begins on line 3; after the edit bash would read it as words of its own, and run any $(...) in it'),
     run.stderr,
   );
 });

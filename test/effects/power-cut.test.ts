@@ -5,6 +5,7 @@
 // sample of cut points the tree is written out into a temp root and a real `harden rollback --yes --no-restart`
 // must restore every original exactly. The journaled run reads a boot id of its own, so that the lock a cut
 // leaves behind is one from an earlier boot, as after a real power cut.
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -27,6 +28,25 @@ const roots: string[] = [];
 test.after(async () => {
   for (const root of roots.splice(0)) await fs.rm(root, { recursive: true, force: true });
 });
+
+/** The pid of a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
+
+/**
+ * The temp files a cut leaves (staged contents, second names of originals) carry this process's pid; after a
+ * real power cut their pid no longer runs. Renamed to a dead pid's, so that the rollback below, which runs in this
+ * process, finds them to be the leftovers they are.
+ */
+async function fromADeadRun(dir: string, pid: number): Promise<void> {
+  for (const [rel, entry] of await readTree(dir, [])) {
+    const name = path.basename(rel);
+    if (entry.type === 'file' && name.includes(`.harden-${process.pid}-`)) await fs.rename(path.join(dir, rel), path.join(dir, path.dirname(rel), name.replace(`.harden-${process.pid}-`, `.harden-${pid}-`)));
+  }
+}
 
 async function tempRoot(): Promise<string> {
   const dir = await makeTempDir('harden-power-cut-');
@@ -84,6 +104,7 @@ async function checkEveryCut(model: DiskModel, journal: readonly JournalOp[], ol
     const { k, tree } = distinct[index];
     const dir = await tempRoot();
     await materialise(tree, dir);
+    await fromADeadRun(dir, await deadPid());
     const run = await runInProcessWith(['rollback', '--root', dir, '--yes', '--no-restart']);
     const nothing = run.status === 1 && run.stderr.split('\n').includes(`error: no apply to roll back in ${path.join(dir, STATE)}/snapshots`);
     assert.ok(run.status === 0 || nothing, `${what}: the rollback after a power cut after operation ${k} failed (${run.status}): ${run.stderr}`);

@@ -18,6 +18,8 @@ export interface NodeRootOptions {
   /** dqlite members written to var/kubernetes/backend/cluster.yaml (the first is this node). */
   readonly members?: readonly string[];
   readonly extraLocks?: readonly string[];
+  /** Where makeNode makes the root's temporary directory (a small tmpfs, say); the system temp dir by default. */
+  readonly parent?: string;
 }
 
 export const MICROK8S_GID = 998;
@@ -32,13 +34,13 @@ export const DEFAULT_REVISIONS: Record<FixtureVersion, string> = {
   '1.36': '8512',
 };
 
-export async function makeTempDir(prefix = 'harden-test-'): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+export async function makeTempDir(prefix = 'harden-test-', parent: string = os.tmpdir()): Promise<string> {
+  return fs.mkdtemp(path.join(parent, prefix));
 }
 
 /** A fresh temporary directory with a node laid out in it. */
 export async function makeNode(options: NodeRootOptions): Promise<string> {
-  const root = await makeTempDir();
+  const root = await makeTempDir('harden-test-', options.parent);
   await layOutNode(root, options);
   return root;
 }

@@ -142,7 +142,7 @@ if (asRoot) {
     const [first_line] = run.stderr.split('\n');
     assert.is(
       first_line,
-      `error: a write failed (cannot change ${CERTS}/apiserver-kubelet-client.crt: it is a symlink (to /etc/shadow), and harden never writes through one) and putting the files back failed too: cannot change ${CERTS}/apiserver-kubelet-client.crt: it is a symlink (to /etc/shadow), and harden never writes through one`,
+      `error: a write failed (cannot change ${CERTS}/apiserver-kubelet-client.crt: it is a symlink (to /etc/shadow), and harden never writes through one) and putting the files back failed too: ${CERTS}/apiserver-kubelet-client.crt (mode 0660, owner root:microk8s): cannot change ${CERTS}/apiserver-kubelet-client.crt: it is a symlink (to /etc/shadow), and harden never writes through one`,
     );
   });
 

@@ -1,0 +1,326 @@
+// The change itself, once a person said yes: a durable snapshot of what the plan touches; every write of the
+// plan staged next to its target before the first one lands (so that a full disk fails while nothing has
+// changed), then committed by renames; and the put-back, by renames again, when a write, a restart or a health
+// gate fails. The exit code says what is on disk: 1 nothing changed, 3 put back, 4 not restored.
+import { octalMode, type EntryFact } from '../core/evaluate.js';
+import type { Plan } from '../core/plan.js';
+import type { Assessment } from '../effects/assess.js';
+import { errorHint, type FileOps } from '../effects/file-ops.js';
+import { errorCode } from '../effects/file-system.js';
+import type { GateResult } from '../effects/health.js';
+import { stageChange, type NodeChange, type StagedChange } from '../effects/node-change.js';
+import { ownerIds, resolveEntry, resolveNode } from '../effects/node-writer.js';
+import type { LoadedProfile } from '../effects/profile-store.js';
+import { createSnapshot, readSnapshot, removeSnapshot, setStatus, sha256Of, snapshotsDir, stageStatus, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange, type StagedStatus } from '../effects/snapshots.js';
+import { ExitCode, HardenError } from '../errors.js';
+import type { ChangeEffects, CommandContext } from './context.js';
+import type { NodeTarget } from './options.js';
+import { shown } from '../ui/terminal-text.js';
+
+export interface Planned {
+  readonly plan: Plan;
+  readonly assessment: Assessment;
+  readonly profile: LoadedProfile;
+}
+
+/**
+ * The durable snapshot of everything the plan changes. When it cannot be taken, nothing was changed: no trace of
+ * it is left (not even a snapshots dir this run made), and the error says so.
+ */
+export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: Planned, toolVersion: string, storeIsNew: boolean): Promise<SnapshotManifest> {
+  const { ops } = change;
+  const plan = planned.plan;
+  const copies: { file: SnapshotFile; content: Buffer | null }[] = [];
+  const { users, groups } = planned.assessment.facts;
+  const describe = async (path: string, after: string, created: boolean) => {
+    const resolved = await resolveNode(ops, target.root, path);
+    const content = created ? null : await ops.readFile(resolved.hostPath);
+    const stat = created ? null : resolved.stat;
+    return {
+      file: {
+        path,
+        realPath: resolved.nodePath,
+        created,
+        sha256Before: content ? sha256Of(content) : null,
+        sha256After: sha256Of(after),
+        mode: stat ? octalMode(stat.mode) : '0600',
+        uid: stat?.uid ?? 0,
+        gid: stat?.gid ?? 0,
+        owner: stat ? `${users[stat.uid] ?? stat.uid}:${groups[stat.gid] ?? stat.gid}` : 'root:root',
+        copy: null,
+      },
+      content,
+    };
+  };
+  for (const file of plan.files) {
+    const entry = await describe(file.path, file.after, false);
+    if (entry.content!.toString('utf8') !== file.before) {
+      throw new HardenError(`${file.path} changed while harden was planning: nothing was written`, { hint: 'run harden apply again' });
+    }
+    copies.push(entry);
+  }
+  for (const companion of plan.companions) copies.push(await describe(companion.path, companion.content, true));
+  const modes: SnapshotModeChange[] = [];
+  const rewritten = new Set(copies.map((copy) => copy.file.realPath));
+  for (const change of plan.modes) {
+    // The entry itself, as the plan saw it: the same inode, mode and owner, or nothing is written.
+    const resolved = await resolveEntry(ops, target.root, change.path);
+    const stat = resolved.stat;
+    const seen = plannedEntry(planned.assessment, change.path);
+    if (!stat || !seen || stat.isSymbolicLink() || stat.dev !== seen.dev || stat.ino !== seen.ino || (stat.mode & 0o7777) !== (seen.mode & 0o7777) || stat.uid !== seen.uid || stat.gid !== seen.gid) {
+      throw new HardenError(`${change.path} changed while harden was planning: nothing was written`, { hint: 'run harden apply again' });
+    }
+    const after = change.owner ? await ownerIds(target.root, change.owner.to, ops) : { uid: stat.uid, gid: stat.gid };
+    modes.push({
+      path: change.path,
+      realPath: resolved.nodePath,
+      modeBefore: octalMode(stat.mode),
+      modeAfter: change.mode?.to ?? octalMode(stat.mode),
+      uidBefore: stat.uid,
+      gidBefore: stat.gid,
+      ownerBefore: change.owner?.from ?? `${stat.uid}:${stat.gid}`,
+      uidAfter: after.uid,
+      gidAfter: after.gid,
+      ownerAfter: change.owner?.to ?? `${stat.uid}:${stat.gid}`,
+      // An args file the plan also rewrites gets a new inode from harden's own rename: its mode change follows
+      // that write, still through O_NOFOLLOW, without the inode check.
+      ...(rewritten.has(resolved.nodePath) ? {} : { inode: { dev: stat.dev, ino: stat.ino } }),
+    });
+  }
+  const parent = snapshotsDir(target.stateDir);
+  const watched = watchingErrors(ops);
+  return createSnapshot(
+    watched.ops,
+    target.stateDir,
+    {
+      schema: 'harden.snapshot/v1',
+      createdAt: change.now().toISOString(),
+      toolVersion,
+      kind: 'apply',
+      profile: plan.profile,
+      version: plan.node.version,
+      revision: plan.node.revision,
+      status: 'planned',
+      plan,
+      restartsOwed: [],
+      files: copies.map((c) => c.file),
+      modes,
+    },
+    copies,
+    change.now,
+  ).catch(async (error: unknown) => {
+    if (storeIsNew) await removeStore(ops, target.stateDir);
+    const code = watched.spaceError();
+    if (code !== null) throw new HardenError(`no space left on device for the snapshot in ${parent} (${code}); nothing was changed`, { hint: errorHint(code) });
+    if (error instanceof HardenError) throw new HardenError(`${error.message}; nothing was changed`, { hint: error.hint ?? undefined });
+    throw error;
+  });
+}
+
+/** The entry a file-mode change was planned from: the rule's own path, or an entry of the directory it matched. */
+function plannedEntry(assessment: Assessment, nodePath: string): EntryFact | null {
+  const { entries, listings } = assessment.answers;
+  const own = entries[nodePath];
+  if (own) return own;
+  const slash = nodePath.lastIndexOf('/');
+  return listings[nodePath.slice(0, slash)]?.find((entry) => entry.name === nodePath.slice(slash + 1)) ?? null;
+}
+
+/** Whether the snapshots dir is still to be made: a run that changes nothing then leaves none behind. */
+export async function storeIsNew(ops: FileOps, stateDir: string): Promise<boolean> {
+  return ops.lstat(snapshotsDir(stateDir)).then(
+    () => false,
+    () => true,
+  );
+}
+
+/** Removes the snapshots dir this run made, if it is empty. Never throws. */
+async function removeStore(ops: FileOps, stateDir: string): Promise<void> {
+  await ops.rmdir(snapshotsDir(stateDir)).then(() => ops.fsyncDir(stateDir), () => undefined).catch(() => undefined);
+}
+
+/** File ops that remember whether any of them met a full disk (ENOSPC, EDQUOT): the reason, whatever the error says. */
+function watchingErrors(ops: FileOps): { ops: FileOps; spaceError(): string | null } {
+  let seen: string | null = null;
+  const watched = Object.fromEntries(
+    Object.entries(ops).map(([name, op]) => [
+      name,
+      async (...args: unknown[]) => {
+        try {
+          return await (op as (...a: unknown[]) => Promise<unknown>).apply(ops, args);
+        } catch (error) {
+          const code = errorCode(error);
+          if (code === 'ENOSPC' || code === 'EDQUOT') seen = code;
+          throw error;
+        }
+      },
+    ]),
+  ) as unknown as FileOps;
+  return { ops: watched, spaceError: () => seen };
+}
+
+/**
+ * Every write of the plan: all staged first (a failure there changed nothing: the snapshot is removed, exit 1),
+ * then committed by renames and recorded in the snapshot as `written` (with `patch`, staged too). When the commit or the
+ * record fails, what was written is put back by renames (exit 3; 4 only when that fails too). The staged change
+ * is returned for a put-back after a failed restart or gate; `finish` it once the change is kept.
+ */
+export async function writeAll(
+  ops: FileOps,
+  root: string,
+  plan: Plan,
+  snapshot: SnapshotManifest,
+  stateDir: string,
+  options: { patch?: Partial<SnapshotManifest>; storeIsNew?: boolean } = {},
+): Promise<StagedChange> {
+  let staged: StagedChange | null = null;
+  let written: StagedStatus;
+  try {
+    staged = await stageChange(ops, root, await planChange(ops, root, plan, snapshot));
+    const watched = watchingErrors(ops);
+    written = await stageStatus(watched.ops, stateDir, snapshot.id, 'written', options.patch ?? {}).catch((error: unknown) => Promise.reject(nothingChanged(error, watched.spaceError(), `the snapshot ${snapshot.id}`)));
+  } catch (error) {
+    // Nothing on the node changed: a snapshot of it would guard nothing, and would say something false.
+    await staged?.finish();
+    await removeSnapshot(ops, stateDir, snapshot.id).catch(() => undefined);
+    if (options.storeIsNew) await removeStore(ops, stateDir);
+    throw error;
+  }
+  try {
+    await staged.commit();
+    await written.commit();
+  } catch (error) {
+    await written.discard();
+    const message = error instanceof Error ? error.message : String(error);
+    const back = await staged.putBack();
+    await staged.finish();
+    if (back.failures.length > 0) {
+      await setStatus(ops, stateDir, snapshot.id, 'put-back-failed').catch(() => undefined);
+      throw new HardenError(`a write failed (${message}) and putting the files back failed too: ${back.failures.join('; ')}`, {
+        exitCode: ExitCode.restoreFailed,
+        hint: `the original files are in ${stateDir}/snapshots/${snapshot.id}; run harden rollback ${snapshot.id} --force`,
+      });
+    }
+    const recorded = await recordPutBack(ops, stateDir, snapshot.id);
+    throw new HardenError(`a write failed, and the files already written were put back: ${message}`, { exitCode: ExitCode.restored, hint: `nothing is left changed; ${recorded}` });
+  }
+  return staged;
+}
+
+/** The error for a failure before the first write: says that nothing was changed, and names a full disk. */
+function nothingChanged(error: unknown, spaceError: string | null, what: string): HardenError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (spaceError !== null) return new HardenError(`no space left on device to record the change in ${what} (${spaceError}); nothing was changed`, { hint: errorHint(spaceError) });
+  return new HardenError(`${message}; nothing was changed`, { hint: error instanceof HardenError ? error.hint ?? undefined : undefined });
+}
+
+/** The plan as a change to the node: its files and companions, and the modes and owners the snapshot records. */
+async function planChange(ops: FileOps, root: string, plan: Plan, snapshot: SnapshotManifest): Promise<NodeChange> {
+  const { uid, gid } = plan.companions.length > 0 ? await ownerIds(root, 'root:root', ops) : { uid: 0, gid: 0 };
+  return {
+    writes: [
+      ...plan.files.map((file) => ({ path: file.path, content: file.after })),
+      ...plan.companions.map((companion) => ({ path: companion.path, content: companion.content, create: { mode: Number.parseInt(companion.mode, 8), uid, gid } })),
+    ],
+    removals: [],
+    modes: (snapshot.modes ?? []).map((mode) => ({
+      path: mode.path,
+      to: { uid: mode.uidAfter, gid: mode.gidAfter, mode: Number.parseInt(mode.modeAfter, 8) },
+      inode: mode.inode ?? null,
+      onlyRemove: true,
+      label: `${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`,
+    })),
+  };
+}
+
+/**
+ * Records `put-back` once the node is as it was. A disk still full may leave no room even for that: the
+ * snapshot, which would then say something false, is removed (that needs no space). Says which, for a hint.
+ */
+async function recordPutBack(ops: FileOps, stateDir: string, id: string): Promise<string> {
+  if (await setStatus(ops, stateDir, id, 'put-back').then(() => true, () => false)) return `the snapshot is ${id}`;
+  if (await removeSnapshot(ops, stateDir, id).then(() => true, () => false)) return 'the snapshot could not record the put-back and was removed';
+  return `the snapshot ${id} could not record the put-back`;
+}
+
+/**
+ * Puts back what a snapshot holds: contents, modes and owners; removes the files the change created. Staged like
+ * any change: a failure before the first write changes nothing, and one after it is put back (exit 3).
+ */
+export async function restoreSnapshot(ops: FileOps, root: string, stateDir: string, snapshot: SnapshotManifest, restored: string[] = []): Promise<string[]> {
+  const { contents } = await readSnapshot(ops, stateDir, snapshot.id);
+  const change: NodeChange = {
+    writes: snapshot.files.filter((file) => !file.created).map((file) => ({ path: file.path, content: contents.get(file.path)!, create: { mode: Number.parseInt(file.mode, 8), uid: file.uid, gid: file.gid } })),
+    removals: snapshot.files.filter((file) => file.created).map((file) => file.path),
+    modes: (snapshot.modes ?? []).map((mode) => ({ path: mode.path, to: { uid: mode.uidBefore, gid: mode.gidBefore, mode: Number.parseInt(mode.modeBefore, 8) }, inode: null })),
+  };
+  const staged = await stageChange(ops, root, change);
+  try {
+    await staged.commit();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const back = await staged.putBack();
+    await staged.finish();
+    if (back.failures.length > 0) {
+      throw new HardenError(`a write failed (${message}) and putting the files back failed too: ${back.failures.join('; ')}`, {
+        exitCode: ExitCode.restoreFailed,
+        hint: `the files to restore are in ${stateDir}/snapshots/${snapshot.id}; run harden rollback ${snapshot.id} --force`,
+      });
+    }
+    throw new HardenError(`a write failed, and the files already written were put back: ${message}`, { exitCode: ExitCode.restored, hint: 'nothing is left changed' });
+  }
+  await staged.finish();
+  restored.push(...snapshot.files.map((file) => file.path), ...(snapshot.modes ?? []).map((mode) => `${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`));
+  return restored;
+}
+
+/**
+ * A restart or a gate failed: put the files back (by renames when the change is still staged, from the
+ * snapshot otherwise), restart again, gate again; exit 3, or 4 when even that fails.
+ */
+export async function putBack(
+  context: CommandContext,
+  change: ChangeEffects,
+  target: NodeTarget,
+  restarts: readonly string[],
+  snapshot: SnapshotManifest,
+  why: string,
+  gate: (restarts: readonly string[], what: string) => Promise<GateResult>,
+  staged?: StagedChange,
+): Promise<number> {
+  const { io } = context.effects;
+  const { ops } = change;
+  io.err(`error: ${shown(why)}\n`);
+  io.err(`Putting the node back from snapshot ${snapshot.id}\n`);
+  const restored: string[] = [];
+  try {
+    if (staged) {
+      // The originals are still next to their files: renamed back, with no space needed.
+      const back = await staged.putBack();
+      await staged.finish();
+      restored.push(...back.restored);
+      if (back.failures.length > 0) throw new Error(`cannot put back ${back.failures.join('; ')}`);
+    } else {
+      await restoreSnapshot(ops, target.root, target.stateDir, snapshot, restored);
+    }
+    for (const service of restarts) await change.services.restart(service);
+    const again = await gate(restarts, 'after put-back');
+    if (!again.ok) {
+      throw new Error(
+        `every file is back as it was and ${restarts.join(', ')} restarted on them, but the node is still unhealthy: ${again.failures.map((f) => f.message).join('; ')}`,
+      );
+    }
+  } catch (error) {
+    await setStatus(ops, target.stateDir, snapshot.id, 'put-back-failed').catch(() => undefined);
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`error: the put-back failed: ${shown(message)}\n`);
+    io.err(`error: restored so far: ${restored.length ? shown(restored.join(', ')) : 'nothing'}; the original files are in ${shown(`${target.stateDir}/snapshots/${snapshot.id}`)}\n`);
+    io.err(`hint: the node needs a person: journalctl -u ${restarts.join(' -u ')} says why; if files were not restored, harden rollback ${snapshot.id} --force restores them\n`);
+    return ExitCode.restoreFailed;
+  }
+  const recorded = await recordPutBack(ops, target.stateDir, snapshot.id);
+  if (!recorded.startsWith('the snapshot is ')) io.err(`note: ${shown(recorded)}\n`);
+  io.err(`Put back: ${shown(restored.join(', '))} restored; ${restarts.length ? `${restarts.join(', ')} restarted and healthy again` : 'nothing to restart'}.\n`);
+  io.err(`hint: see why with journalctl -u ${restarts.join(' -u ')}\n`);
+  return ExitCode.restored;
+}
