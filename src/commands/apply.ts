@@ -21,7 +21,7 @@ import { planText, profileLabel, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
 import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Planned } from './transaction.js';
 import { confirmClosedPorts } from './ports.js';
-import { DEFAULT_PROFILE, nodeTargets, ruleIds, stateTarget, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { DEFAULT_PROFILE, ruleIds, stateTarget, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
 import { shown } from '../ui/terminal-text.js';
 
 export type ApplyOptions = NodeOptions &
