@@ -16,6 +16,7 @@ import { ExitCode, HardenError } from '../errors.js';
 import type { ChangeEffects, CommandContext } from './context.js';
 import type { NodeTarget } from './options.js';
 import { shown } from '../ui/terminal-text.js';
+import { appendAll } from '../core/lists.js';
 
 export interface Planned {
   readonly plan: Plan;
@@ -270,7 +271,8 @@ export async function restoreSnapshot(ops: FileOps, root: string, stateDir: stri
     throw new HardenError(`a write failed, and the files already written were put back: ${message}`, { exitCode: ExitCode.restored, hint: 'nothing is left changed' });
   }
   await staged.finish();
-  restored.push(...snapshot.files.map((file) => file.path), ...(snapshot.modes ?? []).map((mode) => `${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`));
+  appendAll(restored, snapshot.files.map((file) => file.path));
+  appendAll(restored, (snapshot.modes ?? []).map((mode) => `${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`));
   return restored;
 }
 
@@ -298,7 +300,7 @@ export async function putBack(
       // The originals are still next to their files: renamed back, with no space needed.
       const back = await staged.putBack();
       await staged.finish();
-      restored.push(...back.restored);
+      appendAll(restored, back.restored);
       if (back.failures.length > 0) throw new Error(`cannot put back ${back.failures.join('; ')}`);
     } else {
       await restoreSnapshot(ops, target.root, target.stateDir, snapshot, restored);

@@ -84,11 +84,13 @@ export const realFileOps: FileOps = {
   readdir: (path) => fs.readdir(path),
   readRegularFile: async (path, limit) => readRegularFileSync(path, limit),
   mkdir: async (path, mode) => {
-    // The plain call first: a recursive mkdir reports a full disk as ENOENT.
+    // The plain call first: a recursive mkdir reports a full disk as ENOENT. A directory already there is
+    // taken as mkdir -p takes it (the state dir's callers check what they got).
     try {
       await fs.mkdir(path, { mode });
     } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw error;
+      const code = errorCode(error);
+      if (code !== 'ENOENT' && code !== 'EEXIST') throw error;
       await fs.mkdir(path, { recursive: true, mode });
     }
   },

@@ -25,7 +25,19 @@ function runMode(c: CatalogueCase): string {
   return c.bin ? 'bin' : c.injected ? 'injected' : 'in-process';
 }
 
-export function renderCatalogue(cases: readonly CatalogueCase[], results: ReadonlyMap<string, CaseResult>): string {
+/** The cases group by group, groups in the order they first appear: each group is one section of the page. */
+function byGroup(cases: readonly CatalogueCase[]): CatalogueCase[] {
+  const groups = new Map<string, CatalogueCase[]>();
+  for (const c of cases) {
+    const list = groups.get(c.group) ?? [];
+    list.push(c);
+    groups.set(c.group, list);
+  }
+  return [...groups.values()].flat();
+}
+
+export function renderCatalogue(given: readonly CatalogueCase[], results: ReadonlyMap<string, CaseResult>): string {
+  const cases = byGroup(given);
   const out: string[] = [
     '# Bad input: what harden says',
     '',
