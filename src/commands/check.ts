@@ -1,4 +1,5 @@
 // `harden check`: where each node stands against a profile, for people and CI.
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { summarize } from '../core/evaluate.js';
 import { sharedViewer } from '../core/file-view.js';
@@ -43,7 +44,9 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
     const { model, results } = await assessNode(fs, target, profile.rules, viewFlags);
     return { version: model.report.version, results };
   });
-  const shownProfile = { name: profile.name, source: profile.source };
+  // A profile file is named by its file and its own name, so that it never reads as a shipped profile.
+  const label = profile.shipped ? profile.name : `${path.basename(profile.file ?? profile.source)} "${profile.name}"`;
+  const shownProfile = { name: profile.name, source: profile.source, label };
   let bug = false;
   for (const [index, target] of targets.entries()) {
     try {

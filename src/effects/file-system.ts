@@ -51,7 +51,8 @@ export function readRegularFileSync(path: string, limit: number): RegularFile {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const stat = fstatSync(fd);
-    if (stat.dev !== seen.dev || stat.ino !== seen.ino) throw notRegular(path, 'replaced while it was opened');
+    // What was opened is what is answered for: a file replaced since the lstat (a lock taken over, say) is read
+    // as it now is, and anything but a regular file is not read.
     if (!stat.isFile() || stat.size > limit) return { stat, content: null };
     // The size is a hint only: the file may grow while it is read, so reading stops past limit bytes.
     const parts: Buffer[] = [];

@@ -7,7 +7,7 @@ export const CHECK_SCHEMA = 'harden.check/v1';
 
 export interface CheckOutcome {
   readonly root: string;
-  readonly profile: { readonly name: string; readonly source: string };
+  readonly profile: { readonly name: string; readonly source: string; readonly label?: string };
   readonly version: string | null;
   readonly results: readonly RuleResult[];
   /** Set when the node could not be checked (in a fleet; one node alone fails the run instead). */
@@ -28,7 +28,7 @@ export function checkText(outcome: CheckOutcome, color: Palette): string {
     'NOT APPLICABLE': color.dim,
   };
   // The root, the profile's names and texts and every found value and reason (which quote the node) shown escaped.
-  const profile = shown(outcome.profile.name);
+  const profile = shown(outcome.profile.label ?? outcome.profile.name);
   if (outcome.error) {
     const hint = outcome.error.hint ? `\n${color.dim(`hint: ${shown(outcome.error.hint)}`)}` : '';
     return `${color.bold(`Profile ${profile} on ${shown(outcome.root)}`)}\n${color.red(`error: ${shown(outcome.error.message)}`)}${hint}\n\nnot checked\n`;

@@ -370,12 +370,12 @@ export const CASES: readonly CatalogueCase[] = [
     },
     expect: {
       status: 0,
-      stdout: `Profile mine on <root> (MicroK8s 1.28.0)
+      stdout: `Profile mine.yaml "mine" on <root> (MicroK8s 1.28.0)
 [NOT APPLICABLE] kubelet.network-plugin
                  Use CNI
                  found: absent; --network-plugin=cni was removed from kubelet in 1.24; the node runs 1.28. (--network-plugin=cni cannot be set on this node)
 
-1 rule: 0 passed, 0 failed, 0 blocked, 0 manual, 1 not applicable — complies with profile mine
+1 rule: 0 passed, 0 failed, 0 blocked, 0 manual, 1 not applicable — complies with profile mine.yaml "mine"
 `,
       stderr: '',
     },

@@ -136,6 +136,16 @@ test('profiles list, show, validate', async () => {
 
 
 
+test('a profile file that calls itself baseline is named by its file in the check report, never as the shipped one', async () => {
+  const dir = await makeTempDir();
+  const fake = path.join(dir, 'mine.yaml');
+  await fs.writeFile(fake, 'apiVersion: harden/v1\nkind: Profile\nname: baseline\ntitle: Not the shipped one\nrules:\n  - id: kubelet.read-only-port\n    title: Close 10255\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --read-only-port\n    value: "0"\n');
+  const run = runBin(['--root', await node({ version: '1.28' }), 'check', '--profile', fake]);
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stdout.split('\n')[0], 'Profile mine.yaml "baseline" on ' + run.stdout.split('\n')[0].split(' on ')[1]);
+  assert.match(run.stdout, /— complies with profile mine\.yaml "baseline"\n$/);
+});
+
 test('after apply --no-restart, check and plan warn that the running services do not use the files yet', async () => {
   const root = await node({ version: '1.28' });
   const applied = runBin(['--root', root, 'apply', '--yes', '--no-restart']);
