@@ -8,8 +8,9 @@ import { builtin } from '../lazy.js';
 import { ensurePrivateDir, errorHint, tempPath, type FileOps } from './file-ops.js';
 import { errorCode, type EntryStat } from './file-system.js';
 import { checkStateDir, stateEntryProblem, type StateReader } from './state-dir.js';
+import { manifestProblem, SETTLED, SNAPSHOT_SCHEMA, type SnapshotFile, type SnapshotManifest, type SnapshotStatus } from '../core/snapshot-manifest.js';
 
-export const SNAPSHOT_SCHEMA = 'harden.snapshot/v1';
+export { SNAPSHOT_SCHEMA, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange, type SnapshotStatus } from '../core/snapshot-manifest.js';
 
 /** What reading the store needs: FileOps, or the read-only FileSystem of commands that change nothing. */
 export type SnapshotReader = StateReader;
@@ -17,64 +18,6 @@ const MANIFEST = 'manifest.json';
 /** A copy is an args file, which harden reads only up to 16 MiB; a manifest holds a plan of a few of them. */
 const MAX_COPY_BYTES = 16 * 1024 * 1024;
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-
-export type SnapshotStatus = 'planned' | 'written' | 'restarted' | 'verified' | 'put-back' | 'put-back-failed' | 'rolled-back';
-const STATUSES: readonly SnapshotStatus[] = ['planned', 'written', 'restarted', 'verified', 'put-back', 'put-back-failed', 'rolled-back'];
-/** Snapshots in these states are finished with; the others may still be needed to put a node back. */
-const SETTLED: readonly SnapshotStatus[] = ['verified', 'put-back', 'rolled-back'];
-
-export interface SnapshotFile {
-  /** Node path as the plan names it (through `current`). */
-  path: string;
-  /** Resolved node path inside the revision dir. */
-  realPath: string;
-  /** Apply created the file: rolling back removes it. */
-  created: boolean;
-  sha256Before: string | null;
-  sha256After: string | null;
-  sha256AfterRestart?: string | null;
-  /** Mode before apply (for a created file: the mode apply gives it), `0660`. */
-  mode: string;
-  uid: number;
-  gid: number;
-  owner: string;
-  /** The copy's file name inside the snapshot dir; null for a created file. */
-  copy: string | null;
-}
-
-/** A mode or owner change apply makes without touching the content. */
-export interface SnapshotModeChange {
-  path: string;
-  realPath: string;
-  modeBefore: string;
-  modeAfter: string;
-  uidBefore: number;
-  gidBefore: number;
-  ownerBefore: string;
-  uidAfter: number;
-  gidAfter: number;
-  ownerAfter: string;
-  /** The entry's inode when the change was planned: writes and restores change that inode only. */
-  inode?: { dev: number; ino: number };
-}
-
-export interface SnapshotManifest {
-  schema: typeof SNAPSHOT_SCHEMA;
-  id: string;
-  createdAt: string;
-  toolVersion: string;
-  kind: 'apply' | 'rollback';
-  /** The plan's profile (ProfileIdentity); snapshots taken before plans named their source and digest have only name and source. */
-  profile: { name: string; source: string; file?: string | null; sha256?: string } | null;
-  version: string | null;
-  revision: string | null;
-  status: SnapshotStatus;
-  history: { status: SnapshotStatus; at: string }[];
-  plan: unknown;
-  restartsOwed: string[];
-  files: SnapshotFile[];
-  modes?: SnapshotModeChange[];
-}
 
 export type Clock = () => Date;
 const systemClock: Clock = () => new Date();
@@ -406,38 +349,6 @@ function untrustedEntry(id: string, entry: string, problem: string): HardenError
   return new HardenError(`will not trust the snapshot ${id}: ${entry} ${problem}`, {
     hint: 'harden restores only from regular files no other user can write: find out who made it, and remove the snapshot if it is not yours',
   });
-}
-
-/** What is wrong with a parsed manifest, or null. */
-function manifestProblem(value: unknown, id: string): string | null {
-  if (!isObject(value)) return 'is not an object';
-  if (value.schema !== SNAPSHOT_SCHEMA) return `has schema ${JSON.stringify(value.schema)}, not ${SNAPSHOT_SCHEMA}`;
-  if (value.id !== id) return `names the snapshot ${JSON.stringify(value.id)}`;
-  if (!STATUSES.includes(value.status as SnapshotStatus)) return `has an unknown status ${JSON.stringify(value.status)}`;
-  if (typeof value.createdAt !== 'string' || !Array.isArray(value.history) || !Array.isArray(value.restartsOwed)) return 'lacks createdAt, history or restartsOwed';
-  if (value.kind !== 'apply' && value.kind !== 'rollback') return `has an unknown kind ${JSON.stringify(value.kind)}`;
-  if (!Array.isArray(value.files)) return 'has no files list';
-  for (const [index, file] of value.files.entries()) {
-    const ok =
-      isObject(file) &&
-      typeof file.path === 'string' &&
-      typeof file.realPath === 'string' &&
-      typeof file.created === 'boolean' &&
-      (file.sha256Before === null || typeof file.sha256Before === 'string') &&
-      (file.sha256After === null || typeof file.sha256After === 'string') &&
-      typeof file.mode === 'string' &&
-      /^[0-7]{4}$/.test(file.mode) &&
-      Number.isInteger(file.uid) &&
-      Number.isInteger(file.gid) &&
-      (file.copy === null ? file.sha256Before === null : typeof file.copy === 'string' && /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(file.copy) && typeof file.sha256Before === 'string');
-    if (!ok) return `has a malformed file entry ${index + 1}`;
-  }
-  if (value.modes !== undefined && !Array.isArray(value.modes)) return 'has a malformed modes list';
-  return null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A new 0600 file, its content and mode durable (the chmod undoes a umask that took more than group and other). */
