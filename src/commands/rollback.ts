@@ -7,7 +7,7 @@ import { octalMode } from '../core/evaluate.js';
 import { restoreProblem } from '../core/restore-check.js';
 import { assessNode } from '../effects/assess.js';
 import { readNodeFile, resolveEntry, resolveNode } from '../effects/node-writer.js';
-import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
+import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, removeSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
 import { acquireLock } from '../effects/lock.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import type { Plan } from '../core/plan.js';
@@ -156,7 +156,16 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     say(`Snapshot of the present state: ${undo.id}`);
     const modes = snapshot.modes?.filter((mode) => !gone.has(mode.path)).map((mode) => ({ ...mode, inode: undefined }));
     for (const path of gone) say(`Left as it is (--force): ${path}, whose mode and owner are not restored`);
-    await restoreSnapshot(ops, target.root, target.stateDir, modes ? { ...snapshot, modes } : snapshot);
+    try {
+      await restoreSnapshot(ops, target.root, target.stateDir, modes ? { ...snapshot, modes } : snapshot);
+    } catch (error) {
+      // The snapshot of the present state says what is on disk: nothing changed (a full disk while staging), and
+      // it guards nothing, so it goes; put back, or not.
+      const code = error instanceof HardenError ? error.exitCode : ExitCode.restoreFailed;
+      if (code === ExitCode.error) await removeSnapshot(ops, target.stateDir, undo.id).catch(() => undefined);
+      else await setStatus(ops, target.stateDir, undo.id, code === ExitCode.restored ? 'put-back' : 'put-back-failed').catch(() => undefined);
+      throw error;
+    }
     await setStatus(ops, target.stateDir, undo.id, 'written');
     say(`Restored ${snapshot.files.length} files${snapshot.modes?.length ? ` and ${snapshot.modes.length} modes` : ''} from ${snapshot.id}.`);
 

@@ -614,6 +614,24 @@ test('rollback refuses a drifted file (exit 1, nothing written) unless --force, 
   assert.equal(await readLog(n.standIns), []);
 });
 
+test('a rollback that meets a full disk while staging changes nothing and leaves no snapshot of the present state', async () => {
+  const { n, hardened } = await appliedNode('baseline');
+  const before = await manifests(n);
+  // ENOSPC on the first temp file the restore stages next to an args file: nothing on the node has changed yet.
+  const ops: FileOps = {
+    ...realFileOps,
+    writeNew: async (file, data, mode) => {
+      if (file.includes('/args/.')) throw Object.assign(new Error(`ENOSPC: no space left on device, open '${file}'`), { code: 'ENOSPC' });
+      return realFileOps.writeNew(file, data, mode);
+    },
+  };
+  const run = await runInProcessWith(['rollback', '--root', n.root, '--yes', '--no-restart'], { change: { ops, services: systemServices({ env: { ...process.env, PATH: n.env.PATH } }) } });
+  assert.is(run.status, 1, run.stderr);
+  assert.match(run.stderr, /^error: no space left on device to stage \/var\/snap\/microk8s\/current\/args\/[a-z-]+ \(ENOSPC\); nothing was changed$/m);
+  noDiff(hardened, await readTree(n.root), 'nothing written');
+  assert.equal((await manifests(n)).map((m) => [m.id, m.status]), before.map((m) => [m.id, m.status]), 'no snapshot of the present state is left, and the apply is still the one to roll back');
+});
+
 test('rollback refuses when current points to another revision (exit 1)', async () => {
   const { n, snapshot } = await appliedNode('baseline');
   const other = path.join(n.root, 'var/snap/microk8s/9999');
