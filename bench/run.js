@@ -3,60 +3,18 @@
 // Each figure is measured beside its baseline in the same run (interleaved, medians over repeated runs), with
 // the peak RSS of the measured command. Targets are reported as met or missed; the exit status is non-zero
 // only when a measured command crashes. Crash consistency is bench/crash.js, separate because it is slow.
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { layOutNode } from '../dist/test/helpers/node-root.js';
 import { fixtureVersions } from '../dist/test/helpers/paths.js';
+import { BIN, hasTime, machine, mb, ms, quickOption, reportCrashes, series as seriesOf, table, timer } from './measure.js';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(repo, 'bin/harden.cjs');
-const quick = process.argv.includes('--quick');
-const unknown = process.argv.slice(2).filter((arg) => arg !== '--quick');
-if (unknown.length > 0) {
-  console.error(`usage: node bench/run.js [--quick] (got ${unknown.join(' ')})`);
-  process.exit(2);
-}
-const TIME = '/usr/bin/time';
-const hasTime = existsSync(TIME);
-const work = mkdtempSync(path.join(os.tmpdir(), 'harden-bench-'));
-const rssFile = path.join(work, 'rss');
-const crashes = [];
-
-/** Runs a command once: wall time (ms) and peak RSS (KB, null without /usr/bin/time). */
-function measure(label, argv, okStatuses = [0]) {
-  const [command, args] = hasTime ? [TIME, ['-f', '%M', '-o', rssFile, ...argv]] : [argv[0], argv.slice(1)];
-  const started = performance.now();
-  const result = spawnSync(command, args, { cwd: repo, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
-  const ms = performance.now() - started;
-  if (result.error || !okStatuses.includes(result.status)) {
-    crashes.push(`${label}: exit ${result.status}${result.error ? ` (${result.error.message})` : ''}: ${(result.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
-  }
-  const rss = hasTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : null;
-  return { ms, rss };
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
-/** Runs each case `runs` times, interleaved (a, b, a, b …), and gives the median time and peak RSS of each. */
-function series(cases, runs) {
-  const samples = cases.map(() => []);
-  for (let run = 0; run < runs; run += 1) {
-    cases.forEach((c, i) => samples[i].push(measure(c.label, c.argv, c.ok)));
-  }
-  return samples.map((s) => ({ ms: median(s.map((x) => x.ms)), rss: s.some((x) => x.rss === null) ? null : s.reduce((max, x) => Math.max(max, x.rss), 0) }));
-}
+const quick = quickOption('run.js');
+const { work, crashes, measure, cleanup } = timer('harden-bench-');
+const series = (cases, runs) => seriesOf(measure, cases, runs);
 
 const rows = [];
 const row = (benchmark, measured, baseline, ratio, target, verdict, rss) => rows.push({ benchmark, measured, baseline, ratio, target, verdict, rss });
-const ms = (value) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`);
-const mb = (kb) => (kb === null ? 'n/a' : `${(kb / 1024).toFixed(0)} MB`);
 const verdict = (ok, by) => (ok ? 'met' : `missed by ${by}`);
 const harden = (...args) => [process.execPath, BIN, ...args];
 
@@ -127,22 +85,11 @@ largeNodes.forEach(({ lines }, i) => {
 const perKLines = largeNodes.map(({ lines }, i) => (largeTimes[i + 1].ms - stock.ms) / lines);
 const largeLinear = perKLines[2] <= 1.25 * perKLines[0];
 row('large input: growth 10k -> 100k lines', `${(perKLines[2] * 1000).toFixed(1)} ms per 1k lines`, `10k: ${(perKLines[0] * 1000).toFixed(1)} ms per 1k lines`, '', 'linear', largeLinear ? 'met' : 'missed: worse than linear', '');
-rmSync(work, { recursive: true, force: true });
+cleanup();
 
 // The table.
-const cpus = os.cpus();
-console.log(`harden benchmarks${quick ? ' (--quick)' : ''}: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; load average ${os.loadavg()[0].toFixed(2)}`);
-console.log(`peak RSS ${hasTime ? 'from /usr/bin/time -f %M (the largest over the runs)' : 'not measured: /usr/bin/time is missing'}\n`);
-const headers = { benchmark: 'benchmark', measured: 'measured', baseline: 'baseline (same run)', ratio: 'ratio', target: 'target', verdict: 'verdict', rss: 'peak RSS' };
-const columns = Object.keys(headers);
-const widths = columns.map((key) => rows.reduce((max, r) => Math.max(max, String(r[key]).length), headers[key].length));
-const line = (r) => `| ${columns.map((key, i) => String(r[key]).padEnd(widths[i])).join(' | ')} |`;
-console.log(line(headers));
-console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
-for (const r of rows) console.log(line(r));
+console.log(machine('harden benchmarks', quick));
+console.log(`peak RSS ${hasTime ? 'from /usr/bin/time (the largest over the runs)' : 'not measured: /usr/bin/time is missing'}\n`);
+console.log(table({ benchmark: 'benchmark', measured: 'measured', baseline: 'baseline (same run)', ratio: 'ratio', target: 'target', verdict: 'verdict', rss: 'peak RSS' }, rows));
 console.log('\nCrash consistency under SIGKILL is measured separately (slow): node bench/crash.js');
-if (crashes.length > 0) {
-  console.error(`\n${crashes.length} measured command(s) crashed:`);
-  for (const crash of crashes) console.error(`  ${crash}`);
-  process.exitCode = 1;
-}
+reportCrashes(crashes);
