@@ -21,7 +21,7 @@ import { planText, profileLabel, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
 import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Planned } from './transaction.js';
 import { confirmClosedPorts } from './ports.js';
-import { DEFAULT_PROFILE, ruleIds, stateTarget, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { DEFAULT_PROFILE, gateTimes, ruleIds, stateTarget, withGateOptions, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
 import { shown } from '../ui/terminal-text.js';
 
 export type ApplyOptions = NodeOptions &
@@ -32,8 +32,8 @@ export type ApplyOptions = NodeOptions &
     skip?: string[];
     yes?: boolean;
     restart: boolean;
-    healthTimeout: number;
-    healthWindow: number;
+    healthTimeout?: string;
+    healthWindow?: string;
     force?: boolean;
   };
 
@@ -42,13 +42,11 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
     command: 'apply [plan]',
     describe: 'Change a node as planned: snapshot, write atomically, restart each service once, check health, put back on failure',
     builder: (yargs) =>
-      withRuleOptions(withNodeOptions(yargs, false))
+      withGateOptions(withRuleOptions(withNodeOptions(yargs, false)))
         .positional('plan', { type: 'string', describe: 'a plan saved with harden plan --out, applied exactly' })
         .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
         .option('yes', { type: 'boolean', describe: 'apply without asking (needed without a terminal)' })
         .option('restart', { type: 'boolean', default: true, describe: 'restart the affected services (--no-restart writes only and records the restarts owed)' })
-        .option('health-timeout', { type: 'number', default: 180, describe: 'seconds the health gates may take', requiresArg: true })
-        .option('health-window', { type: 'number', default: 5, describe: 'seconds each restarted unit must stay up with the same PID and restart count', requiresArg: true })
         .option('force', { type: 'boolean', describe: 'apply even when the node is unhealthy before the change' })
         .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' })
         .example('$0 apply', 'plan the baseline profile, choose the changes, confirm, apply')
@@ -69,6 +67,7 @@ export function changeEffects(context: CommandContext): ChangeEffects {
 export async function runApply(context: CommandContext, options: ApplyOptions, toolVersion: string): Promise<number> {
   const { io, fs } = context.effects;
   const change = changeEffects(context);
+  const times = gateTimes(options);
   const target = await stateTarget(change.ops, options);
   const paint = palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }));
   const say = (line: string) => io.out(`${shown(line)}\n`);
@@ -88,7 +87,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   try {
     const about = [...planned.plan.files.map((f) => f.path), ...planned.plan.companions.map((c) => c.path)];
     await recoverFromDeadRuns(context, change.ops, target, lock, about);
-    const gate = gateRunner(context, change, target, planned.assessment, options.healthTimeout, options.healthWindow);
+    const gate = gateRunner(context, change, target, planned.assessment, times.timeout, times.window);
 
     if (options.restart) {
       const before = await gate(planned.plan.restarts, 'before');

@@ -63,6 +63,41 @@ export function withRuleOptions<T>(yargs: Argv<T>) {
     .option('skip', { type: 'string', coerce: toList, describe: 'skip these rule ids (comma-separated, repeatable)', requiresArg: true });
 }
 
+/** --health-timeout, --health-window: how long the gates of apply and rollback wait (checked by gateTimes). */
+export function withGateOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('health-timeout', { type: 'string', defaultDescription: String(HEALTH_TIMEOUT), describe: 'seconds the health gates may take', requiresArg: true })
+    .option('health-window', { type: 'string', defaultDescription: String(HEALTH_WINDOW), describe: 'seconds each restarted unit must stay up with the same PID and restart count', requiresArg: true });
+}
+
+const HEALTH_TIMEOUT = 180;
+const HEALTH_WINDOW = 5;
+/** A day: no gate waits longer, and a typo of a few zeros is caught. */
+const MAX_SECONDS = 86_400;
+
+export interface GateTimes {
+  readonly timeout: number;
+  readonly window: number;
+}
+
+/**
+ * The gates' times, refused unless each is a plain number of seconds from 0 to a day: yargs would take `abc`
+ * as NaN, and a gate waiting for NaN seconds never ends.
+ */
+export function gateTimes(options: { readonly healthTimeout?: unknown; readonly healthWindow?: unknown }): GateTimes {
+  return { timeout: seconds('health-timeout', options.healthTimeout, HEALTH_TIMEOUT), window: seconds('health-window', options.healthWindow, HEALTH_WINDOW) };
+}
+
+function seconds(name: string, given: unknown, fallback: number, min = 0): number {
+  if (given === undefined) return fallback;
+  const text = Array.isArray(given) ? given.map(String).join(' ') : String(given);
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= MAX_SECONDS)) {
+    throw new UsageError(`--${name} takes a number of seconds from ${min} to ${MAX_SECONDS} (got ${JSON.stringify(text)})`, { hint: `for example --${name} ${fallback}` });
+  }
+  return value;
+}
+
 function toList(value: string | string[]): string[] {
   return Array.isArray(value) ? value : [value];
 }

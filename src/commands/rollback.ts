@@ -14,23 +14,21 @@ import type { Plan } from '../core/plan.js';
 import { profileName } from '../ui/plan-view.js';
 import { changeEffects, gateRunner, putBack, recoverFromDeadRuns, restoreSnapshot } from './apply.js';
 import type { CommandContext } from './context.js';
-import { stateTarget, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { gateTimes, stateTarget, withGateOptions, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
 import { shown, shownDiff } from '../ui/terminal-text.js';
 
-type RollbackOptions = NodeOptions & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout: number; healthWindow: number };
+type RollbackOptions = NodeOptions & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout?: string; healthWindow?: string };
 
 export function rollbackCommand(context: CommandContext, toolVersion: string): CommandModule<object, RollbackOptions> {
   return {
     command: 'rollback [id]',
     describe: 'Restore the files an apply changed, from its snapshot (the latest by default), restart and check health',
     builder: (yargs) =>
-      withNodeOptions(yargs, false)
+      withGateOptions(withNodeOptions(yargs, false))
         .positional('id', { type: 'string', describe: 'the snapshot to restore (harden snapshots list)' })
         .option('yes', { type: 'boolean', describe: 'restore without asking (needed without a terminal)' })
         .option('restart', { type: 'boolean', default: true, describe: 'restart the affected services (--no-restart writes only)' })
         .option('force', { type: 'boolean', describe: 'restore even if the files changed since the apply, or current points to another revision' })
-        .option('health-timeout', { type: 'number', default: 180, describe: 'seconds the health gates may take', requiresArg: true })
-        .option('health-window', { type: 'number', default: 5, describe: 'seconds each restarted unit must stay up with the same PID and restart count', requiresArg: true })
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
       context.setExitCode(await runRollback(context, options, toolVersion));
@@ -52,6 +50,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
   const { io, fs } = context.effects;
   const change = changeEffects(context);
   const { ops } = change;
+  const times = gateTimes(options);
   const target = await stateTarget(ops, options);
   // Paths, ids and names come from the snapshot and the node: shown escaped.
   const say = (line: string) => io.out(`${shown(line)}\n`);
@@ -176,7 +175,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       if (restarts.length) say(`Not restarted (--no-restart): ${restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')} is still owed.`);
       return ExitCode.ok;
     }
-    const gate = gateRunner(context, change, target, assessment, options.healthTimeout, options.healthWindow);
+    const gate = gateRunner(context, change, target, assessment, times.timeout, times.window);
     for (const service of restarts) {
       say(`Restarting ${service}`);
       try {
