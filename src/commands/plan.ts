@@ -1,5 +1,6 @@
 // `harden plan`: what applying a profile would change on one node, as diffs and one summary line (or one
 // JSON document); `--out` saves it for `harden apply`, `--in` shows a saved plan again. Never writes a node.
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { buildPlan, entryInputs, type Plan } from '../core/plan.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
@@ -75,7 +76,9 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
   if (options.out !== undefined) await atomicWrite(options.out, planJson(plan, origin.full()));
   io.out(text(plan, origin));
   if (options.out !== undefined) {
-    const saved = `Saved the plan to ${options.out}: apply it with harden apply ${options.out}\n`;
+    // The command to run as it must be typed: the plan applies to the root it was made on.
+    const where = path.resolve(origin.root) === '/' ? '' : `--root ${shellWord(origin.root)} `;
+    const saved = `Saved the plan to ${options.out}: apply it with harden ${where}apply ${shellWord(options.out)}\n`;
     if (format === 'json') io.err(saved);
     else io.out(`\n${saved}`);
   }
@@ -126,4 +129,9 @@ function exitCode(plan: Plan, options: PlanOptions): number {
   if (!options.detailedExitcode) return ExitCode.ok;
   const { add, change, remove } = plan.summary;
   return add + change + remove > 0 ? ExitCode.findings : ExitCode.ok;
+}
+
+/** A word as a shell reads it back: as it is when plain, in single quotes otherwise. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -15,6 +15,7 @@ export function profilesCommand(context: CommandContext): CommandModule<object, 
       yargs
         .positional('action', { choices: ['list', 'show', 'validate'], describe: 'what to do' })
         .positional('profile', { type: 'string', describe: 'a shipped profile name or a profile file' })
+        .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' })
         .example('$0 profiles list', 'the shipped profiles')
         .example('$0 profiles show baseline', 'its rules, with ids, severities and CIS ids')
         .example('$0 profiles validate ./mine.yaml', 'check a profile file against the schema') as never,

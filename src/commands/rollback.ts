@@ -29,6 +29,7 @@ export function rollbackCommand(context: CommandContext, toolVersion: string): C
         .option('yes', { type: 'boolean', describe: 'restore without asking (needed without a terminal)' })
         .option('restart', { type: 'boolean', default: true, describe: 'restart the affected services (--no-restart writes only)' })
         .option('force', { type: 'boolean', describe: 'restore even if the files changed since the apply, or current points to another revision' })
+        .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' })
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
       context.setExitCode(await runRollback(context, options, toolVersion));
@@ -236,6 +237,7 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
         .positional('action', { choices: ['list', 'show', 'diff', 'prune'], describe: 'what to do' })
         .positional('id', { type: 'string', describe: 'a snapshot id (show, diff)' })
         .option('keep', { type: 'number', describe: 'prune: how many of the newest to keep', requiresArg: true })
+        .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' })
         .option('json', { type: 'boolean', describe: 'list and show as JSON' })
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {

@@ -146,6 +146,16 @@ test('a profile file that calls itself baseline is named by its file in the chec
   assert.match(run.stdout, /— complies with profile mine\.yaml "baseline"\n$/);
 });
 
+test('every command takes --no-color, as the conventions say (snapshots, rollback and profiles took it for a command)', async () => {
+  const root = await node({ version: '1.28' });
+  const onRoot = (...argv: string[]) => ['--root', root, ...argv];
+  for (const argv of [onRoot('inspect'), onRoot('check'), onRoot('plan'), onRoot('ports'), ['profiles', 'list'], onRoot('snapshots', 'list'), onRoot('rollback', '--yes')]) {
+    const run = runBin([...argv, '--no-color']);
+    assert.not.match(run.stderr, /unknown (command|option)/, `${argv.join(' ')}: ${run.stderr}`);
+    assert.ok([0, 2].includes(run.status ?? -1) || /no apply to roll back/.test(run.stderr), `${argv.join(' ')}: exit ${run.status}: ${run.stderr}`);
+  }
+});
+
 test('after apply --no-restart, check and plan warn that the running services do not use the files yet', async () => {
   const root = await node({ version: '1.28' });
   const applied = runBin(['--root', root, 'apply', '--yes', '--no-restart']);

@@ -257,7 +257,7 @@ test('--out saves the JSON plan with digests of what it read; --in shows it agai
   const file = path.join(dir, 'baseline.plan.json');
   const saved = runBin(['--root', root, 'plan', '--out', file]);
   assert.is(saved.status, 0, saved.stderr);
-  const message = `\nSaved the plan to ${file}: apply it with harden apply ${file}\n`;
+  const message = `\nSaved the plan to ${file}: apply it with harden --root ${root} apply ${file}\n`;
   assert.ok(saved.stdout.endsWith(message), saved.stdout);
   assert.equal(await fs.readdir(dir), ['baseline.plan.json'], 'no temp file left behind');
 
@@ -285,7 +285,7 @@ test('--out with --json prints the document on stdout and the note on stderr', a
   const file = path.join(await makeTempDir(), 'p.json');
   const run = runBin(['--root', EXAMPLE, 'plan', '--json', '--out', file]);
   assert.is(run.status, 0, run.stderr);
-  assert.is(run.stderr, `Saved the plan to ${file}: apply it with harden apply ${file}\n`);
+  assert.is(run.stderr, `Saved the plan to ${file}: apply it with harden --root ${EXAMPLE} apply ${file}\n`);
   assert.is(run.stdout, await fs.readFile(file, 'utf8'));
 });
 
