@@ -131,51 +131,6 @@ export interface CreateOptions {
 }
 
 /**
- * Replaces the real file behind `nodePath` with `content` so that a crash leaves the old file or the new one:
- * temp file in the same directory, fsync, the original's mode and owner (`create`'s for a new file), rename,
- * fsync of the directory. On failure the temp file is removed and the original is left as it was.
- */
-export async function atomicReplace(
-  ops: FileOps,
-  root: string,
-  nodePath: string,
-  content: Buffer | string,
-  options: { create?: CreateOptions } = {},
-): Promise<void> {
-  const real = await resolveNode(ops, root, nodePath);
-  if (real.stat && !real.stat.isFile()) throw notAFile(nodePath, real);
-  if (!real.stat && options.create) {
-    // Nothing to replace: the file is created where the path itself names it, never where a dangling link points.
-    const entry = await resolveEntry(ops, root, nodePath);
-    if (entry.stat?.isSymbolicLink()) throw throughLink(nodePath, `create ${nodePath}`, await ops.readlink(entry.hostPath).catch(() => '?'));
-  }
-  if (!real.stat && !options.create) {
-    throw new HardenError(`cannot write ${nodePath}: it does not exist`, { hint: 'the node changed since the plan was made: run harden plan again' });
-  }
-  const mode = real.stat ? real.stat.mode & 0o7777 : options.create!.mode;
-  const uid = real.stat ? real.stat.uid : options.create!.uid;
-  const gid = real.stat ? real.stat.gid : options.create!.gid;
-  const dir = path.dirname(real.hostPath);
-  const original = real.stat ? await ops.readFile(real.hostPath).catch((error) => Promise.reject(writeError(nodePath, error))) : null;
-
-  const temp = tempPath(real.hostPath);
-  try {
-    await writeTemp(ops, temp, content, { mode, uid, gid });
-    await ops.rename(temp, real.hostPath);
-  } catch (error) {
-    await ops.unlink(temp).catch(() => undefined);
-    throw writeError(nodePath, error);
-  }
-  try {
-    await ops.fsyncDir(dir);
-  } catch (error) {
-    // The new file is in place but not durable: put the original back rather than leave a half-made change.
-    await putBack(ops, real.hostPath, original, { mode, uid, gid }).catch(() => undefined);
-    throw writeError(nodePath, error);
-  }
-}
-
-/**
  * The temp file, complete and durable with its final mode and owner before it is renamed over the real file:
  * without the fsync after chown and chmod, a power cut could leave the new content with the temp's 0600 root.
  */
@@ -184,49 +139,6 @@ export async function writeTemp(ops: FileOps, temp: string, content: Buffer | st
   await ops.chown(temp, meta.uid, meta.gid);
   await ops.chmod(temp, meta.mode);
   await ops.fsync(temp);
-}
-
-async function putBack(ops: FileOps, hostPath: string, original: Buffer | null, meta: CreateOptions): Promise<void> {
-  if (original === null) {
-    await ops.unlink(hostPath);
-  } else {
-    const temp = tempPath(hostPath);
-    try {
-      await writeTemp(ops, temp, original, meta);
-      await ops.rename(temp, hostPath);
-    } catch (error) {
-      await ops.unlink(temp).catch(() => undefined);
-      throw error;
-    }
-  }
-  await ops.fsyncDir(path.dirname(hostPath)).catch(() => undefined);
-}
-
-/**
- * Creates the file a companion rule names, at that path itself: its directory may be reached through the node's
- * own symlinks, but it must really lie where rules may reach (the snap's data tree or a fixed path), and the
- * entry must not exist: a symlink there, dangling or not, is refused rather than followed. Written as a temp
- * file beside it, fsynced with its mode and owner, renamed into place, and the directory fsynced.
- */
-export async function createNodeFile(ops: FileOps, root: string, nodePath: string, content: Buffer | string, meta: CreateOptions): Promise<void> {
-  const entry = await resolveEntry(ops, root, nodePath);
-  refuseOutside(nodePath, `create ${nodePath}`, entry);
-  if (entry.stat?.isSymbolicLink()) throw throughLink(nodePath, `create ${nodePath}`, await ops.readlink(entry.hostPath).catch(() => '?'));
-  if (entry.stat) throw new HardenError(`cannot create ${nodePath}: it exists now`, { hint: 'the node changed since the plan was made: run harden plan again' });
-  const temp = tempPath(entry.hostPath);
-  try {
-    await writeTemp(ops, temp, content, meta);
-    await ops.rename(temp, entry.hostPath);
-  } catch (error) {
-    await ops.unlink(temp).catch(() => undefined);
-    throw writeError(nodePath, error);
-  }
-  try {
-    await ops.fsyncDir(path.dirname(entry.hostPath));
-  } catch (error) {
-    await ops.unlink(entry.hostPath).catch(() => undefined);
-    throw writeError(nodePath, error);
-  }
 }
 
 /**
@@ -262,20 +174,6 @@ export function throughLink(nodePath: string, what: string, target: string): Har
   return new HardenError(`cannot ${what}: it is a symlink (to ${target}), and harden never writes through one`, {
     hint: 'remove the link (whoever can write that directory may have planted it), then run harden plan again',
   });
-}
-
-/** Removes the file a node path names (a file harden created); a missing file is not an error. */
-export async function removeFile(ops: FileOps, root: string, nodePath: string): Promise<void> {
-  // The entry itself: a link planted where the file was is never followed to remove what it points to.
-  const real = await resolveEntry(ops, root, nodePath);
-  if (!real.stat) return;
-  if (!real.stat.isFile()) throw notAFile(nodePath, real);
-  try {
-    await ops.unlink(real.hostPath);
-    await ops.fsyncDir(path.dirname(real.hostPath));
-  } catch (error) {
-    throw writeError(nodePath, error);
-  }
 }
 
 /**

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
-import { atomicReplace, ownerIds, readNodeFile, removeFile, resolveNode, resolveNodePath, setOwnerAndMode } from '../../src/effects/node-writer.js';
+import { stageChange } from '../../src/effects/node-change.js';
+import { ownerIds, readNodeFile, resolveNode, resolveNodePath, setOwnerAndMode, type CreateOptions } from '../../src/effects/node-writer.js';
 import { makeNode, makeTempDir, MICROK8S_GID } from '../helpers/node-root.js';
 import { refusal } from '../helpers/refusal.js';
 
@@ -22,6 +23,26 @@ function failing(op: keyof FileOps, code = 'EIO'): FileOps {
   };
 }
 
+/** One file written as apply writes it: staged, committed, put back if the commit fails. */
+async function write(ops: FileOps, root: string, nodePath: string, content: string, create?: CreateOptions): Promise<void> {
+  const staged = await stageChange(ops, root, { writes: [{ path: nodePath, content, ...(create ? { create } : {}) }], removals: [], modes: [] });
+  try {
+    await staged.commit();
+  } catch (error) {
+    await staged.putBack();
+    throw error;
+  } finally {
+    await staged.finish();
+  }
+}
+
+/** One file removed as a put-back removes what an apply created. */
+async function remove(root: string, nodePath: string): Promise<void> {
+  const staged = await stageChange(realFileOps, root, { writes: [], removals: [nodePath], modes: [] });
+  await staged.commit();
+  await staged.finish();
+}
+
 async function snapshotOf(dir: string): Promise<Record<string, { bytes: string; mode: number; uid: number; gid: number; ino: number }>> {
   const out: Record<string, { bytes: string; mode: number; uid: number; gid: number; ino: number }> = {};
   for (const name of (await fs.readdir(dir)).sort()) {
@@ -32,11 +53,11 @@ async function snapshotOf(dir: string): Promise<Record<string, { bytes: string; 
   return out;
 }
 
-test('atomicReplace writes through `current` into the revision dir, keeping mode, owner and the symlink', async () => {
+test('a write writes through `current` into the revision dir, keeping mode, owner and the symlink', async () => {
   const root = await makeNode({ version: '1.28' });
   const real = path.join(root, REV_ARGS, 'kube-apiserver');
   const before = await fs.lstat(real);
-  await atomicReplace(realFileOps, root, APISERVER, '--secure-port=16443\n--authorization-mode=RBAC,Node\n');
+  await write(realFileOps, root, APISERVER, '--secure-port=16443\n--authorization-mode=RBAC,Node\n');
 
   assert.is(await fs.readFile(real, 'utf8'), '--secure-port=16443\n--authorization-mode=RBAC,Node\n');
   const after = await fs.lstat(real);
@@ -50,12 +71,12 @@ test('atomicReplace writes through `current` into the revision dir, keeping mode
   assert.not.ok((await fs.readdir(path.join(root, REV_ARGS))).some((name) => name.endsWith('.tmp')), 'no temp file left');
 });
 
-test('atomicReplace replaces the target of an args-file symlink, never the link (absolute targets inside the root)', async () => {
+test('a write replaces the target of an args-file symlink, never the link (absolute targets inside the root)', async () => {
   const root = await makeNode({ version: '1.28' });
   const args = path.join(root, REV_ARGS);
   await fs.rename(path.join(args, 'kube-scheduler'), path.join(args, 'kube-scheduler.real'));
   await fs.symlink('/var/snap/microk8s/current/args/kube-scheduler.real', path.join(args, 'kube-scheduler'));
-  await atomicReplace(realFileOps, root, '/var/snap/microk8s/current/args/kube-scheduler', 'new\n');
+  await write(realFileOps, root, '/var/snap/microk8s/current/args/kube-scheduler', 'new\n');
   assert.is(await fs.readlink(path.join(args, 'kube-scheduler')), '/var/snap/microk8s/current/args/kube-scheduler.real');
   assert.is(await fs.readFile(path.join(args, 'kube-scheduler.real'), 'utf8'), 'new\n');
   const resolved = await resolveNode(realFileOps, root, '/var/snap/microk8s/current/args/kube-scheduler');
@@ -64,13 +85,13 @@ test('atomicReplace replaces the target of an args-file symlink, never the link 
   assert.is(await resolveNodePath(realFileOps, root, '/var/snap/microk8s/current/args/kube-scheduler'), path.join(args, 'kube-scheduler.real'));
 });
 
-test('atomicReplace refuses a missing file unless told how to create it', async () => {
+test('a write refuses a missing file unless told how to create it', async () => {
   const root = await makeNode({ version: '1.28' });
   const nodePath = '/var/snap/microk8s/current/args/audit-policy.yaml';
-  const error = await refusal(atomicReplace(realFileOps, root, nodePath, 'x'));
-  assert.is(error.message, `cannot write ${nodePath}: it does not exist`);
+  const error = await refusal(write(realFileOps, root, nodePath, 'x'));
+  assert.is(error.message, `cannot write ${nodePath}: it does not exist; nothing was changed`);
 
-  await atomicReplace(realFileOps, root, nodePath, 'apiVersion: audit.k8s.io/v1\n', { create: { mode: 0o640, uid: 0, gid: asRoot ? MICROK8S_GID : process.getgid!() } });
+  await write(realFileOps, root, nodePath, 'apiVersion: audit.k8s.io/v1\n', { mode: 0o640, uid: 0, gid: asRoot ? MICROK8S_GID : process.getgid!() });
   const file = path.join(root, REV_ARGS, 'audit-policy.yaml');
   assert.is(await fs.readFile(file, 'utf8'), 'apiVersion: audit.k8s.io/v1\n');
   const stat = await fs.stat(file);
@@ -78,10 +99,10 @@ test('atomicReplace refuses a missing file unless told how to create it', async 
   if (asRoot) assert.equal([stat.uid, stat.gid], [0, MICROK8S_GID]);
 });
 
-test('atomicReplace refuses what is not a regular file', async () => {
+test('a write refuses what is not a regular file', async () => {
   const root = await makeNode({ version: '1.28' });
-  const error = await refusal(atomicReplace(realFileOps, root, '/var/snap/microk8s/current/args/certs.d', 'x'));
-  assert.is(error.message, 'cannot write /var/snap/microk8s/current/args/certs.d (/var/snap/microk8s/6089/args/certs.d): it is not a regular file');
+  const error = await refusal(write(realFileOps, root, '/var/snap/microk8s/current/args/certs.d', 'x'));
+  assert.is(error.message, 'cannot write /var/snap/microk8s/current/args/certs.d (/var/snap/microk8s/6089/args/certs.d): it is not a regular file; nothing was changed');
 });
 
 for (const op of ['writeNew', 'chown', 'chmod', 'rename', 'fsyncDir'] as const) {
@@ -89,15 +110,12 @@ for (const op of ['writeNew', 'chown', 'chmod', 'rename', 'fsyncDir'] as const) 
     const root = await makeNode({ version: '1.28' });
     const args = path.join(root, REV_ARGS);
     const before = await snapshotOf(args);
-    const error = await refusal(atomicReplace(failing(op), root, APISERVER, 'replaced\n'));
-    assert.is(error.message, `cannot write ${APISERVER} (EIO)`);
+    const error = await refusal(write(failing(op), root, APISERVER, 'replaced\n'));
+    // Staging (the temp file, its owner and mode) fails before anything changed; the commit (rename, fsyncDir) after.
+    assert.is(error.message, op === 'rename' || op === 'fsyncDir' ? `cannot write ${APISERVER} (EIO)` : `cannot stage ${APISERVER} (EIO); nothing was changed`);
     assert.is(error.exitCode, 1);
     const after = await snapshotOf(args);
-    if (op === 'fsyncDir') {
-      // The rename happened, so the original came back as a new file: same bytes, mode and owner.
-      for (const entry of Object.values(after)) entry.ino = 0;
-      for (const entry of Object.values(before)) entry.ino = 0;
-    }
+    // Even after the rename (a failing fsyncDir), the original itself is renamed back: the same inode.
     assert.equal(after, before);
   });
 }
@@ -107,7 +125,7 @@ test('a failing fsyncDir after creating a file removes the new file', async () =
   const args = path.join(root, REV_ARGS);
   const before = (await fs.readdir(args)).sort();
   const nodePath = '/var/snap/microk8s/current/args/audit-policy.yaml';
-  await refusal(atomicReplace(failing('fsyncDir', 'EIO'), root, nodePath, 'x', { create: { mode: 0o600, uid: process.getuid!(), gid: process.getgid!() } }));
+  await refusal(write(failing('fsyncDir', 'EIO'), root, nodePath, 'x', { mode: 0o600, uid: process.getuid!(), gid: process.getgid!() }));
   assert.equal((await fs.readdir(args)).sort(), before);
 });
 
@@ -120,8 +138,8 @@ test('a symlink leading out of the root is refused and nothing outside is touche
   await fs.mkdir(path.join(root, 'var/snap/microk8s'), { recursive: true });
   await fs.symlink('../../../../outside', path.join(root, 'var/snap/microk8s/current'));
 
-  const error = await refusal(atomicReplace(realFileOps, root, APISERVER, 'x'));
-  assert.is(error.message, `${APISERVER} leads outside the node root (through the symlink /var/snap/microk8s/current -> ../../../../outside)`);
+  const error = await refusal(write(realFileOps, root, APISERVER, 'x'));
+  assert.is(error.message, `${APISERVER} leads outside the node root (through the symlink /var/snap/microk8s/current -> ../../../../outside); nothing was changed`);
   assert.is(await fs.readFile(path.join(parent, 'outside/args/kube-apiserver'), 'utf8'), 'host file\n');
   assert.equal(await fs.readdir(path.join(parent, 'outside/args')), ['kube-apiserver']);
 });
@@ -138,11 +156,11 @@ test('a symlink loop is refused', async () => {
   const root = await makeNode({ version: '1.28' });
   await fs.symlink('b', path.join(root, REV_ARGS, 'a'));
   await fs.symlink('a', path.join(root, REV_ARGS, 'b'));
-  const error = await refusal(atomicReplace(realFileOps, root, '/var/snap/microk8s/current/args/a', 'x'));
-  assert.is(error.message, 'cannot resolve /var/snap/microk8s/current/args/a (ELOOP)');
+  const error = await refusal(write(realFileOps, root, '/var/snap/microk8s/current/args/a', 'x'));
+  assert.is(error.message, 'cannot resolve /var/snap/microk8s/current/args/a (ELOOP); nothing was changed');
 });
 
-test('setOwnerAndMode changes the revision-dir file through `current`; removeFile removes it', async () => {
+test('setOwnerAndMode changes the revision-dir file through `current`; a removal removes it', async () => {
   const root = await makeNode({ version: '1.28' });
   const real = path.join(root, REV_ARGS, 'kubelet');
   const before = await fs.stat(real);
@@ -152,9 +170,9 @@ test('setOwnerAndMode changes the revision-dir file through `current`; removeFil
   assert.is(stat.mode & 0o7777, 0o600);
   assert.equal([stat.uid, stat.gid], [owner.uid, owner.gid]);
   assert.ok((await fs.lstat(path.join(root, 'var/snap/microk8s/current'))).isSymbolicLink());
-  await removeFile(realFileOps, root, '/var/snap/microk8s/current/args/kubelet');
+  await remove(root, '/var/snap/microk8s/current/args/kubelet');
   assert.not.ok(await fs.lstat(real).catch(() => null));
-  await removeFile(realFileOps, root, '/var/snap/microk8s/current/args/kubelet'); // already gone: fine
+  await remove(root, '/var/snap/microk8s/current/args/kubelet'); // already gone: fine
   const error = await refusal(setOwnerAndMode(realFileOps, root, '/var/snap/microk8s/current/args/kubelet', { ...owner, mode: 0o600, inode: null, onlyRemove: true }));
   assert.is(error.message, 'cannot change /var/snap/microk8s/current/args/kubelet: it does not exist');
 });

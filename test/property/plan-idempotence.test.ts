@@ -22,7 +22,8 @@ import type { RuleResult } from '../../src/core/evaluate.js';
 import { assessNode } from '../../src/effects/assess.js';
 import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
 import { realFileSystem } from '../../src/effects/file-system.js';
-import { atomicReplace, createNodeFile, ownerIds, resolveEntry, setOwnerAndMode } from '../../src/effects/node-writer.js';
+import { stageChange } from '../../src/effects/node-change.js';
+import { ownerIds, resolveEntry, resolveNode } from '../../src/effects/node-writer.js';
 import { readTemplates } from '../../src/effects/plan-store.js';
 import { loadProfile, profileIdentity, type LoadedProfile } from '../../src/effects/profile-store.js';
 import { makeNode } from '../helpers/node-root.js';
@@ -62,20 +63,34 @@ async function planFor(root: string, profile: string, only: readonly string[]): 
 /** The real file effects without fsync: what is written is the same, and these nodes need not survive a power cut. */
 const ops: FileOps = { ...realFileOps, fsync: async () => undefined, fsyncDir: async () => undefined };
 
-/** Writes what the plan changes, as apply does: args files, then companion files (root:root), then modes and owners. */
+/**
+ * Writes what the plan changes, as apply does (commands/transaction.ts): one staged change of the args files,
+ * the companion files (root:root) and the modes and owners (bits only taken away; the inode checked, except on a
+ * file the change itself rewrites), committed.
+ */
 async function applyPlan(root: string, plan: Plan): Promise<void> {
   assert.equal(plan.problems, [], 'the plan has no problems');
-  for (const file of plan.files) await atomicReplace(ops, root, file.path, file.after);
-  for (const companion of plan.companions) {
-    const { uid, gid } = await ownerIds(root, 'root:root', ops);
-    await createNodeFile(ops, root, companion.path, companion.content, { mode: Number.parseInt(companion.mode, 8), uid, gid });
-  }
+  const root0 = await ownerIds(root, 'root:root', ops);
+  const rewritten = new Set<string>();
+  for (const file of plan.files) rewritten.add((await resolveNode(ops, root, file.path)).nodePath);
+  const modes = [];
   for (const change of plan.modes) {
-    const stat = (await resolveEntry(ops, root, change.path)).stat!;
+    const entry = await resolveEntry(ops, root, change.path);
+    const stat = entry.stat!;
     const owner = change.owner ? await ownerIds(root, change.owner.to, ops) : { uid: stat.uid, gid: stat.gid };
     const mode = change.mode ? Number.parseInt(change.mode.to, 8) : stat.mode & 0o7777;
-    await setOwnerAndMode(ops, root, change.path, { uid: owner.uid, gid: owner.gid, mode, inode: { dev: stat.dev, ino: stat.ino }, onlyRemove: true });
+    modes.push({ path: change.path, to: { ...owner, mode }, inode: rewritten.has(entry.nodePath) ? null : { dev: stat.dev, ino: stat.ino }, onlyRemove: true });
   }
+  const staged = await stageChange(ops, root, {
+    writes: [
+      ...plan.files.map((file) => ({ path: file.path, content: file.after })),
+      ...plan.companions.map((companion) => ({ path: companion.path, content: companion.content, create: { mode: Number.parseInt(companion.mode, 8), ...root0 } })),
+    ],
+    removals: [],
+    modes,
+  });
+  await staged.commit();
+  await staged.finish();
 }
 
 const sha256 = (content: Buffer | string) => createHash('sha256').update(content).digest('hex');
