@@ -5,10 +5,6 @@ export interface EntryStat {
   isFile(): boolean;
   isDirectory(): boolean;
   isSymbolicLink(): boolean;
-  isFIFO(): boolean;
-  isSocket(): boolean;
-  isCharacterDevice(): boolean;
-  isBlockDevice(): boolean;
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
@@ -109,7 +105,7 @@ function notRegular(path: string, what: string): Error {
  */
 export async function regularBytes(fs: Pick<FileSystem, 'readRegularFile'>, path: string, limit: number): Promise<Buffer> {
   const { stat, content } = await fs.readRegularFile(path, limit);
-  if (!stat.isFile()) throw notRegular(path, specialFileKind(stat));
+  if (!stat.isFile()) throw notRegular(path, fileTypeOf(stat.mode));
   if (content === null) throw Object.assign(new Error(`${TOO_LARGE}: ${path} is over ${limit} bytes`), { code: TOO_LARGE });
   return content;
 }
@@ -126,15 +122,6 @@ export const realFileSystem: FileSystem = {
   readdir: async (path) => readdirSync(path),
   readRegularFile: async (path, limit) => readRegularFileSync(path, limit),
 };
-
-/** What a directory entry that is neither a regular file, a directory nor a symlink is, as a phrase. */
-export function specialFileKind(stat: Pick<EntryStat, 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>): string {
-  if (stat.isFIFO()) return 'a FIFO';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isCharacterDevice()) return 'a character device';
-  if (stat.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
-}
 
 export function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;

@@ -6,7 +6,7 @@ import { flagsFileComponent } from '../core/consumers.js';
 import type { ArgsEntry, NodeFacts } from '../core/node.js';
 import { ARGS_DIR, SNAP_DATA_CURRENT } from '../core/node-env.js';
 import { NodeReadError } from '../errors.js';
-import { errorCode, NOT_REGULAR, regularBytes, specialFileKind, TOO_LARGE, type EntryStat, type FileSystem } from './file-system.js';
+import { errorCode, fileTypeOf, NOT_REGULAR, regularBytes, TOO_LARGE, type EntryStat, type FileSystem } from './file-system.js';
 
 /** Larger files are refused: no args file is anywhere near this, and reading one would be a mistake. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -117,7 +117,7 @@ async function readEntries(node: RootedReader, args: ArgsLocation): Promise<Args
     }
     // A FIFO, socket or device is never opened (a FIFO would block, a device could be read forever): it is
     // named for what it is, and whatever reads flags from it is judged by that.
-    const special = type === 'other' ? specialFileKind(stat) : null;
+    const special = type === 'other' ? fileTypeOf(stat.mode) : null;
     const content = type === 'file' ? await reader.readArgsFile(target, shown, stat) : null;
     entries.push({ name, type, special, symlinkTarget, mode: stat.mode, uid: stat.uid, gid: stat.gid, size: stat.size, content });
   }
