@@ -161,6 +161,9 @@ function processEffects(): Effects {
       get interactive() {
         return isTerminal(0) && isTerminal(1);
       },
+      get errColumns() {
+        return isTerminal(2) ? process.stderr.columns || 80 : null;
+      },
       env: process.env,
     },
   };

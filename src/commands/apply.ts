@@ -23,6 +23,7 @@ import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Plan
 import { confirmClosedPorts } from './ports.js';
 import { DEFAULT_PROFILE, gateTimes, ruleIds, stateTarget, withGateOptions, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
 import { shown } from '../ui/terminal-text.js';
+import { progressWriter } from '../ui/gate-progress.js';
 
 export type ApplyOptions = NodeOptions &
   Pick<OutputOptions, 'color'> & {
@@ -178,12 +179,26 @@ export async function recoverFromDeadRuns(context: CommandContext, ops: FileOps,
   for (const line of leftoverNotes(removed, target.root, target.stateDir)) io.err(`${line}\n`);
 }
 
-/** Health gates over the given services, with progress on stderr. */
-export function gateRunner(context: CommandContext, change: ChangeEffects, target: NodeTarget, assessment: Assessment, timeoutSeconds: number, windowSeconds: number) {
-  return (restarts: readonly string[], what: string): Promise<GateResult> => {
+/** Runs a health gate over the given services; `signal` ends its wait at once. `note` prints a line while one waits. */
+export interface GateRunner {
+  (restarts: readonly string[], what: string, signal?: AbortSignal): Promise<GateResult>;
+  note(text: string): void;
+}
+
+/** Health gates over the given services, with progress on stderr (one line rewritten in place on a terminal). */
+export function gateRunner(context: CommandContext, change: ChangeEffects, target: NodeTarget, assessment: Assessment, timeoutSeconds: number, windowSeconds: number): GateRunner {
+  const { io } = context.effects;
+  const progress = progressWriter((text) => io.err(text), io.errColumns ?? null);
+  const gate = async (restarts: readonly string[], what: string, signal?: AbortSignal): Promise<GateResult> => {
     const probes = healthProbes({ root: target.root, model: assessment.model, services: restarts }, async (nodePath) => (await nodeBytes(change.ops, target.root, nodePath))?.toString('utf8') ?? null);
-    return runGates(change.services, probes, restarts, { timeoutMs: timeoutSeconds * 1000, stableMs: windowSeconds * 1000, onProgress: (line) => context.effects.io.err(`${what}: ${line}\n`) });
+    const view = progress.view(what);
+    try {
+      return await runGates(change.services, probes, restarts, { timeoutMs: timeoutSeconds * 1000, stableMs: windowSeconds * 1000, onProgress: (state) => view.update(state), signal });
+    } finally {
+      view.end();
+    }
   };
+  return Object.assign(gate, { note: (text: string) => progress.note(text) });
 }
 
 /**

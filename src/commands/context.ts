@@ -11,6 +11,8 @@ export interface Io {
   /** Diagnostics: errors, warnings, progress. */
   err(text: string): void;
   readonly isTTY: boolean;
+  /** stderr's width when stderr is a terminal (progress is rewritten in place there); null or absent otherwise. */
+  readonly errColumns?: number | null;
   /** Whether questions can be asked: a terminal on both stdin and stdout. */
   readonly interactive: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;

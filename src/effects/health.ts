@@ -364,8 +364,20 @@ export interface GateOptions {
   readonly stableMs?: number;
   /** Default 1000. */
   readonly pollMs?: number;
-  readonly onProgress?: (line: string) => void;
+  /** Called after every poll that does not pass yet (the view decides what to show). */
+  readonly onProgress?: (progress: GateProgress) => void;
   readonly clock?: Clock;
+  /** Ends the wait at once (a signal): the result is not ok, and says `interrupted`. */
+  readonly signal?: AbortSignal;
+}
+
+export interface GateProgress {
+  /** What the gate waits for: `kube-apiserver /readyz`, `snap.microk8s.daemon-kubelite to stay up 5s`. */
+  readonly waitingFor: string;
+  /** Its last answer (`HTTP 500: [-]etcd failed`, `connection refused`, `inactive`), or null when it has none. */
+  readonly last: string | null;
+  readonly elapsedMs: number;
+  readonly timeoutMs: number;
 }
 
 export interface GateFailure {
@@ -381,6 +393,8 @@ export interface GateFailure {
 export interface GateResult {
   ok: boolean;
   failures: GateFailure[];
+  /** The wait was ended by `signal`, not by its outcome. */
+  interrupted?: boolean;
 }
 
 interface Watch {
@@ -392,23 +406,48 @@ interface Watch {
   lastPid: number;
 }
 
-const PROGRESS_EVERY_MS = 5000;
+const ABORTED = Symbol('aborted');
+
+/** The promise's value, or ABORTED as soon as the signal is (the promise is left to settle on its own). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof ABORTED> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
 
 export async function runGates(services: Services, probes: readonly Probe[], unitsToWatch: readonly string[], options: GateOptions): Promise<GateResult> {
   const clock = options.clock ?? systemClock;
   const stableMs = options.stableMs ?? 5000;
   const pollMs = options.pollMs ?? 1000;
+  const { signal } = options;
   const start = clock.now();
   const watches = new Map<string, Watch>([...new Set(unitsToWatch)].map((u) => [u, { last: null, error: null, since: start, restarts: 0, lastPid: 0 }]));
-  let results: { ok: boolean; detail: string }[] = [];
-  let progress = { subject: '', at: -Infinity };
+  let results: { ok: boolean; detail: string }[] = probes.map(() => ({ ok: false, detail: 'not asked yet' }));
+  const stopped = () => ({ ok: false, failures: failuresOf(probes, results, watches, clock.now(), stableMs), interrupted: true });
 
   for (;;) {
-    results = await Promise.all(probes.map((probe) => probe.check().catch((error: unknown) => ({ ok: false, detail: messageOf(error) }))));
+    const answers = await unlessAborted(Promise.all(probes.map((probe) => probe.check().catch((error: unknown) => ({ ok: false, detail: messageOf(error) })))), signal);
+    if (answers === ABORTED) return stopped();
+    results = answers;
     for (const [name, watch] of watches) {
       const seenAt = clock.now();
       try {
-        observe(watch, await services.state(name), seenAt);
+        const state = await unlessAborted(services.state(name), signal);
+        if (state === ABORTED) return stopped();
+        observe(watch, state, seenAt);
       } catch (error) {
         watch.error = messageOf(error);
       }
@@ -418,11 +457,8 @@ export async function runGates(services: Services, probes: readonly Probe[], uni
     const waiting = waitingFor(probes, results, watches, now, stableMs);
     if (waiting === null) return { ok: true, failures: [] };
     if (elapsed >= options.timeoutMs) return { ok: false, failures: failuresOf(probes, results, watches, now, stableMs) };
-    if (options.onProgress && (waiting !== progress.subject || now - progress.at >= PROGRESS_EVERY_MS)) {
-      options.onProgress(`waiting for ${waiting}… (${Math.floor(elapsed / 1000)}s)`);
-      progress = { subject: waiting, at: now };
-    }
-    await clock.sleep(Math.max(0, Math.min(pollMs, options.timeoutMs - elapsed)));
+    options.onProgress?.({ ...waiting, elapsedMs: elapsed, timeoutMs: options.timeoutMs });
+    if ((await unlessAborted(clock.sleep(Math.max(0, Math.min(pollMs, options.timeoutMs - elapsed))), signal)) === ABORTED) return stopped();
   }
 }
 
@@ -438,18 +474,16 @@ function observe(watch: Watch, state: UnitState, at: number): void {
   watch.last = state;
 }
 
-/** What the gate still waits for, or null when everything passes. */
-function waitingFor(probes: readonly Probe[], results: readonly { ok: boolean }[], watches: Map<string, Watch>, now: number, stableMs: number): string | null {
-  const failing = probes.find((_, i) => !results[i].ok);
-  if (failing) return failing.name;
+/** What the gate still waits for, and its last answer; null when everything passes. */
+function waitingFor(probes: readonly Probe[], results: readonly { ok: boolean; detail: string }[], watches: Map<string, Watch>, now: number, stableMs: number): { waitingFor: string; last: string | null } | null {
+  const failing = probes.findIndex((_, i) => !results[i].ok);
+  if (failing >= 0) return { waitingFor: probes[failing].name, last: results[failing].detail };
   for (const [name, watch] of watches) {
-    if (watch.error !== null || !watch.last) return `${name} to answer`;
-    if (watch.last.activeState !== 'active') return `${name} to be active (${watch.last.activeState})`;
+    if (watch.error !== null || !watch.last) return { waitingFor: `${name} to answer`, last: watch.error };
+    if (watch.last.activeState !== 'active') return { waitingFor: `${name} to be active`, last: watch.last.activeState };
   }
   for (const [name, watch] of watches) {
-    if (now - watch.since < stableMs) {
-      return `${name} to stay up ${seconds(stableMs)}${watch.restarts > 0 ? ` (restarted ${times(watch.restarts)} so far)` : ''}`;
-    }
+    if (now - watch.since < stableMs) return { waitingFor: `${name} to stay up ${seconds(stableMs)}`, last: watch.restarts > 0 ? `restarted ${times(watch.restarts)} so far` : null };
   }
   return null;
 }

@@ -51,9 +51,12 @@ export function shownDiff(patch: string): string {
 // `ESC [ digits m`), newlines and tabs pass; any other control or bidi character is escaped. Every view escapes
 // node text itself (`shown`), so this only ever acts on something a view missed; it keeps even that from
 // reaching the terminal raw.
-const SGR_OR_UNSAFE = /\u001b\[[0-9;]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const SGR_OR_UNSAFE = /\r\u001b\[K|\u001b\[[0-9;]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
-/** A text document with every control character other than newline, tab and colour codes escaped. */
+/**
+ * A text document with every control character other than newline, tab, colour codes and the rewrite of the
+ * current line that progress uses (carriage return then clear-to-end, together only) escaped.
+ */
 export function terminalSafe(text: string): string {
   return text.replace(SGR_OR_UNSAFE, (match) => (match.length > 1 ? match : escapeOf(match)));
 }

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describeNode, type NodeModel } from '../../src/core/node.js';
 import { realFileSystem } from '../../src/effects/file-system.js';
-import { healthProbes, runGates, type Clock, type Probe } from '../../src/effects/health.js';
+import { healthProbes, runGates, type Clock, type GateProgress, type Probe } from '../../src/effects/health.js';
 import { readNodeFacts, RootedReader } from '../../src/effects/node-reader.js';
 import { systemServices } from '../../src/effects/services.js';
 import { DEFAULT_REVISIONS, kubeconfigText, makeNode, type NodeRootOptions } from '../helpers/node-root.js';
@@ -272,13 +272,47 @@ const probeOf = (name: string, results: Array<{ ok: boolean; detail: string }>):
 test('runGates passes once probes pass and the unit stayed up, unchanged, for stableMs', async () => {
   const standIns = await makeStandIns();
   await setUnitState(standIns, KUBELITE, { activeState: 'active', mainPid: 4242, restarts: 0 });
-  const lines: string[] = [];
+  const lines: GateProgress[] = [];
   const clock = fakeClock();
   const probe = probeOf('kube-apiserver /readyz', [{ ok: false, detail: 'connection refused' }, { ok: false, detail: 'connection refused' }, { ok: true, detail: 'HTTP 200: ok' }]);
   const result = await runGates(systemServices({ env: standIns.env }), [probe], [KUBELITE], { timeoutMs: 60_000, stableMs: 5000, pollMs: 1000, clock, onProgress: (l) => lines.push(l) });
   assert.equal(result, { ok: true, failures: [] });
   assert.is(clock.now(), 5000);
-  assert.equal(lines, ['waiting for kube-apiserver /readyz… (0s)', `waiting for ${KUBELITE} to stay up 5s… (2s)`]);
+  assert.equal(lines, [
+    { waitingFor: 'kube-apiserver /readyz', last: 'connection refused', elapsedMs: 0, timeoutMs: 60_000 },
+    { waitingFor: 'kube-apiserver /readyz', last: 'connection refused', elapsedMs: 1000, timeoutMs: 60_000 },
+    { waitingFor: `${KUBELITE} to stay up 5s`, last: null, elapsedMs: 2000, timeoutMs: 60_000 },
+    { waitingFor: `${KUBELITE} to stay up 5s`, last: null, elapsedMs: 3000, timeoutMs: 60_000 },
+    { waitingFor: `${KUBELITE} to stay up 5s`, last: null, elapsedMs: 4000, timeoutMs: 60_000 },
+  ]);
+});
+
+test('runGates ends its wait as soon as its signal is aborted: not ok, interrupted, with what it last saw', async () => {
+  const standIns = await makeStandIns();
+  await setUnitState(standIns, KUBELITE, { activeState: 'active', mainPid: 4242, restarts: 0 });
+  const controller = new AbortController();
+  const probe = probeOf('kube-apiserver /readyz', [{ ok: false, detail: 'HTTP 500: [-]etcd failed' }]);
+  const started = Date.now();
+  const lines: GateProgress[] = [];
+  const gate = runGates(systemServices({ env: standIns.env }), [probe], [KUBELITE], {
+    timeoutMs: 60_000,
+    pollMs: 1000,
+    onProgress: (progress) => {
+      lines.push(progress);
+      controller.abort();
+    },
+    signal: controller.signal,
+  });
+  const result = await gate;
+  assert.ok(Date.now() - started < 900, 'not a poll later');
+  assert.equal(result, { ok: false, interrupted: true, failures: [{ name: 'kube-apiserver /readyz', service: KUBELITE, detail: 'HTTP 500: [-]etcd failed', message: 'kube-apiserver /readyz: HTTP 500: [-]etcd failed' }, { name: KUBELITE, service: KUBELITE, detail: 'has been up only 0s of the 5s required', message: `${KUBELITE} has been up only 0s of the 5s required` }] });
+  assert.is(lines.length, 1);
+  // A probe that never answers is not waited for either.
+  const hanging: Probe = { name: 'kube-apiserver /readyz', service: KUBELITE, check: () => new Promise(() => undefined) };
+  const stuck = new AbortController();
+  setTimeout(() => stuck.abort(), 50);
+  const cut = await runGates(systemServices({ env: standIns.env }), [hanging], [], { timeoutMs: 60_000, signal: stuck.signal });
+  assert.is(cut.interrupted, true);
 });
 
 test('runGates with the real clock and the real endpoints passes on a healthy node', async () => {
@@ -321,7 +355,7 @@ test('runGates times out naming what it last saw: a refused connection, an HTTP 
     ...(await probes(refused, [KUBELITE])).filter((p) => p.name === 'kube-apiserver /readyz'),
     ...(await probes(failing, [KUBELITE])).filter((p) => p.name === 'kube-apiserver /readyz'),
   ];
-  const lines: string[] = [];
+  const lines: GateProgress[] = [];
   const result = await runGates(systemServices({ env: standIns.env }), all, [KUBELITE], { timeoutMs: 10_000, pollMs: 1000, clock: fakeClock(), onProgress: (l) => lines.push(l) });
   assert.is(result.ok, false);
   assert.equal(result.failures.map((f) => f.message), [
@@ -329,7 +363,10 @@ test('runGates times out naming what it last saw: a refused connection, an HTTP 
     'kube-apiserver /readyz: HTTP 500: [-]etcd failed',
     `${KUBELITE} is failed`,
   ]);
-  assert.equal(lines, ['waiting for kube-apiserver /readyz… (0s)', 'waiting for kube-apiserver /readyz… (5s)']);
+  // Every poll is reported, with the answer of the probe waited for: the first to fail is named from the start.
+  assert.equal(lines.length, 10);
+  assert.equal(lines[0], { waitingFor: 'kube-apiserver /readyz', last: 'connection refused', elapsedMs: 0, timeoutMs: 10_000 });
+  assert.equal(lines[9], { waitingFor: 'kube-apiserver /readyz', last: 'connection refused', elapsedMs: 9000, timeoutMs: 10_000 });
 });
 
 test('runGates reports a unit it cannot read, and a timeout shorter than stableMs', async () => {

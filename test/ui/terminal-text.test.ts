@@ -84,6 +84,13 @@ test('terminalSafe: colour codes, newlines and tabs pass; any other control is e
   }
 });
 
+test('terminalSafe: the rewrite of the progress line (carriage return then clear-to-end) passes; either alone is escaped', () => {
+  assert.is(terminalSafe('\r\u001b[Kafter: waiting'), '\r\u001b[Kafter: waiting');
+  assert.is(terminalSafe('a\rb'), 'a\\rb');
+  assert.is(terminalSafe('a\u001b[Kb'), 'a\\x1b[Kb');
+  assert.is(terminalSafe('\u001b[K\r'), '\\x1b[K\\r');
+});
+
 test('jsonText: the same value, with no raw control, separator or bidi character', () => {
   const all = UNSAFE.map((code) => String.fromCharCode(code)).join('');
   const value = { name: `x\n${all}\\`, list: [all, 'plain'], n: 1 };
