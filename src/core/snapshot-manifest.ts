@@ -3,8 +3,9 @@
 
 export const SNAPSHOT_SCHEMA = 'harden.snapshot/v1';
 
-export type SnapshotStatus = 'planned' | 'written' | 'restarted' | 'verified' | 'put-back' | 'put-back-failed' | 'rolled-back';
-export const STATUSES: readonly SnapshotStatus[] = ['planned', 'written', 'restarted', 'verified', 'put-back', 'put-back-failed', 'rolled-back'];
+/** `interrupted`: a person stopped the put-back after a signal, and the node was left as it was then. */
+export type SnapshotStatus = 'planned' | 'written' | 'restarted' | 'verified' | 'put-back' | 'put-back-failed' | 'rolled-back' | 'interrupted';
+export const STATUSES: readonly SnapshotStatus[] = ['planned', 'written', 'restarted', 'verified', 'put-back', 'put-back-failed', 'rolled-back', 'interrupted'];
 /** Snapshots in these states are finished with; the others may still be needed to put a node back. */
 export const SETTLED: readonly SnapshotStatus[] = ['verified', 'put-back', 'rolled-back'];
 
@@ -87,6 +88,21 @@ export function manifestProblem(value: unknown, id: string): string | null {
   }
   if (value.modes !== undefined && !Array.isArray(value.modes)) return 'has a malformed modes list';
   return null;
+}
+
+/**
+ * The change an interrupted run left on the node, or null: the newest snapshot, when its change was written but
+ * never verified nor put back — `interrupted`, `restarted`, or `written` with restarts the plan needed and no
+ * `--no-restart` owing them — and no live run holds the lock (a run holding it may be that change, going on).
+ */
+export function interruptedChange(manifests: readonly SnapshotManifest[], lockHeld: boolean): { id: string; status: SnapshotStatus } | null {
+  if (lockHeld) return null;
+  const newest = manifests[manifests.length - 1];
+  if (!newest) return null;
+  const restarts = isObject(newest.plan) && Array.isArray(newest.plan.restarts) ? newest.plan.restarts : [];
+  const unfinished =
+    newest.status === 'interrupted' || newest.status === 'restarted' || (newest.status === 'written' && newest.restartsOwed.length === 0 && restarts.length > 0);
+  return unfinished ? { id: newest.id, status: newest.status } : null;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -362,3 +362,24 @@ function lockError(file: string, error: unknown): HardenError {
   const code = errorCode(error);
   return new HardenError(`cannot take the lock ${file} (${code ?? 'error'})`, { hint: errorHint(code) });
 }
+
+/**
+ * Whether a live run of this boot holds the lock of `stateDir` (read only: nothing is taken over or removed).
+ * A lock that cannot be read as one counts as held: it is not for this reader to call it stale.
+ */
+export async function lockIsHeld(reader: Pick<FileOps, 'readRegularFile'>, stateDir: string, isAlive: (pid: number) => boolean = pidIsAlive): Promise<boolean> {
+  let read;
+  try {
+    read = await reader.readRegularFile(lockPath(stateDir), READ_LIMIT);
+  } catch (error) {
+    return errorCode(error) !== 'ENOENT';
+  }
+  if (!read.stat.isFile() || read.content === null) return true;
+  const holder = parseHolder(read.content);
+  if (holder === null) return false;
+  const bootId = await reader
+    .readRegularFile('/proc/sys/kernel/random/boot_id', READ_LIMIT)
+    .then((boot) => boot.content?.toString('utf8').trim() || null, () => null);
+  if (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) return false;
+  return isAlive(holder.pid);
+}
