@@ -16,9 +16,10 @@ export const EXIT_CODES_HELP = `Exit codes:
   0    success: compliant, or no changes
   1    error or refusal; nothing was written
   2    check found a failing rule, or plan --detailed-exitcode has changes
-  3    an apply or rollback failed (a write, a restart or its health gate) and the node was put back as it was
-  4    the automatic put-back itself failed: the node needs a person
-  130  interrupted at a prompt
+  3    an apply or rollback failed (a write, a restart or its health gate) or was interrupted after
+       its first write, and the node was put back as it was
+  4    the automatic put-back itself failed, or a third signal left it: the node needs a person
+  130  interrupted before anything was written
 With several --root, the exit code is the worst over all roots (1 over 2 over 0).`;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

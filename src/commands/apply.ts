@@ -9,6 +9,8 @@ import { realFileOps, type FileOps } from '../effects/file-ops.js';
 import { healthProbes, runGates, type GateResult } from '../effects/health.js';
 import { leftoverNotes, removeLeftovers, writtenDirs } from '../effects/leftovers.js';
 import { acquireLock, type Lock } from '../effects/lock.js';
+import { noInterrupts, watchInterrupts, type Interrupts } from '../effects/interrupts.js';
+import { warnInterruptedChange } from '../effects/interrupted-apply.js';
 import { readNodeFile } from '../effects/node-writer.js';
 import { inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile, profileIdentity, type LoadedProfile } from '../effects/profile-store.js';
@@ -55,7 +57,13 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
         .example('$0 apply cis.plan.json', 'apply exactly a plan saved with harden plan --out')
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
-      context.setExitCode(await runApply(context, options, toolVersion));
+      // Caught for the whole run: a signal is never the end of a half-made change (see runApply).
+      const interrupts = watchInterrupts();
+      try {
+        context.setExitCode(await runApply(context, options, toolVersion, interrupts));
+      } finally {
+        interrupts.dispose();
+      }
     },
   };
 }
@@ -65,7 +73,13 @@ export function changeEffects(context: CommandContext): ChangeEffects {
   return { ops: given.ops ?? realFileOps, services: given.services ?? systemServices(), prompt: given.prompt ?? inquirerPrompt, now: given.now ?? (() => new Date()) };
 }
 
-export async function runApply(context: CommandContext, options: ApplyOptions, toolVersion: string): Promise<number> {
+/**
+ * SIGINT, SIGTERM and SIGHUP (`interrupts`): before the first write, the run stops with exit 130 and nothing
+ * written (a snapshot it took is removed); after it, the first one cuts the restart or the gate short and puts
+ * the node back (exit 3, or 4); during the put-back, the second says what a third would abandon, and the third
+ * leaves the node as it is then (exit 4, the snapshot `interrupted`, the rollback to run named).
+ */
+export async function runApply(context: CommandContext, options: ApplyOptions, toolVersion: string, interrupts: Interrupts = noInterrupts()): Promise<number> {
   const { io, fs } = context.effects;
   const change = changeEffects(context);
   const times = gateTimes(options);
@@ -77,6 +91,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     const given = (['profile', 'only', 'skip'] as const).filter((name) => options[name] !== undefined);
     if (given.length > 0) throw new UsageError(`a saved plan is applied exactly and does not take ${given.map((n) => `--${n}`).join(', ')}`, { hint: 'make a new plan with harden plan --out, or leave out the plan file' });
   }
+  await warnInterruptedChange(context, target.stateDir);
   let planned = await makePlan(context, options, target);
   refuseProblems(planned.plan);
   if (planned.plan.files.length + planned.plan.companions.length + planned.plan.modes.length === 0) {
@@ -91,7 +106,8 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     const gate = gateRunner(context, change, target, planned.assessment, times.timeout, times.window);
 
     if (options.restart) {
-      const before = await gate(planned.plan.restarts, 'before');
+      const before = await gate(planned.plan.restarts, 'before', interrupts.signal);
+      stopIfInterrupted(interrupts);
       if (!before.ok && !options.force) {
         throw new HardenError(`the node is not healthy before the change: ${before.failures.map((f) => f.message).join('; ')}`, {
           hint: 'fix the node first (journalctl -u the failing service), or pass --force to apply anyway',
@@ -103,11 +119,11 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
       if (!io.interactive) throw new HardenError('no terminal to confirm the changes: nothing was written', { hint: 'run it in a terminal, or pass --yes' });
       io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
       if (options.plan === undefined && planned.profile) {
-        planned = await chooseChanges(context, change, options, target, planned);
+        planned = await chooseChanges(context, change, options, target, planned, interrupts);
         refuseProblems(planned.plan);
         io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
       }
-      if (!(await change.prompt.confirm('Apply these changes?'))) {
+      if (!(await change.prompt.confirm('Apply these changes?', { signal: interrupts.signal }))) {
         say('Nothing was changed.');
         return ExitCode.error;
       }
@@ -117,17 +133,25 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     const newStore = await storeIsNew(change.ops, target.stateDir);
     const snapshot = await takeSnapshot(change, target, planned, toolVersion, newStore);
     say(`Snapshot ${snapshot.id} in ${target.stateDir}/snapshots/${snapshot.id}`);
-    const staged = await writeAll(change.ops, target.root, plan, snapshot, target.stateDir, { patch: options.restart ? {} : { restartsOwed: [...plan.restarts] }, storeIsNew: newStore });
+    const staged = await writeAll(change.ops, target.root, plan, snapshot, target.stateDir, {
+      patch: options.restart ? {} : { restartsOwed: [...plan.restarts] },
+      storeIsNew: newStore,
+      beforeFirstWrite: () => stopIfInterrupted(interrupts),
+    });
     try {
       say(`Wrote ${plan.files.length + plan.companions.length} files${plan.modes.length ? `, changed ${plan.modes.length} modes` : ''}.`);
+      const stopped = () => `interrupted by ${interrupts.first()} after the first write`;
 
       if (!options.restart) {
+        // Nothing restarted: the files alone go back.
+        if (interrupts.count() > 0) return await putBack(context, change, target, [], snapshot, stopped(), gate, staged, interrupts);
         if (plan.restarts.length > 0) say(`Not restarted (--no-restart): the running services do not use the new files until ${plan.restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')}.`);
         return ExitCode.ok;
       }
 
-      const back = (why: string) => putBack(context, change, target, plan.restarts, snapshot, why, gate, staged);
+      const back = (why: string) => putBack(context, change, target, plan.restarts, snapshot, why, gate, staged, interrupts);
       for (const service of plan.restarts) {
+        if (interrupts.count() > 0) return await back(stopped());
         say(`Restarting ${service}`);
         try {
           await change.services.restart(service);
@@ -140,7 +164,8 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
       } catch (error) {
         return await back((error as Error).message);
       }
-      const after = await gate(plan.restarts, 'after');
+      const after = await gate(plan.restarts, 'after', interrupts.signal);
+      if (after.interrupted || interrupts.count() > 0) return await back(stopped());
       if (!after.ok) return await back(`the change failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`);
       // Healthy: the change is kept, and the originals next to the files are no longer needed.
       await staged.finish();
@@ -166,6 +191,12 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   } finally {
     await lock.release();
   }
+}
+
+/** Before the first write, a signal ends the run: nothing was written (the caller's cleanup removes what it made). */
+export function stopIfInterrupted(interrupts: Interrupts): void {
+  if (interrupts.count() === 0) return;
+  throw new HardenError(`interrupted by ${interrupts.first()} before the first write: nothing was written`, { exitCode: ExitCode.interrupted, hint: 'run the command again to start over' });
 }
 
 /**
@@ -288,7 +319,7 @@ function refuseProblems(plan: Plan): void {
 }
 
 /** The checklist: every failing rule, grouped by the file it changes; the plan is rebuilt from the choice. */
-async function chooseChanges(context: CommandContext, change: ChangeEffects, options: ApplyOptions, target: NodeTarget, planned: Planned): Promise<Planned> {
+async function chooseChanges(context: CommandContext, change: ChangeEffects, options: ApplyOptions, target: NodeTarget, planned: Planned, interrupts: Interrupts): Promise<Planned> {
   const byTarget = new Map<string, { value: string; name: string; description?: string }[]>();
   const risks = new Map<string, string[]>();
   for (const risk of planned.plan.risks) risks.set(risk.ruleId, [...(risks.get(risk.ruleId) ?? []), risk.text]);
@@ -304,7 +335,7 @@ async function chooseChanges(context: CommandContext, change: ChangeEffects, opt
   for (const companion of planned.plan.companions) add(companion.path, companion.ruleId);
   for (const mode of planned.plan.modes) for (const id of mode.ruleIds) add('file modes and owners', id);
   const groups = [...byTarget].map(([title, choices]) => ({ title, choices }));
-  const kept = new Set(await change.prompt.choose('Changes to make (space toggles, enter accepts)', groups));
+  const kept = new Set(await change.prompt.choose('Changes to make (space toggles, enter accepts)', groups, { signal: interrupts.signal }));
   const offered = new Set(groups.flatMap((g) => g.choices.map((c) => c.value)));
   // Rules not offered (passing, manual, blocked) stay, so that requirements are judged as before.
   const rules = planned.profile!.rules.filter((rule) => !offered.has(rule.id) || kept.has(rule.id));

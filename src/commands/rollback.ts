@@ -12,7 +12,9 @@ import { acquireLock } from '../effects/lock.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import type { Plan } from '../core/plan.js';
 import { profileName } from '../ui/plan-view.js';
-import { changeEffects, gateRunner, putBack, recoverFromDeadRuns, restoreSnapshot } from './apply.js';
+import { changeEffects, gateRunner, putBack, recoverFromDeadRuns, restoreSnapshot, stopIfInterrupted } from './apply.js';
+import { noInterrupts, watchInterrupts, type Interrupts } from '../effects/interrupts.js';
+import { findInterruptedChange, warnInterruptedChange } from '../effects/interrupted-apply.js';
 import type { CommandContext } from './context.js';
 import { gateTimes, stateTarget, withGateOptions, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
 import { shown, shownDiff } from '../ui/terminal-text.js';
@@ -32,7 +34,13 @@ export function rollbackCommand(context: CommandContext, toolVersion: string): C
         .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' })
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
-      context.setExitCode(await runRollback(context, options, toolVersion));
+      // Caught for the whole run, as apply's: a signal after the first write puts the node back.
+      const interrupts = watchInterrupts();
+      try {
+        context.setExitCode(await runRollback(context, options, toolVersion, interrupts));
+      } finally {
+        interrupts.dispose();
+      }
     },
   };
 }
@@ -47,7 +55,8 @@ async function chosenSnapshot(context: CommandContext, target: NodeTarget, id: s
   return latest;
 }
 
-export async function runRollback(context: CommandContext, options: RollbackOptions, toolVersion: string): Promise<number> {
+/** Signals (`interrupts`) are taken as apply takes them: exit 130 before the first write, a put-back after it. */
+export async function runRollback(context: CommandContext, options: RollbackOptions, toolVersion: string, interrupts: Interrupts = noInterrupts()): Promise<number> {
   const { io, fs } = context.effects;
   const change = changeEffects(context);
   const { ops } = change;
@@ -123,7 +132,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
 
     if (!options.yes) {
       if (!io.interactive) throw new HardenError('no terminal to confirm the rollback: nothing was written', { hint: 'run it in a terminal, or pass --yes' });
-      if (!(await change.prompt.confirm(`Restore snapshot ${snapshot.id}?`))) {
+      if (!(await change.prompt.confirm(`Restore snapshot ${snapshot.id}?`, { signal: interrupts.signal }))) {
         say('Nothing was changed.');
         return ExitCode.error;
       }
@@ -154,6 +163,10 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       change.now,
     );
     say(`Snapshot of the present state: ${undo.id}`);
+    if (interrupts.count() > 0) {
+      await removeSnapshot(ops, target.stateDir, undo.id).catch(() => undefined);
+      stopIfInterrupted(interrupts);
+    }
     const modes = snapshot.modes?.filter((mode) => !gone.has(mode.path)).map((mode) => ({ ...mode, inode: undefined }));
     for (const path of gone) say(`Left as it is (--force): ${path}, whose mode and owner are not restored`);
     try {
@@ -177,16 +190,19 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       return ExitCode.ok;
     }
     const gate = gateRunner(context, change, target, assessment, times.timeout, times.window);
+    const stopped = () => `interrupted by ${interrupts.first()} after the first write`;
     for (const service of restarts) {
+      if (interrupts.count() > 0) return putBack(context, change, target, restarts, undo, stopped(), gate, undefined, interrupts);
       say(`Restarting ${service}`);
       try {
         await change.services.restart(service);
       } catch (error) {
-        return putBack(context, change, target, restarts, undo, `${service} did not restart: ${(error as Error).message}`, gate);
+        return putBack(context, change, target, restarts, undo, `${service} did not restart: ${(error as Error).message}`, gate, undefined, interrupts);
       }
     }
-    const after = await gate(restarts, 'after');
-    if (!after.ok) return putBack(context, change, target, restarts, undo, `the rollback failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`, gate);
+    const after = await gate(restarts, 'after', interrupts.signal);
+    if (after.interrupted || interrupts.count() > 0) return putBack(context, change, target, restarts, undo, stopped(), gate, undefined, interrupts);
+    if (!after.ok) return putBack(context, change, target, restarts, undo, `the rollback failed its health gate: ${after.failures.map((f) => f.message).join('; ')}`, gate, undefined, interrupts);
     await setStatus(ops, target.stateDir, undo.id, 'verified');
     await setStatus(ops, target.stateDir, snapshot.id, 'rolled-back');
     say(`Rolled back ${snapshot.id}; ${restarts.length ? `${restarts.join(', ')} restarted and healthy` : 'nothing to restart'}.`);
@@ -246,9 +262,14 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
       const target = await stateTarget(ops, options);
       if (options.action === 'list') {
         const all = await listSnapshots(ops, target.stateDir);
-        if (options.json) io.out(`${JSON.stringify(all.map(({ plan: _plan, ...rest }) => rest), null, 2)}\n`);
+        await warnInterruptedChange(context, target.stateDir);
+        // A change an interrupted run left unverified reads as what it is, whatever step it had recorded (JSON keeps
+        // the recorded status, and says `interrupted: true`).
+        const interrupted = (await findInterruptedChange(ops, target.stateDir))?.id;
+        const statusOf = (s: SnapshotManifest) => (s.id === interrupted ? 'interrupted' : s.status);
+        if (options.json) io.out(`${JSON.stringify(all.map(({ plan: _plan, ...rest }) => (rest.id === interrupted ? { ...rest, interrupted: true } : rest)), null, 2)}\n`);
         else if (all.length === 0) io.out(`no snapshots in ${target.stateDir}/snapshots\n`);
-        else for (const s of all) io.out(`${shown(`${s.id}  ${s.kind.padEnd(8)} ${s.status.padEnd(15)} ${snapshotProfile(s.profile)}  ${s.files.length} files  MicroK8s ${s.version ?? '?'} r${s.revision ?? '?'}`)}\n`);
+        else for (const s of all) io.out(`${shown(`${s.id}  ${s.kind.padEnd(8)} ${statusOf(s).padEnd(15)} ${snapshotProfile(s.profile)}  ${s.files.length} files  MicroK8s ${s.version ?? '?'} r${s.revision ?? '?'}`)}\n`);
       } else if (options.action === 'prune') {
         if (options.keep === undefined || !Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('snapshots prune needs --keep N (a whole number)', { hint: 'harden snapshots prune --keep 5' });
         // Under the lock: an apply or rollback going on may be reading the snapshot it needs to put a node back.

@@ -7,7 +7,8 @@ import type { Plan } from '../core/plan.js';
 import type { Assessment } from '../effects/assess.js';
 import { errorHint, type FileOps } from '../effects/file-ops.js';
 import { errorCode } from '../effects/file-system.js';
-import type { GateResult } from '../effects/health.js';
+import type { Interrupts } from '../effects/interrupts.js';
+import type { GateRunner } from './apply.js';
 import { stageChange, type NodeChange, type StagedChange } from '../effects/node-change.js';
 import { ownerIds, resolveEntry, resolveNode } from '../effects/node-writer.js';
 import type { LoadedProfile } from '../effects/profile-store.js';
@@ -172,7 +173,7 @@ export async function writeAll(
   plan: Plan,
   snapshot: SnapshotManifest,
   stateDir: string,
-  options: { patch?: Partial<SnapshotManifest>; storeIsNew?: boolean } = {},
+  options: { patch?: Partial<SnapshotManifest>; storeIsNew?: boolean; beforeFirstWrite?: () => void } = {},
 ): Promise<StagedChange> {
   let staged: StagedChange | null = null;
   let written: StagedStatus;
@@ -180,6 +181,13 @@ export async function writeAll(
     staged = await stageChange(ops, root, await planChange(ops, root, plan, snapshot));
     const watched = watchingErrors(ops);
     written = await stageStatus(watched.ops, stateDir, snapshot.id, 'written', options.patch ?? {}).catch((error: unknown) => Promise.reject(nothingChanged(error, watched.spaceError(), `the snapshot ${snapshot.id}`)));
+    // The last moment to stop with nothing written (a signal): what was staged goes, as after a failure.
+    try {
+      options.beforeFirstWrite?.();
+    } catch (error) {
+      await written.discard();
+      throw error;
+    }
   } catch (error) {
     // Nothing on the node changed: a snapshot of it would guard nothing, and would say something false.
     await staged?.finish();
@@ -277,8 +285,10 @@ export async function restoreSnapshot(ops: FileOps, root: string, stateDir: stri
 }
 
 /**
- * A restart or a gate failed: put the files back (by renames when the change is still staged, from the
- * snapshot otherwise), restart again, gate again; exit 3, or 4 when even that fails.
+ * A restart or a gate failed, or a signal came: put the files back (by renames when the change is still staged,
+ * from the snapshot otherwise), restart again, gate again; exit 3, or 4 when even that fails. Signals during
+ * it (`interrupts`): the second says what the third would abandon; the third leaves the node as it is then,
+ * between two steps (a gate's wait is cut short), records the snapshot `interrupted`, and names the rollback.
  */
 export async function putBack(
   context: CommandContext,
@@ -287,14 +297,36 @@ export async function putBack(
   restarts: readonly string[],
   snapshot: SnapshotManifest,
   why: string,
-  gate: (restarts: readonly string[], what: string) => Promise<GateResult>,
+  gate: GateRunner,
   staged?: StagedChange,
+  interrupts?: Interrupts,
 ): Promise<number> {
   const { io } = context.effects;
   const { ops } = change;
-  io.err(`error: ${shown(why)}\n`);
+  gate.note(`error: ${shown(why)}\n`);
   io.err(`Putting the node back from snapshot ${snapshot.id}\n`);
   const restored: string[] = [];
+  const written = snapshot.files.map((file) => file.path).concat((snapshot.modes ?? []).map((mode) => mode.path));
+  const services = restarts.length > 0 ? restarts.join(', ') : null;
+  let step: 'files' | 'restarts' | 'gate' = 'files';
+  /** The node as it is at this step, for a person deciding whether to leave it so. */
+  const state = () =>
+    step === 'files'
+      ? `${written.join(', ')} written${services ? `, ${services} running on them` : ''}`
+      : step === 'restarts'
+        ? `the files are back${services ? `, ${services} not restarted on them` : ''}`
+        : `the files are back${services ? ` and ${services} restarted, not yet seen healthy` : ''}`;
+  const leave = new AbortController();
+  interrupts?.onSignal((count) => {
+    if (count >= 3) leave.abort(new Error('interrupted three times'));
+    else gate.note(`${shown(`interrupt again to leave the node as it is now: ${state()}; harden rollback ${snapshot.id} restores it`)}\n`);
+  });
+  const left = async (): Promise<number> => {
+    await setStatus(ops, target.stateDir, snapshot.id, 'interrupted').catch(() => undefined);
+    gate.note(`error: ${shown(`interrupted three times: the node is left as it is now: ${state()}`)}\n`);
+    io.err(`hint: ${shown(`run harden rollback ${snapshot.id} to put it back`)}\n`);
+    return ExitCode.restoreFailed;
+  };
   try {
     if (staged) {
       // The originals are still next to their files: renamed back, with no space needed.
@@ -305,8 +337,15 @@ export async function putBack(
     } else {
       await restoreSnapshot(ops, target.root, target.stateDir, snapshot, restored);
     }
-    for (const service of restarts) await change.services.restart(service);
-    const again = await gate(restarts, 'after put-back');
+    step = 'restarts';
+    for (const service of restarts) {
+      if (leave.signal.aborted) return await left();
+      await change.services.restart(service);
+    }
+    if (leave.signal.aborted) return await left();
+    step = 'gate';
+    const again = await gate(restarts, 'after put-back', leave.signal);
+    if (again.interrupted || leave.signal.aborted) return await left();
     if (!again.ok) {
       throw new Error(
         `every file is back as it was and ${restarts.join(', ')} restarted on them, but the node is still unhealthy: ${again.failures.map((f) => f.message).join('; ')}`,
@@ -315,7 +354,7 @@ export async function putBack(
   } catch (error) {
     await setStatus(ops, target.stateDir, snapshot.id, 'put-back-failed').catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
-    io.err(`error: the put-back failed: ${shown(message)}\n`);
+    gate.note(`error: the put-back failed: ${shown(message)}\n`);
     io.err(`error: restored so far: ${restored.length ? shown(restored.join(', ')) : 'nothing'}; the original files are in ${shown(`${target.stateDir}/snapshots/${snapshot.id}`)}\n`);
     io.err(`hint: the node needs a person: journalctl -u ${restarts.join(' -u ')} says why; if files were not restored, harden rollback ${snapshot.id} --force restores them\n`);
     return ExitCode.restoreFailed;

@@ -10,9 +10,14 @@ export interface ChoiceGroup {
 
 export interface Prompt {
   /** The values the operator keeps selected (all are selected to begin with). */
-  choose(message: string, groups: readonly ChoiceGroup[]): Promise<string[]>;
+  choose(message: string, groups: readonly ChoiceGroup[], options?: PromptOptions): Promise<string[]>;
   /** A yes or no that defaults to No. */
-  confirm(message: string): Promise<boolean>;
+  confirm(message: string, options?: PromptOptions): Promise<boolean>;
+}
+
+export interface PromptOptions {
+  /** Ends the question as Ctrl-C does (a SIGTERM or SIGHUP the command caught). */
+  readonly signal?: AbortSignal;
 }
 
 /** Ctrl-C at a prompt: nothing was written. */
@@ -26,22 +31,22 @@ async function interruptible<T>(question: Promise<T>): Promise<T> {
   try {
     return await question;
   } catch (error) {
-    if (error instanceof Error && error.name === 'ExitPromptError') throw new Interrupted();
+    if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new Interrupted();
     throw error;
   }
 }
 
 export const inquirerPrompt: Prompt = {
-  async choose(message, groups) {
+  async choose(message, groups, options = {}) {
     const { default: checkbox, Separator } = await import('@inquirer/checkbox');
     const choices = groups.flatMap((group) => [
       new Separator(group.title),
       ...group.choices.map((choice) => ({ value: choice.value, name: choice.name, description: choice.description, checked: true })),
     ]);
-    return interruptible(checkbox({ message, choices, pageSize: 20, loop: false }));
+    return interruptible(checkbox({ message, choices, pageSize: 20, loop: false }, { signal: options.signal }));
   },
-  async confirm(message) {
+  async confirm(message, options = {}) {
     const { default: confirm } = await import('@inquirer/confirm');
-    return interruptible(confirm({ message, default: false }));
+    return interruptible(confirm({ message, default: false }, { signal: options.signal }));
   },
 };

@@ -66,7 +66,11 @@ function unitName(service: string): string {
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
   const shown = [command, ...args].join(' ');
   return new Promise((resolve, reject) => {
-    builtin('node:child_process').execFile(command, args, { env, timeout, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+    // A session of its own: the terminal's Ctrl-C reaches harden, which decides what it means (a restart is
+    // never cut off half-way by the key that asked for a put-back).
+    // (execFile passes `detached` on to spawn; its option type does not name it.)
+    const options = { env, timeout, encoding: 'utf8' as const, maxBuffer: 1024 * 1024, detached: true };
+    builtin('node:child_process').execFile(command, args, options, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {

@@ -162,11 +162,12 @@ test('--help lists the exit codes and examples; --version prints the version', (
   const help = runBin(['--help']);
   assert.is(help.status, 0);
   assert.match(help.stdout, 'harden inspect');
-  assert.match(help.stdout, '130  interrupted at a prompt');
+  assert.match(help.stdout, '130  interrupted before anything was written');
+  assert.match(help.stdout, '4    the automatic put-back itself failed, or a third signal left it: the node needs a person');
   const inspectHelp = runBin(['inspect', '--help']);
   assert.is(inspectHelp.status, 0);
   assert.match(inspectHelp.stdout, 'harden --root ./examples/node-1.28 inspect');
-  assert.match(inspectHelp.stdout, '3    an apply or rollback failed (a write, a restart or its health gate)');
+  assert.match(inspectHelp.stdout, '3    an apply or rollback failed (a write, a restart or its health gate) or was interrupted after');
   const version = runBin(['--version']);
   assert.is(version.status, 0);
   assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
