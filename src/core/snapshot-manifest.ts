@@ -95,14 +95,14 @@ export function manifestProblem(value: unknown, id: string): string | null {
  * never verified nor put back — `interrupted`, `restarted`, or `written` with restarts the plan needed and no
  * `--no-restart` owing them — and no live run holds the lock (a run holding it may be that change, going on).
  */
-export function interruptedChange(manifests: readonly SnapshotManifest[], lockHeld: boolean): { id: string; status: SnapshotStatus } | null {
+export function interruptedChange(manifests: readonly SnapshotManifest[], lockHeld: boolean): { id: string; kind: SnapshotManifest['kind']; status: SnapshotStatus } | null {
   if (lockHeld) return null;
   const newest = manifests[manifests.length - 1];
   if (!newest) return null;
   const restarts = isObject(newest.plan) && Array.isArray(newest.plan.restarts) ? newest.plan.restarts : [];
   const unfinished =
     newest.status === 'interrupted' || newest.status === 'restarted' || (newest.status === 'written' && newest.restartsOwed.length === 0 && restarts.length > 0);
-  return unfinished ? { id: newest.id, status: newest.status } : null;
+  return unfinished ? { id: newest.id, kind: newest.kind, status: newest.status } : null;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -9,7 +9,7 @@ import { lockIsHeld } from './lock.js';
 import { listSnapshots, type SnapshotReader } from './snapshots.js';
 
 /** The interrupted change on this state dir, or null. Never throws: this only feeds a warning. */
-export async function findInterruptedChange(reader: SnapshotReader, stateDir: string): Promise<{ id: string; status: string } | null> {
+export async function findInterruptedChange(reader: SnapshotReader, stateDir: string): Promise<{ id: string; kind: string; status: string } | null> {
   try {
     return interruptedChange(await listSnapshots(reader, stateDir), await lockIsHeld(reader, stateDir));
   } catch {
@@ -17,11 +17,14 @@ export async function findInterruptedChange(reader: SnapshotReader, stateDir: st
   }
 }
 
-/** The one warning line on stderr, when there is an interrupted change. */
+/**
+ * The one warning line on stderr, when there is an interrupted change. Rolling back its snapshot undoes what was
+ * interrupted: an apply's change, or a rollback's restore (its snapshot holds the node as it was before).
+ */
 export async function warnInterruptedChange(context: { effects: { fs: FileSystem; io: { err(text: string): void }; change?: { ops?: FileOps } } }, stateDir: string): Promise<void> {
   const found = await findInterruptedChange(context.effects.change?.ops ?? context.effects.fs, stateDir);
   if (!found) return;
   context.effects.io.err(
-    `warning: an apply was interrupted (snapshot ${shown(found.id)}, status ${found.status}): the node may run an unverified change; harden rollback ${shown(found.id)} puts it back\n`,
+    `warning: ${found.kind === 'rollback' ? 'a rollback' : 'an apply'} was interrupted (snapshot ${shown(found.id)}, status ${found.status}): the node may run an unverified change; harden rollback ${shown(found.id)} puts it back\n`,
   );
 }

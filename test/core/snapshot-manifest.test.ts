@@ -25,12 +25,16 @@ function manifest(id: string, status: SnapshotStatus, options: { restartsOwed?: 
 
 test('interruptedChange: the newest snapshot, written and restarted or left interrupted, not verified nor put back', () => {
   for (const status of ['interrupted', 'restarted', 'written'] as const) {
-    assert.equal(interruptedChange([manifest('a', 'verified'), manifest('b', status)], false), { id: 'b', status });
+    assert.equal(interruptedChange([manifest('a', 'verified'), manifest('b', status)], false), { id: 'b', kind: 'apply', status });
   }
   for (const status of ['planned', 'verified', 'put-back', 'put-back-failed', 'rolled-back'] as const) {
     assert.is(interruptedChange([manifest('b', status)], false), null, status);
   }
   assert.is(interruptedChange([], false), null);
+});
+
+test('interruptedChange: a rollback stopped after its restore is one too (its kind says so)', () => {
+  assert.equal(interruptedChange([{ ...manifest('b', 'written'), kind: 'rollback' }], false), { id: 'b', kind: 'rollback', status: 'written' });
 });
 
 test('interruptedChange: not while a live run holds the lock, nor an older one a later change settled', () => {
