@@ -3,6 +3,7 @@
 import { structuredPatch } from 'diff';
 import { PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote, type ProfileIdentity } from '../core/plan.js';
 import { describePlanError, type PlanValidator } from '../core/plan-schema.js';
+import type { RootIdentity } from '../core/root-identity.js';
 import { builtin } from '../lazy.js';
 import type { Palette } from './color.js';
 import { jsonText, shown } from './terminal-text.js';
@@ -12,6 +13,8 @@ import { appendAll } from '../core/lists.js';
 export interface PlanOrigin {
   /** The --root the plan was made on, as given. */
   readonly root: string;
+  /** Which node that root is (its real path, revision and machine-id): `apply` refuses the plan on another. */
+  readonly identity: RootIdentity;
   readonly toolVersion: string;
   /** ISO 8601. */
   readonly createdAt: string;
@@ -227,6 +230,7 @@ export function planJson(plan: Plan, origin: PlanOrigin): string {
     createdAt: origin.createdAt,
     toolVersion: origin.toolVersion,
     root: origin.root,
+    identity: origin.identity,
     ...rest,
     reasons: origin.reasons,
     inputs: origin.inputs,
@@ -258,7 +262,7 @@ export function parsePlanDocument(text: string, check: PlanValidator): { ok: tru
   }
   if (!isObject(value)) return { ok: false, problem: 'not a JSON object' };
   if (value.schema !== PLAN_SCHEMA) {
-    if (value.schema === 'harden.plan/v1') return { ok: false, problem: `it is a harden.plan/v1 plan, from an earlier harden; this one reads ${PLAN_SCHEMA}` };
+    if (value.schema === 'harden.plan/v1' || value.schema === 'harden.plan/v2') return { ok: false, problem: `it is a ${value.schema} plan, from an earlier harden; this one reads ${PLAN_SCHEMA}` };
     const found = typeof value.schema === 'string' ? JSON.stringify(value.schema) : 'missing';
     return { ok: false, problem: `schema is ${found}, not "${PLAN_SCHEMA}"` };
   }
