@@ -250,16 +250,19 @@ Plan: 1 to add, 0 to change, 0 to remove in 1 file; restarts: snap.microk8s.daem
 `;
 
 /** The reverse diff rollback shows for the scheduler change of appliedNode. */
-const SCHEDULER_ROLLBACK = `Index: /var/snap/microk8s/current/args/kube-scheduler
-===================================================================
---- /var/snap/microk8s/current/args/kube-scheduler\tnow
-+++ /var/snap/microk8s/current/args/kube-scheduler\tsnapshot <id>
-@@ -2,4 +2,3 @@
- --leader-elect-lease-duration=60s
- --leader-elect-renew-deadline=30s
- --profiling=false
----bind-address=127.0.0.1
+const SCHEDULER_ROLLBACK = `Rollback of <id> on <root> (apply, profile baseline, MicroK8s 1.28.0)
 
+Symbols: + add, ~ change, - remove
+
+~ /var/snap/microk8s/current/args/kube-scheduler (snap.microk8s.daemon-kubelite)
+    @@ -2,4 +2,3 @@
+      --leader-elect-lease-duration=60s
+      --leader-elect-renew-deadline=30s
+      --profiling=false
+    - --bind-address=127.0.0.1
+    # kube-scheduler.bind-address (undone)
+
+Rollback: 1 file to restore, 0 to remove, 0 modes to put back; restarts: snap.microk8s.daemon-kubelite.
 `;
 
 // ---- special files ---------------------------------------------------------------------------------------
