@@ -3,6 +3,7 @@
 // per service, gates after, and the node put back by itself when they fail.
 import type { CommandModule } from 'yargs';
 import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, type Plan } from '../core/plan.js';
+import { identityDifference, identityText } from '../core/root-identity.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
 import { realFileOps, type FileOps } from '../effects/file-ops.js';
@@ -12,7 +13,7 @@ import { acquireLock, type Lock } from '../effects/lock.js';
 import { noInterrupts, watchInterrupts, type Interrupts } from '../effects/interrupts.js';
 import { warnInterruptedChange } from '../effects/interrupted-apply.js';
 import { readNodeFile } from '../effects/node-writer.js';
-import { inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
+import { inputDigests, readPlanFile, readTemplates, rootIdentity } from '../effects/plan-store.js';
 import { loadProfile, profileIdentity, type LoadedProfile } from '../effects/profile-store.js';
 import { inquirerPrompt } from '../effects/prompt.js';
 import { systemServices, type Services } from '../effects/services.js';
@@ -50,7 +51,7 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
         .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
         .option('yes', { type: 'boolean', describe: 'apply without asking (needed without a terminal)' })
         .option('restart', { type: 'boolean', default: true, describe: 'restart the affected services (--no-restart writes only and records the restarts owed)' })
-        .option('force', { type: 'boolean', describe: 'apply even when the node is unhealthy before the change' })
+        .option('force', { type: 'boolean', describe: 'apply even when the node is unhealthy before the change, or a saved plan was made for another node' })
         .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' })
         .example('$0 apply', 'plan the baseline profile, choose the changes, confirm, apply')
         .example('$0 apply --profile cis --skip kubelet.protect-kernel-defaults --yes', 'without questions')
@@ -264,6 +265,13 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
   if (options.plan !== undefined) {
     const document = await readPlanFile(fs, options.plan);
     const assessment = await assessNode(fs, target, []);
+    // A copy of the root (a cloned image) reads and plans the same: the plan says which node it was made for.
+    const elsewhere = identityDifference(document.identity, await rootIdentity(fs, target.root, assessment.model.report.revision));
+    if (elsewhere !== null) {
+      const made = `${options.plan} was made for ${identityText(document.identity)}, not this one: ${elsewhere}`;
+      if (!options.force) throw new HardenError(made, { hint: 'make a new plan on this node with harden plan --out FILE, or pass --force to apply it here anyway' });
+      context.effects.io.err(`${shown(`warning: ${made}; applying it here as --force asks`)}\n`);
+    }
     const current = inputDigests(assessment.facts);
     // The args files first, before the profile is loaded; what file-mode rules planned from once it is, below.
     const changed = [...new Set([...Object.keys(document.inputs).filter((key) => !isEntryInput(key)), ...Object.keys(current)])].filter((path) => document.inputs[path] !== current[path]).sort();

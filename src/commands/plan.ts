@@ -5,7 +5,7 @@ import type { CommandModule } from 'yargs';
 import { buildPlan, entryInputs, type Plan } from '../core/plan.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { warnInterruptedChange } from '../effects/interrupted-apply.js';
-import { atomicWrite, inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
+import { atomicWrite, inputDigests, readPlanFile, readTemplates, rootIdentity } from '../effects/plan-store.js';
 import { loadProfile, profileIdentity } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { planJson, planText, type PlanOrigin } from '../ui/plan-view.js';
@@ -112,6 +112,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   });
   const reasons = Object.fromEntries(results.filter((result) => result.status === 'FAIL').map((result) => [result.id, result.reason]));
   const createdAt = new Date().toISOString();
+  const identity = await rootIdentity(fs, target.root, model.report.revision);
   let full: PlanOrigin | undefined;
   return {
     plan,
@@ -120,7 +121,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
       reasons,
       full: () => {
         const inputs = { ...inputDigests(facts), ...entryInputs(profile.rules, answers, vars) };
-        full ??= { root: target.root, toolVersion, createdAt, inputs, reasons, rules: profile.rules.map((rule) => rule.id) };
+        full ??= { root: target.root, identity, toolVersion, createdAt, inputs, reasons, rules: profile.rules.map((rule) => rule.id) };
         return full;
       },
     },

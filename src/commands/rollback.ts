@@ -1,7 +1,6 @@
 // `harden rollback [ID]` and `harden snapshots`: bring back what an apply changed, from its snapshot, with the
 // same care as apply — a snapshot of the present state first, so that a rollback can be undone too.
 import { appendAll } from '../core/lists.js';
-import { createTwoFilesPatch } from 'diff';
 import type { CommandModule } from 'yargs';
 import { octalMode } from '../core/evaluate.js';
 import { restoreProblem } from '../core/restore-check.js';
@@ -10,16 +9,17 @@ import { readNodeFile, resolveEntry, resolveNode } from '../effects/node-writer.
 import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, removeSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
 import { acquireLock } from '../effects/lock.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
-import type { Plan } from '../core/plan.js';
 import { profileName } from '../ui/plan-view.js';
 import { changeEffects, gateRunner, putBack, recoverFromDeadRuns, restoreSnapshot, stopIfInterrupted } from './apply.js';
 import { noInterrupts, watchInterrupts, type Interrupts } from '../effects/interrupts.js';
 import { findInterruptedChange, warnInterruptedChange } from '../effects/interrupted-apply.js';
-import type { CommandContext } from './context.js';
+import { colorEnabled, palette } from '../ui/color.js';
+import type { CommandContext, OutputOptions } from './context.js';
 import { gateTimes, stateTarget, withGateOptions, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
-import { shown, shownDiff } from '../ui/terminal-text.js';
+import { modeChangeText, rollbackText, snapshotDiffText, type PlannedFile, type SnapshotView } from '../ui/snapshot-view.js';
+import { shown } from '../ui/terminal-text.js';
 
-type RollbackOptions = NodeOptions & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout?: string; healthWindow?: string };
+type RollbackOptions = NodeOptions & Pick<OutputOptions, 'color'> & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout?: string; healthWindow?: string };
 
 export function rollbackCommand(context: CommandContext, toolVersion: string): CommandModule<object, RollbackOptions> {
   return {
@@ -64,6 +64,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
   const target = await stateTarget(ops, options);
   // Paths, ids and names come from the snapshot and the node: shown escaped.
   const say = (line: string) => io.out(`${shown(line)}\n`);
+  const paint = palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }));
 
   const lock = await acquireLock(ops, target.stateDir);
   try {
@@ -78,7 +79,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     // What is on the node now, against what the apply left: its own writes, MicroK8s' start-up rewrites after
     // them, or — after an apply killed part-way — the original still.
     const present: { file: SnapshotFile; now: Buffer | null }[] = [];
-    const modesNow = new Map<string, { mode: string; owner: string }>();
+    const modesNow = new Map<string, { mode: string; owner: string; uid: number; gid: number }>();
     const { users, groups } = assessment.facts;
     const ownerName = (uid: number, gid: number) => `${users[uid] ?? uid}:${groups[gid] ?? gid}`;
     for (const file of snapshot.files) {
@@ -96,7 +97,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     for (const change of snapshot.modes ?? []) {
       const stat = (await resolveNode(ops, target.root, change.path)).stat;
       if (!stat) continue; // reported by the restore itself
-      modesNow.set(change.path, { mode: octalMode(stat.mode), owner: ownerName(stat.uid, stat.gid) });
+      modesNow.set(change.path, { mode: octalMode(stat.mode), owner: ownerName(stat.uid, stat.gid), uid: stat.uid, gid: stat.gid });
       appendAll(refusals, modeDrift(change.path, afterOf(change), [beforeOf(change)], stat, ownerName));
     }
     // A copy that bash would run or a reader refuse is not written back unseen, whoever made the snapshot.
@@ -120,15 +121,14 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       throw new HardenError(`will not roll back ${snapshot.id}: ${refusals.join('; ')}`, { hint: 'look at harden snapshots diff ID; pass --force to restore the snapshot anyway' });
     }
 
-    for (const { file, now } of present) {
-      const before = file.created ? '' : contents.get(file.path)!.toString('utf8');
-      const patch = createTwoFilesPatch(file.path, file.path, now?.toString('utf8') ?? '', before, 'now', `snapshot ${snapshot.id}`, { context: 3 });
-      io.out(`${file.created ? `- ${shown(file.path)} (created by the apply: removed)` : shownDiff(patch)}\n`);
-    }
-    for (const mode of snapshot.modes ?? []) {
-      const now = modesNow.get(mode.path) ?? { mode: mode.modeAfter, owner: mode.ownerAfter };
-      say(`~ ${mode.path}: ${modeChangeText(now.mode, mode.modeBefore, now.owner, mode.ownerBefore)}`);
-    }
+    const shownFiles = present.map(({ file, now }) => ({ file, now: now?.toString('utf8') ?? null }));
+    const shownModes = (snapshot.modes ?? []).map((mode) => {
+      const now = modesNow.get(mode.path) ?? { mode: mode.modeAfter, owner: mode.ownerAfter, uid: mode.uidAfter, gid: mode.gidAfter };
+      // The same ids named two ways (`root:root` now, `0:0` in the snapshot) are no change of owner.
+      const sameOwner = now.uid === mode.uidBefore && now.gid === mode.gidBefore;
+      return { path: mode.path, from: now, to: { mode: mode.modeBefore, owner: sameOwner ? now.owner : mode.ownerBefore } };
+    });
+    io.out(rollbackText(snapshotView(snapshot, contents, target.root, shownFiles), shownModes, planRestarts(snapshot.plan), paint));
 
     if (!options.yes) {
       if (!io.interactive) throw new HardenError('no terminal to confirm the rollback: nothing was written', { hint: 'run it in a terminal, or pass --yes' });
@@ -182,7 +182,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     await setStatus(ops, target.stateDir, undo.id, 'written');
     say(`Restored ${snapshot.files.length} files${snapshot.modes?.length ? ` and ${snapshot.modes.length} modes` : ''} from ${snapshot.id}.`);
 
-    const restarts = (snapshot.plan as Plan | null)?.restarts ?? [];
+    const restarts = planRestarts(snapshot.plan);
     if (!options.restart) {
       await setStatus(ops, target.stateDir, undo.id, 'written', { restartsOwed: [...restarts] });
       await setStatus(ops, target.stateDir, snapshot.id, 'rolled-back');
@@ -236,13 +236,7 @@ function modeDrift(nodePath: string, left: ModeState, alsoKnown: readonly ModeSt
   return out;
 }
 
-/** `mode 0660 -> 0600, owner root:microk8s -> root:root`, leaving out what does not change. */
-function modeChangeText(modeFrom: string, modeTo: string, ownerFrom: string, ownerTo: string): string {
-  const parts = [modeFrom !== modeTo && `mode ${modeFrom} -> ${modeTo}`, ownerFrom !== ownerTo && `owner ${ownerFrom} -> ${ownerTo}`];
-  return parts.filter(Boolean).join(', ') || 'unchanged';
-}
-
-type SnapshotsOptions = NodeOptions & { action: string; id?: string; keep?: number; json?: boolean };
+type SnapshotsOptions = NodeOptions & Pick<OutputOptions, 'color'> & { action: string; id?: string; keep?: number; json?: boolean };
 
 export function snapshotsCommand(context: CommandContext): CommandModule<object, SnapshotsOptions> {
   return {
@@ -290,19 +284,62 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
             io.out(`${shown(`${manifest.id}: ${manifest.kind}, ${manifest.status}, profile ${snapshotProfile(manifest.profile)}, MicroK8s ${manifest.version ?? '?'} revision ${manifest.revision ?? '?'}, ${manifest.createdAt}`)}\n`);
             for (const h of manifest.history) io.out(`  ${shown(`${h.at}  ${h.status}`)}\n`);
             for (const f of manifest.files) io.out(`  ${shown(`${f.created ? '+' : '~'} ${f.path}  ${f.mode} ${f.owner}  ${f.sha256Before ?? '-'} -> ${f.sha256After}`)}\n`);
-            for (const m of manifest.modes ?? []) io.out(`  ${shown(`~ ${m.path}  ${modeChangeText(m.modeBefore, m.modeAfter, m.ownerBefore, m.ownerAfter)}`)}\n`);
+            for (const m of manifest.modes ?? []) io.out(`  ${shown(`~ ${m.path}  ${modeChangeText({ from: { mode: m.modeBefore, owner: m.ownerBefore }, to: { mode: m.modeAfter, owner: m.ownerAfter } })}`)}\n`);
           }
         } else {
-          for (const f of manifest.files) {
-            const now = (await readNodeFile(ops, target.root, f.path))?.content.toString('utf8') ?? '';
-            const before = f.created ? '' : contents.get(f.path)!.toString('utf8');
-            io.out(shownDiff(createTwoFilesPatch(f.path, f.path, before, now, `snapshot ${manifest.id}`, 'now', { context: 3 })));
-          }
+          const files = [];
+          for (const file of manifest.files) files.push({ file, now: (await readNodeFile(ops, target.root, file.path))?.content.toString('utf8') ?? null });
+          io.out(snapshotDiffText(snapshotView(manifest, contents, target.root, files), palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }))));
         }
       }
       context.setExitCode(ExitCode.ok);
     },
   };
+}
+
+/** A snapshot's files as the views show them: its copy (empty for a file the apply created) and what is there now. */
+function snapshotView(manifest: SnapshotManifest, contents: ReadonlyMap<string, Buffer>, root: string, files: readonly { file: SnapshotFile; now: string | null }[]): SnapshotView {
+  const planned = planFiles(manifest.plan);
+  return {
+    id: manifest.id,
+    root,
+    kind: manifest.kind,
+    profile: snapshotProfile(manifest.profile),
+    version: manifest.version,
+    files: files.map(({ file, now }) => ({
+      path: file.path,
+      service: planned.get(file.path)?.service ?? null,
+      created: file.created,
+      then: file.created ? '' : contents.get(file.path)!.toString('utf8'),
+      now,
+      planned: planned.get(file.path)?.planned ?? null,
+    })),
+  };
+}
+
+/**
+ * The service and the planned change of each args file, by path, from the plan a snapshot holds: unchecked
+ * data (a snapshot is trusted for its copies and digests, not its plan), so only what has the right shape.
+ */
+function planFiles(plan: unknown): Map<string, { service: string | null; planned: PlannedFile | null }> {
+  const files = (plan as { files?: unknown } | null)?.files;
+  const out = new Map<string, { service: string | null; planned: PlannedFile | null }>();
+  if (!Array.isArray(files)) return out;
+  const isLine = (value: unknown): value is number | null => value === null || Number.isInteger(value);
+  for (const file of files as Record<string, unknown>[]) {
+    if (typeof file !== 'object' || file === null || typeof file.path !== 'string') continue;
+    const edits = Array.isArray(file.edits) ? (file.edits as Record<string, unknown>[]) : [];
+    const wellFormed = edits.every((e) => typeof e === 'object' && e !== null && Array.isArray(e.ruleIds) && (e.ruleIds as unknown[]).every((id) => typeof id === 'string') && typeof e.action === 'string' && isLine(e.line) && isLine(e.newLine));
+    const planned = typeof file.before === 'string' && typeof file.after === 'string' && wellFormed ? { before: file.before, after: file.after, edits: edits as unknown as PlannedFile['edits'] } : null;
+    out.set(file.path, { service: typeof file.service === 'string' ? file.service : null, planned });
+  }
+  return out;
+}
+
+/** The restarts the plan a snapshot holds names (MicroK8s services only, as a saved plan's schema allows), as the rollback makes them. */
+function planRestarts(plan: unknown): string[] {
+  const restarts = (plan as { restarts?: unknown } | null)?.restarts;
+  return Array.isArray(restarts) ? restarts.filter((service): service is string => typeof service === 'string' && /^snap\.microk8s\.daemon-[a-z0-9-]+$/.test(service)) : [];
 }
 
 /** The profile of a snapshot as plans name it: a user's file by its file name and what it calls itself. */

@@ -1,4 +1,4 @@
-// The schema of a saved plan (`harden.plan/v2`), as JSON Schema: every field, its type, the types of array
+// The schema of a saved plan (`harden.plan/v3`), as JSON Schema: every field, its type, the types of array
 // items, enums, the forms of digests, paths, rule ids, modes and services, and bounds on every size. A saved plan
 // is held to it before any of its fields is used (src/effects/plan-validator.ts compiles it with Ajv; the
 // single-file build carries it compiled ahead of time, as it does the profile schema). Pure data, and the words
@@ -27,6 +27,9 @@ const DEFINITIONS = {
   nodePath: string(MAX_NAME, { pattern: '^(?!.*/\\.\\.?(/|$))(/[^/\\u0000]+)+$' }),
   /** A profile file's absolute path: shown in the plan's header, so no control character or line separator. */
   profileFile: nullable(string(MAX_NAME, { pattern: '^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$' })),
+  /** The real path of the root a plan was made for: shown in the refusal of a plan applied elsewhere. */
+  rootPath: string(MAX_NAME, { pattern: '^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$' }),
+  machineId: nullable(string(32, { pattern: '^[0-9a-f]{32}$' })),
   ruleId: string(256, { pattern: '^[a-z0-9-]+(\\.[a-z0-9-]+)+$' }),
   /** A note shared by several rules names them all, with commas. */
   ruleIdList: string(MAX_NOTE, { pattern: '^[a-z0-9-]+(\\.[a-z0-9-]+)+(,[a-z0-9-]+(\\.[a-z0-9-]+)+)*$' }),
@@ -55,6 +58,7 @@ export const PLAN_DOCUMENT_SCHEMA = {
     createdAt: string(64, { pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$' }),
     toolVersion: string(64, { pattern: '^[0-9A-Za-z.+-]+$' }),
     root: string(MAX_NAME, { minLength: 1 }),
+    identity: object({ path: ref('rootPath'), revision: nullable(string(256, { pattern: '^[^/\\u0000]+$' })), machineId: ref('machineId') }),
     profile: {
       ...object({
         name: string(128, { pattern: '^[a-z0-9][a-z0-9-]*$' }),
@@ -139,6 +143,8 @@ const FORMS: Readonly<Record<string, string>> = {
   sha256: 'must be sha256: and 64 lowercase hex digits',
   nodePath: 'must be an absolute path without . or .. segments',
   profileFile: 'must be an absolute path without control characters, or null',
+  rootPath: 'must be an absolute path without control characters',
+  machineId: 'must be 32 lowercase hex digits, or null',
   ruleId: 'must be a rule id (lowercase words joined by dots)',
   ruleIdList: 'must be rule ids separated by commas',
   service: 'must be a MicroK8s service (snap.microk8s.daemon-NAME)',

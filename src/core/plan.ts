@@ -15,11 +15,14 @@ import { unsafeValueReason, VALUE_RULE } from './safe-value.js';
 import { quoted } from './finding.js';
 
 /**
- * The plan document's format. v2 (from v1): `profile` says where the profile came from (`source` shipped or
+ * The plan document's format. v3 (from v2): `identity` says which node the plan was made for (the root's real
+ * path, its revision and its machine-id), and `apply` refuses it on another without --force. A v2 plan lacks
+ * it, so it cannot say where it belongs: it is refused as from an earlier harden, with a hint to plan again.
+ * v2 (from v1): `profile` says where the profile came from (`source` shipped or
  * file, the `file`'s path) and its `sha256`, where v1's `source` was a path that a user's file could make look
  * like a shipped profile; and every saved plan is held to the schema in plan-schema.ts. A v1 plan is refused.
  */
-export const PLAN_SCHEMA = 'harden.plan/v2';
+export const PLAN_SCHEMA = 'harden.plan/v3';
 
 /**
  * The profile a plan was made from, as plans show it: a shipped profile by its name, a user's file by its path

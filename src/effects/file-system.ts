@@ -1,5 +1,5 @@
 // The filesystem, behind an interface small enough for tests to replace (to inject EACCES, EIO, a full disk…).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 
 export interface EntryStat {
   isFile(): boolean;
@@ -20,6 +20,8 @@ export interface FileSystem {
   readlink(path: string): Promise<string>;
   readFile(path: string): Promise<Buffer>;
   readdir(path: string): Promise<string[]>;
+  /** The path with every symlink followed (a saved plan records its root's). */
+  realpath(path: string): Promise<string>;
   /**
    * Opens `path` without following a symlink (ELOOP) and without blocking on a FIFO, and reads it only when the
    * open file is a regular file of at most `limit` bytes; `content` is null otherwise (see `stat`).
@@ -120,6 +122,7 @@ export const realFileSystem: FileSystem = {
   readlink: async (path) => readlinkSync(path),
   readFile: async (path) => readFileSync(path),
   readdir: async (path) => readdirSync(path),
+  realpath: async (path) => realpathSync(path),
   readRegularFile: async (path, limit) => readRegularFileSync(path, limit),
 };
 

@@ -3,11 +3,13 @@
 import path from 'node:path';
 import type { NodeFacts } from '../core/node.js';
 import { compareStrings } from '../core/order.js';
+import { machineIdOf, type RootIdentity } from '../core/root-identity.js';
 import type { Rule } from '../core/profile.js';
 import { HardenError } from '../errors.js';
 import { parsePlanDocument, type PlanDocument } from '../ui/plan-view.js';
 import { realFileOps, type FileOps } from './file-ops.js';
 import { errorCode, type FileSystem } from './file-system.js';
+import { RootedReader } from './node-reader.js';
 import { planValidator } from './plan-validator.js';
 import { readShippedTemplate } from './profile-store.js';
 import { sha256Of } from './snapshots.js';
@@ -19,6 +21,21 @@ export function inputDigests(facts: NodeFacts): Record<string, string> {
     if (entry.content !== null) digests[`${facts.argsDir.replace(/\/$/, '')}/${entry.name}`] = sha256Of(entry.content);
   }
   return digests;
+}
+
+/**
+ * Which node this root is, for a saved plan: its real path, the revision it runs (as the node was read), and
+ * its /etc/machine-id, read inside the root as the node would (one that cannot be read as text is none).
+ */
+export async function rootIdentity(fs: FileSystem, root: string, revision: string | null): Promise<RootIdentity> {
+  const real = await fs.realpath(path.resolve(root));
+  let machineId: string | null;
+  try {
+    machineId = machineIdOf(await new RootedReader(fs, real).readText('/etc/machine-id'));
+  } catch {
+    machineId = null;
+  }
+  return { path: real, revision, machineId };
 }
 
 /** The texts of the templates these rules install, by their name under profiles/. */

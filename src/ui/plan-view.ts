@@ -3,6 +3,7 @@
 import { structuredPatch } from 'diff';
 import { PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote, type ProfileIdentity } from '../core/plan.js';
 import { describePlanError, type PlanValidator } from '../core/plan-schema.js';
+import type { RootIdentity } from '../core/root-identity.js';
 import { builtin } from '../lazy.js';
 import type { Palette } from './color.js';
 import { jsonText, shown } from './terminal-text.js';
@@ -12,6 +13,8 @@ import { appendAll } from '../core/lists.js';
 export interface PlanOrigin {
   /** The --root the plan was made on, as given. */
   readonly root: string;
+  /** Which node that root is (its real path, revision and machine-id): `apply` refuses the plan on another. */
+  readonly identity: RootIdentity;
   readonly toolVersion: string;
   /** ISO 8601. */
   readonly createdAt: string;
@@ -158,22 +161,41 @@ export function linePatch(before: string, after: string, context: number): { hun
 }
 
 function fileDiff(file: PlanFile, color: Palette, reasons: Readonly<Record<string, string>>): string[] {
-  const out = [color.yellow(`~ ${shown(file.path)}${file.service ? ` (${shown(file.service)})` : ''}`)];
-  const patch = linePatch(file.before, file.after, CONTEXT_LINES);
   const byOldLine = new Map(file.edits.filter((edit) => edit.action === 'remove' && edit.line !== null).map((edit) => [edit.line!, edit]));
   const byNewLine = new Map(file.edits.filter((edit) => edit.action !== 'remove' && edit.newLine !== null).map((edit) => [edit.newLine!, edit]));
-  const why = (edit: PlanEdit): string[] => {
+  const why = (edit: PlanEdit | undefined): string[] => {
+    if (!edit) return [];
     // A removed duplicate is explained by its note alone; any other note comes on top of the rules' reasons.
     if (edit.note && edit.action === 'remove') return [`# ${shown(edit.ruleIds.join(', '))}: ${shown(edit.note)}`];
     const lines = edit.ruleIds.map((id) => (reasons[id] ? `# ${shown(id)}: ${shown(String(reasons[id]))}` : `# ${shown(id)}`));
     return edit.note ? [...lines, `# ${shown(edit.note)}`] : lines;
   };
+  const header = color.yellow(`~ ${shown(file.path)}${file.service ? ` (${shown(file.service)})` : ''}`);
+  return [header, ...diffLines(file.before, file.after, color, { removed: (line) => why(byOldLine.get(line)), added: (line) => why(byNewLine.get(line)) })];
+}
+
+/** What to say under a changed line, by its number in the old text (removed) or the new one (added); already escaped. */
+export interface LineNotes {
+  readonly removed: (line: number) => readonly string[];
+  readonly added: (line: number) => readonly string[];
+}
+
+const NO_NOTES: LineNotes = { removed: () => [], added: () => [] };
+
+/**
+ * The annotated unified diff of two texts as plans show it, under a file's header line: hunks (`@@ -3,4 +3,4 @@`),
+ * `- removed`, `+ added` and context lines indented, each changed line followed by its notes, every text
+ * escaped. `plan`, `rollback` and `snapshots diff` all show changes so.
+ */
+export function diffLines(before: string, after: string, color: Palette, notes: LineNotes = NO_NOTES): string[] {
+  const out: string[] = [];
+  const patch = linePatch(before, after, CONTEXT_LINES);
   for (const hunk of patch.hunks) {
     out.push(color.cyan(`    @@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@`));
     let oldLine = hunk.oldStart;
     let newLine = hunk.newStart;
     // Why a line changes goes under it, after a "\ No newline at end of file" that belongs to it.
-    let pending: string[] = [];
+    let pending: readonly string[] = [];
     const flush = () => {
       for (const line of pending) out.push(color.dim(`    ${line}`));
       pending = [];
@@ -188,13 +210,11 @@ function fileDiff(file: PlanFile, color: Palette, reasons: Readonly<Record<strin
       const text = shown(raw.slice(1));
       if (sign === '-') {
         out.push(color.red(`    - ${text}`));
-        const edit = byOldLine.get(oldLine);
-        if (edit) pending = why(edit);
+        pending = notes.removed(oldLine);
         oldLine += 1;
       } else if (sign === '+') {
         out.push(color.green(`    + ${text}`));
-        const edit = byNewLine.get(newLine);
-        if (edit) pending = why(edit);
+        pending = notes.added(newLine);
         newLine += 1;
       } else {
         out.push(color.dim(`      ${text}`));
@@ -227,6 +247,7 @@ export function planJson(plan: Plan, origin: PlanOrigin): string {
     createdAt: origin.createdAt,
     toolVersion: origin.toolVersion,
     root: origin.root,
+    identity: origin.identity,
     ...rest,
     reasons: origin.reasons,
     inputs: origin.inputs,
@@ -258,7 +279,7 @@ export function parsePlanDocument(text: string, check: PlanValidator): { ok: tru
   }
   if (!isObject(value)) return { ok: false, problem: 'not a JSON object' };
   if (value.schema !== PLAN_SCHEMA) {
-    if (value.schema === 'harden.plan/v1') return { ok: false, problem: `it is a harden.plan/v1 plan, from an earlier harden; this one reads ${PLAN_SCHEMA}` };
+    if (value.schema === 'harden.plan/v1' || value.schema === 'harden.plan/v2') return { ok: false, problem: `it is a ${value.schema} plan, from an earlier harden; this one reads ${PLAN_SCHEMA}` };
     const found = typeof value.schema === 'string' ? JSON.stringify(value.schema) : 'missing';
     return { ok: false, problem: `schema is ${found}, not "${PLAN_SCHEMA}"` };
   }

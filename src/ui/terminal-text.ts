@@ -30,23 +30,6 @@ export function hasUnsafe(text: string): boolean {
   return UNSAFE.test(text);
 }
 
-/**
- * A unified diff of node files for a terminal: each line's text shown escaped; diff's own
- * `\\ No newline at end of file` as it is (a file line in a hunk starts with a space, + or -), and the tab that
- * separates a path from its label in the `---`/`+++` header lines before the first hunk.
- */
-export function shownDiff(patch: string): string {
-  let header = true;
-  return patch
-    .split('\n')
-    .map((line) => {
-      if (line.startsWith('@@')) header = false;
-      if (header) return line.split('\t').map(shown).join('\t');
-      return line.startsWith('\\ ') ? line : shown(line);
-    })
-    .join('\n');
-}
-
 // The last line of defence, over a whole text document about to be written: harden's own colour codes (SGR,
 // `ESC [ digits m`), newlines and tabs pass; any other control or bidi character is escaped. Every view escapes
 // node text itself (`shown`), so this only ever acts on something a view missed; it keeps even that from

@@ -174,6 +174,9 @@ async function resealPlan(file: string, edit: (doc: any) => void): Promise<void>
 /** A profile file that calls itself `baseline` and turns kubelet anonymous auth back on. */
 const FAKE_BASELINE = 'apiVersion: harden/v1\nkind: Profile\nname: baseline\ntitle: Baseline\nrules:\n  - id: kubelet.anonymous-auth\n    title: Let anyone in\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --anonymous-auth\n    value: "true"\n';
 
+const ELSEWHERE_HINT = 'hint: make a new plan on this node with harden plan --out FILE, or pass --force to apply it here anyway\n';
+const MACHINE_ID = '0123456789abcdef0123456789abcdef';
+
 const FORGED_HINT = 'hint: this is not a plan harden wrote, though its sha256 was made again to match: make a new one with harden plan --out FILE\n';
 
 const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
@@ -247,16 +250,19 @@ Plan: 1 to add, 0 to change, 0 to remove in 1 file; restarts: snap.microk8s.daem
 `;
 
 /** The reverse diff rollback shows for the scheduler change of appliedNode. */
-const SCHEDULER_ROLLBACK = `Index: /var/snap/microk8s/current/args/kube-scheduler
-===================================================================
---- /var/snap/microk8s/current/args/kube-scheduler\tnow
-+++ /var/snap/microk8s/current/args/kube-scheduler\tsnapshot <id>
-@@ -2,4 +2,3 @@
- --leader-elect-lease-duration=60s
- --leader-elect-renew-deadline=30s
- --profiling=false
----bind-address=127.0.0.1
+const SCHEDULER_ROLLBACK = `Rollback of <id> on <root> (apply, profile baseline, MicroK8s 1.28.0)
 
+Symbols: + add, ~ change, - remove
+
+~ /var/snap/microk8s/current/args/kube-scheduler (snap.microk8s.daemon-kubelite)
+    @@ -2,4 +2,3 @@
+      --leader-elect-lease-duration=60s
+      --leader-elect-renew-deadline=30s
+      --profiling=false
+    - --bind-address=127.0.0.1
+    # kube-scheduler.bind-address (undone)
+
+Rollback: 1 file to restore, 0 to remove, 0 modes to put back; restarts: snap.microk8s.daemon-kubelite.
 `;
 
 // ---- special files ---------------------------------------------------------------------------------------
@@ -1184,7 +1190,7 @@ Plan: 0 to add, 1 to change, 0 to remove in 1 file; restarts: snap.microk8s.daem
       await box.node();
       await resealPlan(await savedPlan(box), (doc) => { doc.schema = 'harden.plan/v1'; doc.profile = { name: 'baseline', source: 'profiles/baseline.yaml' }; });
     },
-    expect: { status: 1, stderr: 'error: <tmp>/plan.json is not a harden plan: it is a harden.plan/v1 plan, from an earlier harden; this one reads harden.plan/v2\nhint: make one with harden plan --out FILE\n' },
+    expect: { status: 1, stderr: 'error: <tmp>/plan.json is not a harden plan: it is a harden.plan/v1 plan, from an earlier harden; this one reads harden.plan/v3\nhint: make one with harden plan --out FILE\n' },
   },
   {
     id: 'saved-plan-fifo',
@@ -1732,6 +1738,70 @@ Profile baseline on <tmp>/fleet/c (MicroK8s 1.28.0)
         '<root>/var/lib/harden/snapshots/<id>/03-kube-controller-manager: new',
         '<root>/var/lib/harden/snapshots/<id>/manifest.json: new',
       ],
+    },
+  },
+  {
+    id: 'saved-plan-v2',
+    group: 'Saved plans',
+    what: 'a `harden.plan/v2` plan, from before plans said which node they were made for',
+    input: '"schema": "harden.plan/v2"',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await resealPlan(await savedPlan(box), (doc) => { doc.schema = 'harden.plan/v2'; delete doc.identity; });
+    },
+    expect: { status: 1, stderr: 'error: <tmp>/plan.json is not a harden plan: it is a harden.plan/v2 plan, from an earlier harden; this one reads harden.plan/v3\nhint: make one with harden plan --out FILE\n' },
+  },
+  {
+    id: 'saved-plan-on-a-copy',
+    group: 'Saved plans',
+    what: 'a plan applied to a byte-exact copy of the root it was made for (`cp -a`, a cloned image): same files, same machine-id',
+    input: 'cp -a <root> <tmp>/copy',
+    argv: ['--root', '<tmp>/copy', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await fs.writeFile(path.join(box.root, 'etc/machine-id'), `${MACHINE_ID}\n`);
+      await savedPlan(box);
+      spawnSync('cp', ['-a', box.root, path.join(box.tmp, 'copy')]);
+    },
+    expect: {
+      status: 1,
+      stderr: `error: <tmp>/plan.json was made for <root> (machine-id ${MACHINE_ID}, revision 6089), not this one: here the root is <tmp>/copy\n${ELSEWHERE_HINT}`,
+    },
+  },
+  {
+    id: 'saved-plan-other-machine-id',
+    group: 'Saved plans',
+    what: 'a plan applied to the root it was made for, whose `etc/machine-id` is now another (the disk moved to another machine)',
+    input: 'etc/machine-id: fedcba9876543210fedcba9876543210',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await fs.writeFile(path.join(box.root, 'etc/machine-id'), `${MACHINE_ID}\n`);
+      await savedPlan(box);
+      await fs.writeFile(path.join(box.root, 'etc/machine-id'), 'fedcba9876543210fedcba9876543210\n');
+    },
+    expect: {
+      status: 1,
+      stderr: `error: <tmp>/plan.json was made for <root> (machine-id ${MACHINE_ID}, revision 6089), not this one: here the machine-id is fedcba9876543210fedcba9876543210\n${ELSEWHERE_HINT}`,
+    },
+  },
+  {
+    id: 'saved-plan-other-revision',
+    group: 'Saved plans',
+    what: 'a plan applied to the root it was made for after the snap moved to another revision (the args files the same)',
+    input: 'var/snap/microk8s/current -> 9999',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes'],
+    setup: async (box) => {
+      await box.node();
+      await savedPlan(box);
+      const snap = path.join(box.root, 'var/snap/microk8s');
+      spawnSync('cp', ['-a', path.join(snap, box.revision), path.join(snap, '9999')]);
+      await relink(path.join(snap, 'current'), '9999');
+    },
+    expect: {
+      status: 1,
+      stderr: `error: <tmp>/plan.json was made for <root> (no machine-id, revision 6089), not this one: here the revision is 9999\n${ELSEWHERE_HINT}`,
     },
   },
 ];

@@ -97,11 +97,11 @@ test('baseline on the 1.28 example node: the diffs, why each line changes, risks
   assert.fixture(run.stdout, BASELINE_1_28);
 });
 
-test('--json: one harden.plan/v2 document with the edits, counts, restarts, reasons and input digests', () => {
+test('--json: one harden.plan/v3 document with the edits, counts, restarts, reasons and input digests', () => {
   const run = runBin(['--root', EXAMPLE, 'plan', '--json']);
   assert.is(run.status, 0, run.stderr);
   const doc = JSON.parse(run.stdout);
-  assert.is(doc.schema, 'harden.plan/v2');
+  assert.is(doc.schema, 'harden.plan/v3');
   assert.equal(doc.profile, { name: 'baseline', source: 'shipped', file: null, sha256: BASELINE.sha256 });
   assert.match(doc.profile.sha256, /^sha256:[0-9a-f]{64}$/);
   assert.is(doc.root, EXAMPLE);
@@ -262,7 +262,7 @@ test('--out saves the JSON plan with digests of what it read; --in shows it agai
   assert.equal(await fs.readdir(dir), ['baseline.plan.json'], 'no temp file left behind');
 
   const doc = JSON.parse(await fs.readFile(file, 'utf8'));
-  assert.is(doc.schema, 'harden.plan/v2');
+  assert.is(doc.schema, 'harden.plan/v3');
   assert.is(doc.root, root);
   const argsDir = path.join(root, 'var/snap/microk8s/current/args');
   const names = (await fs.readdir(argsDir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
@@ -297,14 +297,17 @@ test('--in errors: a missing file, not JSON, another schema; one line and a hint
   const check = path.join(dir, 'check.json');
   await fs.writeFile(check, JSON.stringify({ schema: 'harden.check/v1' }));
   const partial = path.join(dir, 'partial.json');
-  await fs.writeFile(partial, JSON.stringify({ schema: 'harden.plan/v2', root: '/' }));
+  await fs.writeFile(partial, JSON.stringify({ schema: 'harden.plan/v3', root: '/' }));
   const older = path.join(dir, 'older.json');
   await fs.writeFile(older, JSON.stringify({ schema: 'harden.plan/v1', root: '/' }));
+  const v2 = path.join(dir, 'v2.json');
+  await fs.writeFile(v2, JSON.stringify({ schema: 'harden.plan/v2', root: '/' }));
   const cases: [string, string][] = [
     [missing, `error: cannot read the plan ${missing}: no such file\nhint: give the file that harden plan --out FILE wrote\n`],
     [notJson, `error: ${notJson} is not a harden plan: not JSON\nhint: make one with harden plan --out FILE\n`],
-    [check, `error: ${check} is not a harden plan: schema is "harden.check/v1", not "harden.plan/v2"\nhint: make one with harden plan --out FILE\n`],
-    [older, `error: ${older} is not a harden plan: it is a harden.plan/v1 plan, from an earlier harden; this one reads harden.plan/v2\nhint: make one with harden plan --out FILE\n`],
+    [check, `error: ${check} is not a harden plan: schema is "harden.check/v1", not "harden.plan/v3"\nhint: make one with harden plan --out FILE\n`],
+    [older, `error: ${older} is not a harden plan: it is a harden.plan/v1 plan, from an earlier harden; this one reads harden.plan/v3\nhint: make one with harden plan --out FILE\n`],
+    [v2, `error: ${v2} is not a harden plan: it is a harden.plan/v2 plan, from an earlier harden; this one reads harden.plan/v3\nhint: make one with harden plan --out FILE\n`],
     [partial, `error: ${partial} is not a harden plan: its "sha256" field is missing or malformed\nhint: make one with harden plan --out FILE\n`],
   ];
   for (const [file, stderr] of cases) {

@@ -5,7 +5,7 @@ import { buildPlan } from '../../src/core/plan.js';
 import { describePlanError, jsonPath, PLAN_DOCUMENT_SCHEMA } from '../../src/core/plan-schema.js';
 import { assessNode } from '../../src/effects/assess.js';
 import { realFileSystem } from '../../src/effects/file-system.js';
-import { inputDigests, readTemplates } from '../../src/effects/plan-store.js';
+import { inputDigests, readTemplates, rootIdentity } from '../../src/effects/plan-store.js';
 import { planValidator } from '../../src/effects/plan-validator.js';
 import { loadProfile, profileIdentity } from '../../src/effects/profile-store.js';
 import { parsePlanDocument, planJson } from '../../src/ui/plan-view.js';
@@ -20,7 +20,7 @@ test('every plan of both shipped profiles on every fixture version passes the sc
       const { facts, model, vars, answers, results } = await assessNode(realFileSystem, { root, argsDir: undefined }, profile.rules);
       const plan = buildPlan({ model, rules: profile.rules, results, facts: answers, vars, profile: profileIdentity(profile), templates: readTemplates(profile.rules), locks: facts.locks });
       const reasons = Object.fromEntries(results.filter((r) => r.status === 'FAIL').map((r) => [r.id, r.reason]));
-      const text = planJson(plan, { root, toolVersion: '0.1.0', createdAt: new Date().toISOString(), inputs: inputDigests(facts), reasons, rules: profile.rules.map((r) => r.id) });
+      const text = planJson(plan, { root, identity: await rootIdentity(realFileSystem, root, model.report.revision), toolVersion: '0.1.0', createdAt: new Date().toISOString(), inputs: inputDigests(facts), reasons, rules: profile.rules.map((r) => r.id) });
       const parsed = parsePlanDocument(text, planValidator());
       assert.ok(parsed.ok, `${name} on ${version}: ${parsed.ok ? '' : `${parsed.where}: ${parsed.problem}`}`);
       if (parsed.ok) assert.equal(parsed.document, JSON.parse(text));
@@ -47,7 +47,7 @@ test('JSON paths as people read them', () => {
   assert.is(jsonPath('', 'sha256'), 'sha256');
   assert.is(jsonPath(''), '(the document)');
   const check = planValidator();
-  check({ schema: 'harden.plan/v2' });
+  check({ schema: 'harden.plan/v3' });
   assert.equal(describePlanError(check.errors![0]), { where: 'createdAt', what: 'missing' });
 });
 
