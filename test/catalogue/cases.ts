@@ -1519,8 +1519,23 @@ Findings
 [BLOCKED]        k8s-dqlite.exposure
                  Nothing of dqlite listens beyond localhost without authentication
                  found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[FAIL]           file.kube-apiserver.reader
+                 kube-apiserver reads args/kube-apiserver and starts with it
+                 found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it; replace /var/snap/microk8s/current/args/kube-apiserver with a regular file, harden does not edit it
+[FAIL]           file.kube-controller-manager.reader
+                 kube-controller-manager reads args/kube-controller-manager and starts with it
+                 found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-controller-manager is a FIFO, not an args file: harden does not open it, and kube-controller-manager cannot read flags from it; replace /var/snap/microk8s/current/args/kube-controller-manager with a regular file, harden does not edit it
+[FAIL]           file.kube-proxy.reader
+                 kube-proxy reads args/kube-proxy and starts with it
+                 found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it; replace /var/snap/microk8s/current/args/kube-proxy with a regular file, harden does not edit it
+[FAIL]           file.kube-scheduler.reader
+                 kube-scheduler reads args/kube-scheduler and starts with it
+                 found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-scheduler is a FIFO, not an args file: harden does not open it, and kube-scheduler cannot read flags from it; replace /var/snap/microk8s/current/args/kube-scheduler with a regular file, harden does not edit it
+[FAIL]           file.kubelet.reader
+                 kubelet reads args/kubelet and starts with it
+                 found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it; replace /var/snap/microk8s/current/args/kubelet with a regular file, harden does not edit it
 
-25 rules: 0 passed, 0 failed, 15 blocked, 0 manual, 10 not applicable
+30 rules: 0 passed, 5 failed, 15 blocked, 0 manual, 10 not applicable
 ` },
   },
   {
@@ -1537,8 +1552,11 @@ Findings
 [BLOCKED]        kube-proxy.no-userspace-mode
                  Do not run kube-proxy in userspace mode
                  found: -; /var/snap/microk8s/current/args/kube-proxy is a character device, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+[FAIL]           file.kube-proxy.reader
+                 kube-proxy reads args/kube-proxy and starts with it
+                 found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-proxy is a character device, not an args file: harden does not open it, and kube-proxy cannot read flags from it; replace /var/snap/microk8s/current/args/kube-proxy with a regular file, harden does not edit it
 
-1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
+2 rules: 0 passed, 1 failed, 1 blocked, 0 manual, 0 not applicable
 ` },
   },
   {
@@ -1558,8 +1576,11 @@ Findings
 [BLOCKED]        kubelet.read-only-port [CIS 4.2.4]
                  Close the kubelet read-only port 10255
                  found: -; /var/snap/microk8s/current/args/kubelet is a socket, not an args file: harden does not open it, and kubelet cannot read flags from it
+[FAIL]           file.kubelet.reader
+                 kubelet reads args/kubelet and starts with it
+                 found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kubelet is a socket, not an args file: harden does not open it, and kubelet cannot read flags from it; replace /var/snap/microk8s/current/args/kubelet with a regular file, harden does not edit it
 
-1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
+2 rules: 0 passed, 1 failed, 1 blocked, 0 manual, 0 not applicable
 ` },
   },
   {
@@ -1623,8 +1644,11 @@ Profile baseline on <tmp>/fleet/c (MicroK8s 1.28.0)
 [BLOCKED]        kube-proxy.no-userspace-mode
                  Do not run kube-proxy in userspace mode
                  found: -; /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+[FAIL]           file.kube-proxy.reader
+                 kube-proxy reads args/kube-proxy and starts with it
+                 found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it; replace /var/snap/microk8s/current/args/kube-proxy with a regular file, harden does not edit it
 
-1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
+2 rules: 0 passed, 1 failed, 1 blocked, 0 manual, 0 not applicable
 ` },
   },
   {
@@ -1733,5 +1757,64 @@ Profile baseline on <tmp>/fleet/c (MicroK8s 1.28.0)
         '<root>/var/lib/harden/snapshots/<id>/manifest.json: new',
       ],
     },
+  },
+  {
+    id: 'args-file-trailing-comment-check',
+    group: 'The node',
+    what: '`check` with `--authorization-mode=AlwaysAllow # set by ops` in a file kubelite reads: kubelite passes `#` on as arguments and kube-apiserver does not start',
+    input: 'a trailing comment on line 3 of args/kube-apiserver (1.28)',
+    argv: ['--root', '<root>', 'check', '--only', 'apiserver.authorization-mode.node-rbac'],
+    setup: async (box) => {
+      await box.node();
+      const file = box.args('kube-apiserver');
+      await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('--authorization-mode=AlwaysAllow\n', '--authorization-mode=AlwaysAllow # set by ops\n'));
+    },
+    expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
+[FAIL]           apiserver.authorization-mode.node-rbac [CIS 1.2.7, 1.2.8]
+                 Authorize with Node and RBAC
+                 found: --authorization-mode=AlwaysAllow (line 3); --authorization-mode must include Node, RBAC
+[FAIL]           file.kube-apiserver.reader
+                 kube-apiserver reads args/kube-apiserver and starts with it
+                 found: stray-argument (line 3); line 3: stray-argument: "#" is not a flag: kube-apiserver takes no arguments and does not start (and 3 more errors); fix line 3 of /var/snap/microk8s/current/args/kube-apiserver by hand, harden does not edit it
+
+2 rules: 0 passed, 2 failed, 0 blocked, 0 manual, 0 not applicable
+` },
+  },
+  {
+    id: 'args-file-trailing-comment-plan',
+    group: 'The node',
+    what: '`plan` for a rule of that file: refused, naming the line to fix by hand (never `--authorization-mode=Node,RBAC # set by ops`)',
+    input: 'a trailing comment on line 3 of args/kube-apiserver (1.28)',
+    argv: ['--root', '<root>', 'plan', '--only', 'apiserver.authorization-mode.node-rbac'],
+    setup: async (box) => {
+      await box.node();
+      const file = box.args('kube-apiserver');
+      await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('--authorization-mode=AlwaysAllow\n', '--authorization-mode=AlwaysAllow # set by ops\n'));
+    },
+    expect: {
+      status: 1,
+      stderr: 'error: plan refused: rule apiserver.authorization-mode.node-rbac: /var/snap/microk8s/current/args/kube-apiserver: unsafe-file: line 3: "#" is not a flag: kube-apiserver takes no arguments and does not start (and 3 more errors); harden does not edit a file that kubelite cannot read safely\nhint: nothing was written; fix line 3 of /var/snap/microk8s/current/args/kube-apiserver by hand (harden check lists what is wrong with it), then run harden again, or leave a rule out with --skip RULE (apiserver.authorization-mode.node-rbac)\n',
+    },
+  },
+  {
+    id: 'containerd-reader-fails-check',
+    group: 'The node',
+    what: '`check` with an unbalanced quote in args/containerd: bash refuses the file and containerd does not start, whatever rules are selected',
+    input: '`--log-level "info` added to args/containerd',
+    argv: ['--root', '<root>', 'check', '--only', 'kubelet.read-only-port'],
+    setup: async (box) => {
+      await box.node();
+      await fs.appendFile(box.args('containerd'), '--log-level "info\n');
+    },
+    expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
+[PASS]           kubelet.read-only-port [CIS 4.2.4]
+                 Close the kubelet read-only port 10255
+                 found: --read-only-port=0 (line 12); --read-only-port is 0
+[FAIL]           file.containerd.reader
+                 containerd reads args/containerd and starts with it
+                 found: reader-fails (line 5); line 5: reader-fails: unbalanced double quote: bash refuses the whole file and the daemon does not start; close the quote; fix line 5 of /var/snap/microk8s/current/args/containerd by hand, harden does not edit it
+
+2 rules: 1 passed, 1 failed, 0 blocked, 0 manual, 0 not applicable
+` },
   },
 ];

@@ -199,6 +199,13 @@ for (const [kind, make] of [
     // The datastore is told from args/kube-apiserver: the rules that depend on it are blocked too.
     assert.is(statuses(doc)['etcd.trusted-ca-file'], 'BLOCKED');
     assert.ok(!doc.results.some((r: any) => r.reason.includes('does not exist')));
+    // And each file fails a check of its own (file.NAME.reader): a flags file that cannot be read is a failure.
+    for (const name of KUBERNETES_ARGS) {
+      const file = `/var/snap/microk8s/current/args/${name}`;
+      const result = doc.results.find((r: any) => r.id === `file.${name}.reader`);
+      assert.equal([result.status, result.severity, result.file, result.line, result.found], ['FAIL', 'high', file, null, 'not-a-file'], name);
+      assert.is(result.reason, `not-a-file: ${file} is ${kind}, not an args file: harden does not open it, and ${name} cannot read flags from it; replace ${file} with a regular file, harden does not edit it`);
+    }
     const inspect = JSON.parse(runBin(['--root', root, 'inspect', '--json']).stdout);
     const proxy = inspect.files.find((f: any) => f.name === 'kube-proxy');
     assert.equal(proxy.findings, [{ code: 'not-a-file', severity: 'error', line: 0, message: `/var/snap/microk8s/current/args/kube-proxy is ${kind}, not an args file: harden does not open it, and kube-proxy cannot read flags from it` }]);
@@ -215,7 +222,8 @@ test('a socket for the kubelet args file: its rules are blocked; a FIFO that is 
   try {
     const run = await runBinAsync(['--root', root, 'check', '--json', '--only', 'kubelet.read-only-port,kube-proxy.no-userspace-mode']);
     assert.is(run.status, 2, run.stderr);
-    assert.equal(statuses(JSON.parse(run.stdout)), { 'kubelet.read-only-port': 'BLOCKED', 'kube-proxy.no-userspace-mode': 'PASS' });
+    // The socket fails its own check too: a flags file that cannot be read never leaves the verdict.
+    assert.equal(statuses(JSON.parse(run.stdout)), { 'kubelet.read-only-port': 'BLOCKED', 'kube-proxy.no-userspace-mode': 'PASS', 'file.kubelet.reader': 'FAIL' });
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
