@@ -36,6 +36,23 @@ async function lineCount(root: string, name: string): Promise<number> {
 
 const APISERVER_REASON = `line 3: stray-argument: "#" is not a flag: kube-apiserver takes no arguments and does not start (and 3 more errors); fix line 3 of ${APISERVER} by hand, harden does not edit it`;
 
+test('check: a trailing comment in a kubelite-read file fails file.kube-apiserver.reader, with the finding and its line; exit 2', async () => {
+  const root = await commentedNode();
+  const run = runBin(['--root', root, 'check', '--failed']);
+  assert.is(run.status, 2, run.stderr);
+  assert.is(run.stderr, '');
+  const out = run.stdout.split('\n');
+  const at = out.indexOf('[FAIL]           high      file.kube-apiserver.reader');
+  assert.ok(at > 0, run.stdout);
+  assert.equal(out.slice(at, at + 4), [
+    '[FAIL]           high      file.kube-apiserver.reader',
+    '                           kube-apiserver reads args/kube-apiserver and starts with it',
+    `                           found: stray-argument (line 3); ${APISERVER_REASON}`,
+    '                           fix: by hand, as the reason says (harden inspect lists every finding of the file)',
+  ]);
+  assert.match(run.stdout, '\n26 rules: 8 passed, 5 failed, 0 blocked, 0 manual, 13 not applicable\n');
+});
+
 test('check --json, --format junit and --format sarif carry file.kube-apiserver.reader as a failure', async () => {
   const root = await commentedNode();
   const json = runBin(['--root', root, 'check', '--json']);
