@@ -9,10 +9,11 @@ import { loadProfile } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
-import { fleetTargets, ruleIds, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, type FleetOptions } from './options.js';
+import { DEFAULT_PROFILE, fleetTargets, ruleIds, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, type FleetOptions } from './options.js';
 import { shown } from '../ui/terminal-text.js';
+import { shellWord } from '../ui/shell-word.js';
 
-type CheckOptions = FleetOptions & OutputOptions & { profile: string; only?: string[]; skip?: string[] };
+type CheckOptions = FleetOptions & OutputOptions & { profile: string; only?: string[]; skip?: string[]; verbose?: boolean; failed?: boolean };
 
 export function checkCommand(context: CommandContext, toolVersion: string): CommandModule<object, CheckOptions> {
   return {
@@ -20,10 +21,13 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
     describe: 'Audit nodes against a profile: PASS, FAIL, MANUAL, BLOCKED or NOT APPLICABLE per rule, with CIS ids',
     builder: (yargs) =>
       withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif']))
+        .option('failed', { type: 'boolean', describe: 'text: show only what needs work (FAIL and BLOCKED)' })
+        .option('verbose', { type: 'boolean', describe: 'text: list the NOT APPLICABLE rules too (counted in one line otherwise)' })
         .example('$0 check', 'this machine against the baseline profile')
         .example('$0 --root ./examples/node-1.28 check --format junit', 'JUnit XML for CI')
         .example('$0 check --profile ./mine.yaml --skip kubelet.read-only-port', 'your own profile, one rule skipped')
         .example('$0 check --roots ./fleet --format json', 'every node root under ./fleet, in one document')
+        .example('$0 check --failed', 'only the rules that need work, each with the plan command that shows its fix')
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
       context.setExitCode(await runCheck(context, options, toolVersion));
@@ -76,8 +80,32 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   if (format === 'json') io.out(checkJson(outcomes));
   else if (format === 'junit') io.out(checkJunit(outcomes));
   else if (format === 'sarif') io.out(checkSarif(outcomes, toolVersion));
-  else io.out(outcomes.map((outcome) => checkText(outcome, outputPalette(options, io))).join('\n'));
+  else {
+    const view = { verbose: options.verbose, failedOnly: options.failed, selection: isSelection(options), planCommand: planCommandFor(options) };
+    io.out(outcomes.map((outcome) => checkText(outcome, outputPalette(options, io), view)).join('\n'));
+  }
   return worst;
+}
+
+/** Whether --only or --skip chose the rules (the verdict is then about them, not about the profile). */
+function isSelection(options: CheckOptions): boolean {
+  return ruleIds(options.only).length + ruleIds(options.skip).length > 0;
+}
+
+/**
+ * The command that shows one failing rule's fix on a node, as it must be typed: the node's root (unless `/`),
+ * the --args-dir and the profile (unless the default) this check was given.
+ */
+function planCommandFor(options: CheckOptions): (root: string, ruleId: string) => string {
+  return (root, ruleId) => {
+    const words = ['harden'];
+    if (path.resolve(root) !== '/') words.push('--root', shellWord(root));
+    if (options.argsDir !== undefined) words.push('--args-dir', shellWord(options.argsDir));
+    words.push('plan');
+    if (options.profile !== DEFAULT_PROFILE) words.push('--profile', shellWord(options.profile));
+    words.push('--only', ruleId);
+    return words.join(' ');
+  };
 }
 
 /** Why a node of a fleet could not be checked: a typed refusal, or a bug (with its stack for stderr). */

@@ -9,6 +9,7 @@ import { atomicWrite, inputDigests, readPlanFile, readTemplates, rootIdentity } 
 import { loadProfile, profileIdentity } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { planJson, planText, type PlanOrigin } from '../ui/plan-view.js';
+import { shellWord } from '../ui/shell-word.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withOutputOptions, withRuleOptions, type NodeOptions } from './options.js';
 
@@ -47,8 +48,9 @@ export function planCommand(context: CommandContext, toolVersion: string): Comma
 export async function runPlan(context: CommandContext, options: PlanOptions, toolVersion: string): Promise<number> {
   const { io } = context.effects;
   const format = outputFormat(options);
+  const selection = ruleIds(options.only).length + ruleIds(options.skip).length > 0;
   const text = (plan: Plan, origin: Made['origin']) =>
-    format === 'json' ? planJson(plan, origin.full()) : planText(plan, outputPalette(options, io), { root: origin.root, reasons: origin.reasons });
+    format === 'json' ? planJson(plan, origin.full()) : planText(plan, outputPalette(options, io), { root: origin.root, reasons: origin.reasons, selection });
 
   if (options.in !== undefined) {
     const given = (['out', 'profile', 'only', 'skip'] as const).filter((name) => options[name] !== undefined);
@@ -132,9 +134,4 @@ function exitCode(plan: Plan, options: PlanOptions): number {
   if (!options.detailedExitcode) return ExitCode.ok;
   const { add, change, remove } = plan.summary;
   return add + change + remove > 0 ? ExitCode.findings : ExitCode.ok;
-}
-
-/** A word as a shell reads it back: as it is when plain, in single quotes otherwise. */
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

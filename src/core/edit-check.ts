@@ -10,6 +10,7 @@ import type { FlagEdit } from './edit-args.js';
 import { viewFlagsFile, type FileView } from './file-view.js';
 import { quoted, type Finding } from './finding.js';
 import type { ArgvWord, ReadResult, ReaderEnv } from './reader.js';
+import { blockingFindings } from './reader-check.js';
 
 export interface EditProblem {
   readonly code: 'unsafe-file' | 'unexpected-change' | 'quote-state' | 'new-finding' | 'readers-differ' | 'unsafe-value' | 'not-applied';
@@ -40,10 +41,8 @@ export function checkEditedFile(before: string, after: string, options: CheckOpt
   const view = { reader: options.reader, component: options.component, env: options.env, findingsPerCode: EDIT_CHECK_FINDINGS };
   const original = options.original;
   const old = original && !original.findings.some((f) => f.omitted !== undefined) ? original : viewFlagsFile(before, view);
-  if (options.reader === 'bash') {
-    const unsafe = unsafeOriginal(old);
-    if (unsafe) return [unsafe];
-  }
+  const unsafe = unsafeOriginal(old, options.reader);
+  if (unsafe) return [unsafe];
   const now = viewFlagsFile(after, view);
   const lines = alignLines(before, after, old, now, options.expect);
   if ('problem' in lines) return [lines.problem];
@@ -57,12 +56,13 @@ export function checkEditedFile(before: string, after: string, options: CheckOpt
 }
 
 /**
- * A bash-read file that already has an error (bash runs a command from it, refuses it, or the component does
- * not start) is not edited: no edit can be proven to leave such a file no worse, and the line must be fixed
- * by hand first.
+ * A file that already has an error, whichever reader reads it (bash runs a command from it or refuses it,
+ * kubelite cannot read it, or the component would refuse its argv and not start) is not edited: no edit can be
+ * proven to leave such a file no worse, and the line must be fixed by hand first. `check` fails the same file
+ * by the same findings (reader-check.ts).
  */
-function unsafeOriginal(old: FileView): EditProblem | null {
-  const errors = old.findings.filter((f) => f.severity === 'error');
+function unsafeOriginal(old: FileView, reader: 'bash' | 'kubelite'): EditProblem | null {
+  const errors = blockingFindings(old.findings);
   if (errors.length === 0) return null;
   // What bash runs or refuses comes first: it is what makes the file unsafe to touch.
   const first = errors.find((f) => f.code === 'unsupported-construct' || f.code === 'reader-fails') ?? errors[0];
@@ -71,7 +71,7 @@ function unsafeOriginal(old: FileView): EditProblem | null {
   return {
     code: 'unsafe-file',
     line: null,
-    message: `${where}: ${first.message}${others}; harden does not edit a file that bash cannot read safely`,
+    message: `${where}: ${first.message}${others}; harden does not edit a file that ${reader} cannot read safely`,
     ...(first.line === 0 ? {} : { fixLine: first.line }),
   };
 }

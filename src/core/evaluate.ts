@@ -5,6 +5,7 @@ import type { NodeModel } from './node.js';
 import type { ExposureRow } from './exposure.js';
 import type { Requirement, Rule } from './profile.js';
 import { permittedNodePath, permittedText } from './rule-paths.js';
+import { readerResults } from './reader-check.js';
 import { compareMinor, formatVersion, parseVersion, type Version } from './version.js';
 
 export type Status = 'PASS' | 'FAIL' | 'MANUAL' | 'BLOCKED' | 'NOT APPLICABLE';
@@ -106,7 +107,8 @@ export function evaluateRules(
       return { ...result, status: 'BLOCKED' as const, reason: `${result.reason}; blocked: ${unmet.join('; ')}` };
     });
   }
-  return results;
+  // Then every args file its consumer cannot read or start with: a failure whatever the rules select.
+  return [...results, ...readerResults(model)];
 }
 
 function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, results: ReadonlyMap<string, RuleResult>, vars: Readonly<Record<string, string>>): string | null {

@@ -143,7 +143,8 @@ function restartRank(service: string): number {
 export function buildPlan(inputs: PlanInputs): Plan {
   const { model, rules, results, facts, vars } = inputs;
   const ruleById = new Map(rules.map((rule) => [rule.id, rule]));
-  const failing = results.filter((result) => result.status === 'FAIL').map((result) => ruleById.get(result.id)!);
+  // An args file that fails its reader check is not a rule to carry out: it is fixed by hand (blocked, below).
+  const failing = results.filter((result) => result.status === 'FAIL' && ruleById.has(result.id)).map((result) => ruleById.get(result.id)!);
   const problems: PlanNote[] = [];
 
   // Flag rules, grouped by file and flag: a flag gets one final value however many rules touch it.
@@ -217,7 +218,7 @@ export function buildPlan(inputs: PlanInputs): Plan {
 
   const selected = new Set(failing.map((rule) => rule.id));
   const risks = rules.filter((rule) => selected.has(rule.id)).flatMap((rule) => (rule.risks ?? []).map((text) => ({ ruleId: rule.id, text })));
-  const blocked = results.filter((r) => r.status === 'BLOCKED').map((r) => ({ ruleId: r.id, text: r.reason }));
+  const blocked = results.filter((r) => r.status === 'BLOCKED' || (r.status === 'FAIL' && !ruleById.has(r.id))).map((r) => ({ ruleId: r.id, text: r.reason }));
   const manual = results.filter((r) => r.status === 'MANUAL').map((r) => ({ ruleId: r.id, text: r.reason }));
 
   const count = (action: PlanEdit['action']) => files.reduce((sum, file) => sum + file.edits.filter((edit) => edit.action === action).length, 0);

@@ -1,5 +1,7 @@
 // `harden check` results for people (text) and machines (JSON, JUnit XML, SARIF 2.1.0), from the same data.
 import { summarize, type RuleResult, type Status } from '../core/evaluate.js';
+import { isReaderCheck } from '../core/reader-check.js';
+import { scoreBySeverity, scoreFraction, type SeverityScore } from '../core/score.js';
 import type { Palette } from './color.js';
 import { jsonText, shown } from './terminal-text.js';
 
@@ -19,7 +21,30 @@ export function summaryLine(results: readonly RuleResult[]): string {
   return `${results.length} ${results.length === 1 ? 'rule' : 'rules'}: ${counts.PASS} passed, ${counts.FAIL} failed, ${counts.BLOCKED} blocked, ${counts.MANUAL} manual, ${counts['NOT APPLICABLE']} not applicable`;
 }
 
-export function checkText(outcome: CheckOutcome, color: Palette): string {
+/** `Score: critical 1/2 (50%), high 4/4 (100%)`: each severity with a rule scored (score.ts defines the score). */
+export function scoreLine(results: readonly RuleResult[]): string {
+  const scored = scoreBySeverity(results).filter((score) => score.score !== null);
+  if (scored.length === 0) return 'Score: nothing to score (every rule is manual or not applicable)';
+  return `Score: ${scored.map((score) => `${score.severity} ${scoreFraction(score)} (${Math.floor(score.score! * 100)}%)`).join(', ')}`;
+}
+
+export interface CheckTextOptions {
+  /** List the NOT APPLICABLE rules one by one (--verbose) instead of counting them in one line. */
+  readonly verbose?: boolean;
+  /** Show only what needs work, FAIL and BLOCKED (--failed); the summary still counts every rule. */
+  readonly failedOnly?: boolean;
+  /** --only or --skip chose the rules: a clean result says the selected rules pass, not that the node complies. */
+  readonly selection?: boolean;
+  /** The command that shows what `plan` would change for one rule on this node; `harden plan --only ID` by default. */
+  readonly planCommand?: (root: string, ruleId: string) => string;
+}
+
+/** Where a result's first line starts its id, and every line under it starts. */
+const STATUS_WIDTH = 16;
+const SEVERITY_WIDTH = 9;
+const INDENT = ' '.repeat(STATUS_WIDTH + 1 + SEVERITY_WIDTH + 1);
+
+export function checkText(outcome: CheckOutcome, color: Palette, options: CheckTextOptions = {}): string {
   const paint: Record<Status, (s: string) => string> = {
     PASS: color.green,
     FAIL: color.red,
@@ -33,21 +58,46 @@ export function checkText(outcome: CheckOutcome, color: Palette): string {
     const hint = outcome.error.hint ? `\n${color.dim(`hint: ${shown(outcome.error.hint)}`)}` : '';
     return `${color.bold(`Profile ${profile} on ${shown(outcome.root)}`)}\n${color.red(`error: ${shown(outcome.error.message)}`)}${hint}\n\nnot checked\n`;
   }
+  const planCommand = options.planCommand ?? ((_root: string, id: string) => `harden plan --only ${id}`);
   const lines = [color.bold(`Profile ${profile} on ${shown(outcome.root)} (MicroK8s ${shown(outcome.version ?? 'version unknown')})`)];
+  let folded = 0;
+  let hidden = 0;
   for (const result of outcome.results) {
+    if (options.failedOnly && result.status !== 'FAIL' && result.status !== 'BLOCKED') {
+      hidden += 1;
+      continue;
+    }
+    if (!options.verbose && result.status === 'NOT APPLICABLE') {
+      folded += 1;
+      continue;
+    }
     const cis = result.cis.length ? ` [CIS ${shown(result.cis.join(', '))}]` : '';
-    lines.push(`${paint[result.status](`[${result.status}]`.padEnd(16))} ${shown(result.id)}${cis}`);
-    lines.push(`${' '.repeat(17)}${shown(result.title)}`);
-    lines.push(`${' '.repeat(17)}${color.dim(`found: ${shown(result.found)}; ${shown(result.reason)}`)}`);
+    lines.push(`${paint[result.status](`[${result.status}]`.padEnd(STATUS_WIDTH))} ${result.severity.padEnd(SEVERITY_WIDTH)} ${shown(result.id)}${cis}`);
+    lines.push(`${INDENT}${shown(result.title)}`);
+    lines.push(`${INDENT}${color.dim(`found: ${shown(result.found)}; ${shown(result.reason)}`)}`);
+    if (result.status === 'FAIL') lines.push(`${INDENT}fix: ${shown(fixText(result, outcome.root, planCommand))}`);
   }
+  if (folded > 0) lines.push(color.dim(`${folded} not applicable to this node (--verbose lists them)`));
+  if (hidden > 0) lines.push(color.dim(`${hidden} passed, manual or not applicable not shown (--failed)`));
   const { compliant } = summarize(outcome.results);
-  lines.push('', `${summaryLine(outcome.results)}${compliant ? color.green(` — complies with profile ${profile}`) : ''}`);
+  const verdict = options.selection ? ' — the selected rules pass' : ` — complies with profile ${profile}`;
+  lines.push('', `${summaryLine(outcome.results)}${compliant ? color.green(verdict) : ''}`, scoreLine(outcome.results));
   return `${lines.join('\n')}\n`;
 }
 
+/** What to run to see a failing result's fix: plan for one rule; an args file its consumer cannot use is fixed by hand. */
+function fixText(result: RuleResult, root: string, planCommand: (root: string, ruleId: string) => string): string {
+  return isReaderCheck(result.id) ? 'by hand, as the reason says (harden inspect lists every finding of the file)' : planCommand(root, result.id);
+}
+
 export function checkJson(outcomes: readonly CheckOutcome[]): string {
-  const documents = outcomes.map((o) => [o.root, o.error ? { schema: CHECK_SCHEMA, ...o } : { schema: CHECK_SCHEMA, ...o, summary: summarize(o.results) }] as const);
+  const documents = outcomes.map((o) => [o.root, o.error ? { schema: CHECK_SCHEMA, ...o } : { schema: CHECK_SCHEMA, ...o, summary: { ...summarize(o.results), score: scoreObject(o.results) } }] as const);
   return `${jsonText(documents.length === 1 ? documents[0][1] : Object.fromEntries(documents))}\n`;
+}
+
+/** The score per severity as machine outputs carry it: `{ critical: { passed, failed, blocked, score } … }`. */
+function scoreObject(results: readonly RuleResult[]): Record<string, Omit<SeverityScore, 'severity'>> {
+  return Object.fromEntries(scoreBySeverity(results).map(({ severity, ...rest }) => [severity, rest]));
 }
 
 // XML 1.0 cannot hold most control characters even as references: they are shown escaped, as in the text.
@@ -69,7 +119,10 @@ export function checkJunit(outcomes: readonly CheckOutcome[]): string {
       return `    <testcase classname="${xml(`${o.profile.name}.${r.component}`)}" name="${xml(name)}">${body}</testcase>`;
     });
     const skipped = counts.MANUAL + counts['NOT APPLICABLE'];
-    return `  <testsuite name="${xml(`${o.profile.name} on ${o.root}`)}" tests="${o.results.length}" failures="${counts.FAIL + counts.BLOCKED}" errors="0" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`;
+    // The score per severity (score.ts): `score.high` = `4/5`, left out where no rule of it was scored.
+    const scores = scoreBySeverity(o.results).filter((score) => score.score !== null);
+    const properties = scores.length === 0 ? '' : `    <properties>\n${scores.map((score) => `      <property name="score.${score.severity}" value="${scoreFraction(score)}"/>`).join('\n')}\n    </properties>\n`;
+    return `  <testsuite name="${xml(`${o.profile.name} on ${o.root}`)}" tests="${o.results.length}" failures="${counts.FAIL + counts.BLOCKED}" errors="0" skipped="${skipped}">\n${properties}${cases.join('\n')}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('\n')}\n</testsuites>\n`;
 }
@@ -101,7 +154,13 @@ export function checkSarif(outcomes: readonly CheckOutcome[], toolVersion: strin
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{ tool: { driver: { name: 'harden', version: toolVersion, rules: [...rules.values()] } }, ...invocations, results }],
+    runs: [{
+      tool: { driver: { name: 'harden', version: toolVersion, rules: [...rules.values()] } },
+      ...invocations,
+      results,
+      // The score per severity of each node checked (score.ts), by root.
+      properties: { score: Object.fromEntries(outcomes.filter((o) => !o.error).map((o) => [o.root, scoreObject(o.results)])) },
+    }],
   };
   return `${jsonText(sarif)}\n`;
 }

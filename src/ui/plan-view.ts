@@ -32,6 +32,8 @@ export type PlanDocument = Plan & PlanOrigin & { readonly sha256: string };
 export interface PlanTextOptions {
   readonly root: string;
   readonly reasons?: Readonly<Record<string, string>>;
+  /** --only or --skip chose the rules: "No changes" then says the selected rules pass, not that the node complies. */
+  readonly selection?: boolean;
 }
 
 const CONTEXT_LINES = 3;
@@ -72,7 +74,7 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
   }
   appendAll(out, section('Warnings:', plan.warnings.map((warning) => `  ! ${shown(warning)}`)));
   appendAll(out, section(color.red('Problems (this plan must not be applied):'), plan.problems.map((note) => `  ${color.red(shown(ruleLabel(note)))}: ${shown(note.text)}`)));
-  appendAll(out, summary(plan, color));
+  appendAll(out, summary(plan, color, options.selection ?? false));
   return `${out.join('\n')}\n`;
 }
 
@@ -107,13 +109,14 @@ function ruleLabel(note: PlanNote): string {
   return ids.length === 1 ? `rule ${ids[0]}` : `rules ${ids.join(', ')}`;
 }
 
-function summary(plan: Plan, color: Palette): string[] {
+function summary(plan: Plan, color: Palette, selection: boolean): string[] {
   const { add, change, remove, files } = plan.summary;
   const standing = `${count(plan.blocked.length, 'rule')} blocked, ${plan.manual.length} manual`;
   if (add + change + remove === 0) {
     if (plan.summary.compliantNow) {
       const manual = plan.manual.length > 0 ? ` (${plan.manual.length} manual to check by hand)` : '';
-      return [`${color.bold('No changes.')} ${color.green(`The node complies with profile ${shown(profileName(plan.profile))}`)}${manual}.`];
+      const verdict = selection ? 'The selected rules pass' : `The node complies with profile ${shown(profileName(plan.profile))}`;
+      return [`${color.bold('No changes.')} ${color.green(verdict)}${manual}.`];
     }
     return [`${color.bold('No changes.')} Still in the way: ${standing}.`];
   }

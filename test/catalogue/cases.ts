@@ -369,7 +369,7 @@ export const CASES: readonly CatalogueCase[] = [
     group: 'Versions',
     what: 'a rule setting a flag the node’s Kubernetes removed (`--network-plugin`, gone in 1.24) on a 1.28 node',
     input: 'flag: --network-plugin / value: cni',
-    argv: ['--root', '<root>', 'check', '--profile', '<tmp>/mine.yaml'],
+    argv: ['--root', '<root>', 'check', '--profile', '<tmp>/mine.yaml', '--verbose'],
     setup: async (box) => {
       await box.node();
       await box.file('mine.yaml', `${HEAD}  - id: kubelet.network-plugin\n    title: Use CNI\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --network-plugin\n    value: cni\n`);
@@ -377,11 +377,12 @@ export const CASES: readonly CatalogueCase[] = [
     expect: {
       status: 0,
       stdout: `Profile mine.yaml "mine" on <root> (MicroK8s 1.28.0)
-[NOT APPLICABLE] kubelet.network-plugin
-                 Use CNI
-                 found: absent; --network-plugin=cni was removed from kubelet in 1.24; the node runs 1.28. (--network-plugin=cni cannot be set on this node)
+[NOT APPLICABLE] low       kubelet.network-plugin
+                           Use CNI
+                           found: absent; --network-plugin=cni was removed from kubelet in 1.24; the node runs 1.28. (--network-plugin=cni cannot be set on this node)
 
 1 rule: 0 passed, 0 failed, 0 blocked, 0 manual, 1 not applicable — complies with profile mine.yaml "mine"
+Score: nothing to score (every rule is manual or not applicable)
 `,
       stderr: '',
     },
@@ -1429,11 +1430,13 @@ Findings
       await fs.writeFile(box.args('kube-proxy'), `${'--proxy-mode=iptables\n'.repeat(762_599)}--proxy-mode=userspace\n`);
     },
     expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
-[FAIL]           kube-proxy.no-userspace-mode
-                 Do not run kube-proxy in userspace mode
-                 found: --proxy-mode=userspace (line 762600); --proxy-mode must not include userspace
+[FAIL]           high      kube-proxy.no-userspace-mode
+                           Do not run kube-proxy in userspace mode
+                           found: --proxy-mode=userspace (line 762600); --proxy-mode must not include userspace
+                           fix: harden --root <root> plan --only kube-proxy.no-userspace-mode
 
 1 rule: 0 passed, 1 failed, 0 blocked, 0 manual, 0 not applicable
+Score: high 0/1 (0%)
 ` },
   },
 
@@ -1450,83 +1453,75 @@ Findings
       for (const name of KUBERNETES_ARGS) await replaceWith(box.args(name), 'mkfifo', []);
     },
     expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
-[BLOCKED]        kubelet.read-only-port [CIS 4.2.4]
-                 Close the kubelet read-only port 10255
-                 found: -; /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it
-[BLOCKED]        kubelet.anonymous-auth [CIS 4.2.1]
-                 Refuse anonymous requests to the kubelet
-                 found: -; /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it
-[BLOCKED]        kubelet.client-ca-file [CIS 4.2.3]
-                 Authenticate kubelet clients by certificate against MicroK8s' CA
-                 found: -; /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it
-[BLOCKED]        apiserver.kubelet-client-certificate [CIS 1.2.4]
-                 Authenticate the API server to kubelets with a client certificate
-                 found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
-[BLOCKED]        apiserver.kubelet-client-key [CIS 1.2.4]
-                 Give the API server the key of its kubelet client certificate
-                 found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
-[BLOCKED]        apiserver.authorization-mode.no-always-allow [CIS 1.2.6]
-                 Do not authorize every request (AlwaysAllow)
-                 found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
-[BLOCKED]        apiserver.authorization-mode.node-rbac [CIS 1.2.7, 1.2.8]
-                 Authorize with Node and RBAC
-                 found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
-[BLOCKED]        kube-proxy.no-userspace-mode
-                 Do not run kube-proxy in userspace mode
-                 found: -; /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it
-[BLOCKED]        kube-scheduler.bind-address [CIS 1.4.2]
-                 Serve the scheduler only on localhost
-                 found: -; /var/snap/microk8s/current/args/kube-scheduler is a FIFO, not an args file: harden does not open it, and kube-scheduler cannot read flags from it
-[NOT APPLICABLE] kube-scheduler.insecure-address
-                 Keep the scheduler's old insecure port on localhost
-                 found: -; applies to versions before 1.24; this node runs 1.28.0
-[BLOCKED]        kube-scheduler.profiling [CIS 1.4.1]
-                 Turn off scheduler profiling
-                 found: -; /var/snap/microk8s/current/args/kube-scheduler is a FIFO, not an args file: harden does not open it, and kube-scheduler cannot read flags from it
-[BLOCKED]        kube-controller-manager.bind-address [CIS 1.3.7]
-                 Serve the controller manager only on localhost
-                 found: -; /var/snap/microk8s/current/args/kube-controller-manager is a FIFO, not an args file: harden does not open it, and kube-controller-manager cannot read flags from it
-[NOT APPLICABLE] kube-controller-manager.insecure-address
-                 Keep the controller manager's old insecure port on localhost
-                 found: -; applies to versions before 1.24; this node runs 1.28.0
-[BLOCKED]        kube-controller-manager.profiling [CIS 1.3.2]
-                 Turn off controller-manager profiling
-                 found: -; /var/snap/microk8s/current/args/kube-controller-manager is a FIFO, not an args file: harden does not open it, and kube-controller-manager cannot read flags from it
-[NOT APPLICABLE] etcd.client-cert-auth [CIS 2.2]
-                 Require client certificates on etcd
-                 found: -; snap.microk8s.daemon-etcd is disabled on this node (var/lock/no-etcd)
-[BLOCKED]        etcd.trusted-ca-file [CIS 2.7]
-                 Verify etcd clients against a CA (--trusted-ca-file)
-                 found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
-[NOT APPLICABLE] apiserver.insecure-port
-                 Close the insecure API port 8080
-                 found: -; applies to 1.16 up to (not including) 1.24; this node runs 1.28.0
-[NOT APPLICABLE] apiserver.insecure-bind-localhost
-                 Keep the insecure API port 8080 on localhost
-                 found: -; applies to versions before 1.16; this node runs 1.28.0
-[NOT APPLICABLE] apiserver.exposure
-                 Nothing of the API server listens beyond localhost without authentication
-                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
-[NOT APPLICABLE] kubelet.exposure
-                 Nothing of the kubelet listens beyond localhost without authentication
-                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
-[NOT APPLICABLE] kube-proxy.exposure
-                 Nothing of kube-proxy listens beyond localhost without authentication
-                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
-[NOT APPLICABLE] kube-scheduler.exposure
-                 Nothing of the scheduler listens beyond localhost without authentication
-                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
-[NOT APPLICABLE] kube-controller-manager.exposure
-                 Nothing of the controller manager listens beyond localhost without authentication
-                 found: -; the root has no proc/net data (an offline copy): what listens cannot be seen
-[BLOCKED]        etcd.exposure
-                 Nothing of etcd listens beyond localhost without authentication
-                 found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
-[BLOCKED]        k8s-dqlite.exposure
-                 Nothing of dqlite listens beyond localhost without authentication
-                 found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        high      kubelet.read-only-port [CIS 4.2.4]
+                           Close the kubelet read-only port 10255
+                           found: -; /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it
+[BLOCKED]        critical  kubelet.anonymous-auth [CIS 4.2.1]
+                           Refuse anonymous requests to the kubelet
+                           found: -; /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it
+[BLOCKED]        high      kubelet.client-ca-file [CIS 4.2.3]
+                           Authenticate kubelet clients by certificate against MicroK8s' CA
+                           found: -; /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it
+[BLOCKED]        high      apiserver.kubelet-client-certificate [CIS 1.2.4]
+                           Authenticate the API server to kubelets with a client certificate
+                           found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        high      apiserver.kubelet-client-key [CIS 1.2.4]
+                           Give the API server the key of its kubelet client certificate
+                           found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        critical  apiserver.authorization-mode.no-always-allow [CIS 1.2.6]
+                           Do not authorize every request (AlwaysAllow)
+                           found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        critical  apiserver.authorization-mode.node-rbac [CIS 1.2.7, 1.2.8]
+                           Authorize with Node and RBAC
+                           found: -; /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        high      kube-proxy.no-userspace-mode
+                           Do not run kube-proxy in userspace mode
+                           found: -; /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+[BLOCKED]        medium    kube-scheduler.bind-address [CIS 1.4.2]
+                           Serve the scheduler only on localhost
+                           found: -; /var/snap/microk8s/current/args/kube-scheduler is a FIFO, not an args file: harden does not open it, and kube-scheduler cannot read flags from it
+[BLOCKED]        low       kube-scheduler.profiling [CIS 1.4.1]
+                           Turn off scheduler profiling
+                           found: -; /var/snap/microk8s/current/args/kube-scheduler is a FIFO, not an args file: harden does not open it, and kube-scheduler cannot read flags from it
+[BLOCKED]        medium    kube-controller-manager.bind-address [CIS 1.3.7]
+                           Serve the controller manager only on localhost
+                           found: -; /var/snap/microk8s/current/args/kube-controller-manager is a FIFO, not an args file: harden does not open it, and kube-controller-manager cannot read flags from it
+[BLOCKED]        low       kube-controller-manager.profiling [CIS 1.3.2]
+                           Turn off controller-manager profiling
+                           found: -; /var/snap/microk8s/current/args/kube-controller-manager is a FIFO, not an args file: harden does not open it, and kube-controller-manager cannot read flags from it
+[BLOCKED]        medium    etcd.trusted-ca-file [CIS 2.7]
+                           Verify etcd clients against a CA (--trusted-ca-file)
+                           found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        high      etcd.exposure
+                           Nothing of etcd listens beyond localhost without authentication
+                           found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[BLOCKED]        high      k8s-dqlite.exposure
+                           Nothing of dqlite listens beyond localhost without authentication
+                           found: -; which datastore this node uses cannot be told: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it
+[FAIL]           high      file.kube-apiserver.reader
+                           kube-apiserver reads args/kube-apiserver and starts with it
+                           found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-apiserver is a FIFO, not an args file: harden does not open it, and kube-apiserver cannot read flags from it; replace /var/snap/microk8s/current/args/kube-apiserver with a regular file, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
+[FAIL]           high      file.kube-controller-manager.reader
+                           kube-controller-manager reads args/kube-controller-manager and starts with it
+                           found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-controller-manager is a FIFO, not an args file: harden does not open it, and kube-controller-manager cannot read flags from it; replace /var/snap/microk8s/current/args/kube-controller-manager with a regular file, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
+[FAIL]           high      file.kube-proxy.reader
+                           kube-proxy reads args/kube-proxy and starts with it
+                           found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it; replace /var/snap/microk8s/current/args/kube-proxy with a regular file, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
+[FAIL]           high      file.kube-scheduler.reader
+                           kube-scheduler reads args/kube-scheduler and starts with it
+                           found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-scheduler is a FIFO, not an args file: harden does not open it, and kube-scheduler cannot read flags from it; replace /var/snap/microk8s/current/args/kube-scheduler with a regular file, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
+[FAIL]           high      file.kubelet.reader
+                           kubelet reads args/kubelet and starts with it
+                           found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kubelet is a FIFO, not an args file: harden does not open it, and kubelet cannot read flags from it; replace /var/snap/microk8s/current/args/kubelet with a regular file, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
+10 not applicable to this node (--verbose lists them)
 
-25 rules: 0 passed, 0 failed, 15 blocked, 0 manual, 10 not applicable
+30 rules: 0 passed, 5 failed, 15 blocked, 0 manual, 10 not applicable
+Score: critical 0/3 (0%), high 0/12 (0%), medium 0/3 (0%), low 0/2 (0%)
 ` },
   },
   {
@@ -1540,11 +1535,16 @@ Findings
       await replaceWith(box.args('kube-proxy'), 'mknod', ['c', '1', '5']);
     },
     expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
-[BLOCKED]        kube-proxy.no-userspace-mode
-                 Do not run kube-proxy in userspace mode
-                 found: -; /var/snap/microk8s/current/args/kube-proxy is a character device, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+[BLOCKED]        high      kube-proxy.no-userspace-mode
+                           Do not run kube-proxy in userspace mode
+                           found: -; /var/snap/microk8s/current/args/kube-proxy is a character device, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+[FAIL]           high      file.kube-proxy.reader
+                           kube-proxy reads args/kube-proxy and starts with it
+                           found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-proxy is a character device, not an args file: harden does not open it, and kube-proxy cannot read flags from it; replace /var/snap/microk8s/current/args/kube-proxy with a regular file, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
 
-1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
+2 rules: 0 passed, 1 failed, 1 blocked, 0 manual, 0 not applicable
+Score: high 0/2 (0%)
 ` },
   },
   {
@@ -1561,11 +1561,16 @@ Findings
       box.onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
     },
     expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
-[BLOCKED]        kubelet.read-only-port [CIS 4.2.4]
-                 Close the kubelet read-only port 10255
-                 found: -; /var/snap/microk8s/current/args/kubelet is a socket, not an args file: harden does not open it, and kubelet cannot read flags from it
+[BLOCKED]        high      kubelet.read-only-port [CIS 4.2.4]
+                           Close the kubelet read-only port 10255
+                           found: -; /var/snap/microk8s/current/args/kubelet is a socket, not an args file: harden does not open it, and kubelet cannot read flags from it
+[FAIL]           high      file.kubelet.reader
+                           kubelet reads args/kubelet and starts with it
+                           found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kubelet is a socket, not an args file: harden does not open it, and kubelet cannot read flags from it; replace /var/snap/microk8s/current/args/kubelet with a regular file, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
 
-1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
+2 rules: 0 passed, 1 failed, 1 blocked, 0 manual, 0 not applicable
+Score: high 0/2 (0%)
 ` },
   },
   {
@@ -1613,11 +1618,12 @@ hint: check the disk and the file’s permissions
     expect: { status: 1, stderr: `error: <tmp>/fleet/b: /var/snap/microk8s/current not found: MicroK8s is not installed in this root
 hint: check --root; on a node, \`snap list microk8s\` shows whether MicroK8s is installed
 `, stdout: `Profile baseline on <tmp>/fleet/a (MicroK8s 1.28.0)
-[PASS]           kube-proxy.no-userspace-mode
-                 Do not run kube-proxy in userspace mode
-                 found: absent; --proxy-mode excludes userspace
+[PASS]           high      kube-proxy.no-userspace-mode
+                           Do not run kube-proxy in userspace mode
+                           found: absent; --proxy-mode excludes userspace
 
-1 rule: 1 passed, 0 failed, 0 blocked, 0 manual, 0 not applicable — complies with profile baseline
+1 rule: 1 passed, 0 failed, 0 blocked, 0 manual, 0 not applicable — the selected rules pass
+Score: high 1/1 (100%)
 
 Profile baseline on <tmp>/fleet/b
 error: /var/snap/microk8s/current not found: MicroK8s is not installed in this root
@@ -1626,11 +1632,16 @@ hint: check --root; on a node, \`snap list microk8s\` shows whether MicroK8s is 
 not checked
 
 Profile baseline on <tmp>/fleet/c (MicroK8s 1.28.0)
-[BLOCKED]        kube-proxy.no-userspace-mode
-                 Do not run kube-proxy in userspace mode
-                 found: -; /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+[BLOCKED]        high      kube-proxy.no-userspace-mode
+                           Do not run kube-proxy in userspace mode
+                           found: -; /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it
+[FAIL]           high      file.kube-proxy.reader
+                           kube-proxy reads args/kube-proxy and starts with it
+                           found: not-a-file; not-a-file: /var/snap/microk8s/current/args/kube-proxy is a FIFO, not an args file: harden does not open it, and kube-proxy cannot read flags from it; replace /var/snap/microk8s/current/args/kube-proxy with a regular file, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
 
-1 rule: 0 passed, 0 failed, 1 blocked, 0 manual, 0 not applicable
+2 rules: 0 passed, 1 failed, 1 blocked, 0 manual, 0 not applicable
+Score: high 0/2 (0%)
 ` },
   },
   {
@@ -1803,5 +1814,69 @@ Profile baseline on <tmp>/fleet/c (MicroK8s 1.28.0)
       status: 1,
       stderr: `error: <tmp>/plan.json was made for <root> (no machine-id, revision 6089), not this one: here the revision is 9999\n${ELSEWHERE_HINT}`,
     },
+  },
+  {
+    id: 'args-file-trailing-comment-check',
+    group: 'The node',
+    what: '`check` with `--authorization-mode=AlwaysAllow # set by ops` in a file kubelite reads: kubelite passes `#` on as arguments and kube-apiserver does not start',
+    input: 'a trailing comment on line 3 of args/kube-apiserver (1.28)',
+    argv: ['--root', '<root>', 'check', '--only', 'apiserver.authorization-mode.node-rbac'],
+    setup: async (box) => {
+      await box.node();
+      const file = box.args('kube-apiserver');
+      await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('--authorization-mode=AlwaysAllow\n', '--authorization-mode=AlwaysAllow # set by ops\n'));
+    },
+    expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
+[FAIL]           critical  apiserver.authorization-mode.node-rbac [CIS 1.2.7, 1.2.8]
+                           Authorize with Node and RBAC
+                           found: --authorization-mode=AlwaysAllow (line 3); --authorization-mode must include Node, RBAC
+                           fix: harden --root <root> plan --only apiserver.authorization-mode.node-rbac
+[FAIL]           high      file.kube-apiserver.reader
+                           kube-apiserver reads args/kube-apiserver and starts with it
+                           found: stray-argument (line 3); line 3: stray-argument: "#" is not a flag: kube-apiserver takes no arguments and does not start (and 3 more errors); fix line 3 of /var/snap/microk8s/current/args/kube-apiserver by hand, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
+
+2 rules: 0 passed, 2 failed, 0 blocked, 0 manual, 0 not applicable
+Score: critical 0/1 (0%), high 0/1 (0%)
+` },
+  },
+  {
+    id: 'args-file-trailing-comment-plan',
+    group: 'The node',
+    what: '`plan` for a rule of that file: refused, naming the line to fix by hand (never `--authorization-mode=Node,RBAC # set by ops`)',
+    input: 'a trailing comment on line 3 of args/kube-apiserver (1.28)',
+    argv: ['--root', '<root>', 'plan', '--only', 'apiserver.authorization-mode.node-rbac'],
+    setup: async (box) => {
+      await box.node();
+      const file = box.args('kube-apiserver');
+      await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('--authorization-mode=AlwaysAllow\n', '--authorization-mode=AlwaysAllow # set by ops\n'));
+    },
+    expect: {
+      status: 1,
+      stderr: 'error: plan refused: rule apiserver.authorization-mode.node-rbac: /var/snap/microk8s/current/args/kube-apiserver: unsafe-file: line 3: "#" is not a flag: kube-apiserver takes no arguments and does not start (and 3 more errors); harden does not edit a file that kubelite cannot read safely\nhint: nothing was written; fix line 3 of /var/snap/microk8s/current/args/kube-apiserver by hand (harden check lists what is wrong with it), then run harden again, or leave a rule out with --skip RULE (apiserver.authorization-mode.node-rbac)\n',
+    },
+  },
+  {
+    id: 'containerd-reader-fails-check',
+    group: 'The node',
+    what: '`check` with an unbalanced quote in args/containerd: bash refuses the file and containerd does not start, whatever rules are selected',
+    input: '`--log-level "info` added to args/containerd',
+    argv: ['--root', '<root>', 'check', '--only', 'kubelet.read-only-port'],
+    setup: async (box) => {
+      await box.node();
+      await fs.appendFile(box.args('containerd'), '--log-level "info\n');
+    },
+    expect: { status: 2, stderr: '', stdout: `Profile baseline on <root> (MicroK8s 1.28.0)
+[PASS]           high      kubelet.read-only-port [CIS 4.2.4]
+                           Close the kubelet read-only port 10255
+                           found: --read-only-port=0 (line 12); --read-only-port is 0
+[FAIL]           high      file.containerd.reader
+                           containerd reads args/containerd and starts with it
+                           found: reader-fails (line 5); line 5: reader-fails: unbalanced double quote: bash refuses the whole file and the daemon does not start; close the quote; fix line 5 of /var/snap/microk8s/current/args/containerd by hand, harden does not edit it
+                           fix: by hand, as the reason says (harden inspect lists every finding of the file)
+
+2 rules: 1 passed, 1 failed, 0 blocked, 0 manual, 0 not applicable
+Score: high 1/2 (50%)
+` },
   },
 ];

@@ -69,13 +69,16 @@ test('an unknown version blocks version-dependent rules: check cannot decide the
   assert.equal([insecure.status, insecure.reason], ['BLOCKED', 'the MicroK8s version is unknown, so this version-dependent rule cannot be decided']);
 });
 
-test('--only selects rules; a compliant selection exits 0 and says so', async () => {
+test('--only selects rules; a compliant selection exits 0 and says that the selected rules pass, never that the node complies', async () => {
   const root = await node({ version: '1.28' });
   const run = runBin(['--root', root, 'check', '--only', 'kubelet.read-only-port,kubelet.anonymous-auth']);
   assert.is(run.status, 0, run.stderr);
-  assert.match(run.stdout, '2 rules: 2 passed, 0 failed, 0 blocked, 0 manual, 0 not applicable — complies with profile baseline');
+  assert.ok(run.stdout.endsWith('\n2 rules: 2 passed, 0 failed, 0 blocked, 0 manual, 0 not applicable — the selected rules pass\nScore: critical 1/1 (100%), high 1/1 (100%)\n'), run.stdout);
+  assert.not.match(run.stdout, 'complies');
   const skipped = runBin(['--root', root, 'check', '--skip', 'apiserver.authorization-mode.no-always-allow', '--skip', 'apiserver.authorization-mode.node-rbac,kube-scheduler.bind-address,kube-controller-manager.bind-address']);
   assert.is(skipped.status, 0, skipped.stdout);
+  assert.match(skipped.stdout, /not applicable — the selected rules pass\n/);
+  assert.not.match(skipped.stdout, 'complies');
 });
 
 test('JUnit and SARIF', async () => {
@@ -143,7 +146,7 @@ test('a profile file that calls itself baseline is named by its file in the chec
   const run = runBin(['--root', await node({ version: '1.28' }), 'check', '--profile', fake]);
   assert.is(run.status, 0, run.stderr);
   assert.is(run.stdout.split('\n')[0], 'Profile mine.yaml "baseline" on ' + run.stdout.split('\n')[0].split(' on ')[1]);
-  assert.match(run.stdout, /— complies with profile mine\.yaml "baseline"\n$/);
+  assert.match(run.stdout, /— complies with profile mine\.yaml "baseline"\nScore: low 1\/1 \(100%\)\n$/);
 });
 
 test('every command takes --no-color, as the conventions say (snapshots, rollback and profiles took it for a command)', async () => {
@@ -199,6 +202,13 @@ for (const [kind, make] of [
     // The datastore is told from args/kube-apiserver: the rules that depend on it are blocked too.
     assert.is(statuses(doc)['etcd.trusted-ca-file'], 'BLOCKED');
     assert.ok(!doc.results.some((r: any) => r.reason.includes('does not exist')));
+    // And each file fails a check of its own (file.NAME.reader): a flags file that cannot be read is a failure.
+    for (const name of KUBERNETES_ARGS) {
+      const file = `/var/snap/microk8s/current/args/${name}`;
+      const result = doc.results.find((r: any) => r.id === `file.${name}.reader`);
+      assert.equal([result.status, result.severity, result.file, result.line, result.found], ['FAIL', 'high', file, null, 'not-a-file'], name);
+      assert.is(result.reason, `not-a-file: ${file} is ${kind}, not an args file: harden does not open it, and ${name} cannot read flags from it; replace ${file} with a regular file, harden does not edit it`);
+    }
     const inspect = JSON.parse(runBin(['--root', root, 'inspect', '--json']).stdout);
     const proxy = inspect.files.find((f: any) => f.name === 'kube-proxy');
     assert.equal(proxy.findings, [{ code: 'not-a-file', severity: 'error', line: 0, message: `/var/snap/microk8s/current/args/kube-proxy is ${kind}, not an args file: harden does not open it, and kube-proxy cannot read flags from it` }]);
@@ -215,10 +225,145 @@ test('a socket for the kubelet args file: its rules are blocked; a FIFO that is 
   try {
     const run = await runBinAsync(['--root', root, 'check', '--json', '--only', 'kubelet.read-only-port,kube-proxy.no-userspace-mode']);
     assert.is(run.status, 2, run.stderr);
-    assert.equal(statuses(JSON.parse(run.stdout)), { 'kubelet.read-only-port': 'BLOCKED', 'kube-proxy.no-userspace-mode': 'PASS' });
+    // The socket fails its own check too: a flags file that cannot be read never leaves the verdict.
+    assert.equal(statuses(JSON.parse(run.stdout)), { 'kubelet.read-only-port': 'BLOCKED', 'kube-proxy.no-userspace-mode': 'PASS', 'file.kubelet.reader': 'FAIL' });
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+// ---- the text a person scans: severity column, folded NOT APPLICABLE, fix commands, score ----
+
+const CHECK_1_28 = (root: string) => `Profile baseline on ${root} (MicroK8s 1.28.0)
+[PASS]           high      kubelet.read-only-port [CIS 4.2.4]
+                           Close the kubelet read-only port 10255
+                           found: --read-only-port=0 (line 12); --read-only-port is 0
+[PASS]           critical  kubelet.anonymous-auth [CIS 4.2.1]
+                           Refuse anonymous requests to the kubelet
+                           found: --anonymous-auth=false (line 4); --anonymous-auth is false
+[PASS]           high      kubelet.client-ca-file [CIS 4.2.3]
+                           Authenticate kubelet clients by certificate against MicroK8s' CA
+                           found: --client-ca-file=/var/snap/microk8s/6089/certs/ca.crt (line 3); --client-ca-file is /var/snap/microk8s/6089/certs/ca.crt
+[PASS]           high      apiserver.kubelet-client-certificate [CIS 1.2.4]
+                           Authenticate the API server to kubelets with a client certificate
+                           found: --kubelet-client-certificate=/var/snap/microk8s/6089/certs/apiserver-kubelet-client.crt (line 9); --kubelet-client-certificate is /var/snap/microk8s/6089/certs/apiserver-kubelet-client.crt
+[PASS]           high      apiserver.kubelet-client-key [CIS 1.2.4]
+                           Give the API server the key of its kubelet client certificate
+                           found: --kubelet-client-key=/var/snap/microk8s/6089/certs/apiserver-kubelet-client.key (line 10); --kubelet-client-key is /var/snap/microk8s/6089/certs/apiserver-kubelet-client.key
+[FAIL]           critical  apiserver.authorization-mode.no-always-allow [CIS 1.2.6]
+                           Do not authorize every request (AlwaysAllow)
+                           found: --authorization-mode=AlwaysAllow (line 3); --authorization-mode must not include AlwaysAllow
+                           fix: harden --root ${root} plan --only apiserver.authorization-mode.no-always-allow
+[FAIL]           critical  apiserver.authorization-mode.node-rbac [CIS 1.2.7, 1.2.8]
+                           Authorize with Node and RBAC
+                           found: --authorization-mode=AlwaysAllow (line 3); --authorization-mode must include Node, RBAC
+                           fix: harden --root ${root} plan --only apiserver.authorization-mode.node-rbac
+[PASS]           high      kube-proxy.no-userspace-mode
+                           Do not run kube-proxy in userspace mode
+                           found: absent; --proxy-mode excludes userspace
+[FAIL]           medium    kube-scheduler.bind-address [CIS 1.4.2]
+                           Serve the scheduler only on localhost
+                           found: absent (default 0.0.0.0); --bind-address must be 127.0.0.1, found 0.0.0.0
+                           fix: harden --root ${root} plan --only kube-scheduler.bind-address
+[PASS]           low       kube-scheduler.profiling [CIS 1.4.1]
+                           Turn off scheduler profiling
+                           found: --profiling=false (line 4); --profiling is false
+[FAIL]           medium    kube-controller-manager.bind-address [CIS 1.3.7]
+                           Serve the controller manager only on localhost
+                           found: absent (default 0.0.0.0); --bind-address must be 127.0.0.1, found 0.0.0.0
+                           fix: harden --root ${root} plan --only kube-controller-manager.bind-address
+[PASS]           low       kube-controller-manager.profiling [CIS 1.3.2]
+                           Turn off controller-manager profiling
+                           found: --profiling=false (line 9); --profiling is false
+13 not applicable to this node (--verbose lists them)
+
+25 rules: 8 passed, 4 failed, 0 blocked, 0 manual, 13 not applicable
+Score: critical 1/3 (33%), high 5/5 (100%), medium 0/2 (0%), low 2/2 (100%)
+`;
+
+test('check text: a severity column, NOT APPLICABLE counted in one line, each FAIL followed by its plan command, a score per severity', async () => {
+  const root = await node({ version: '1.28' });
+  const run = runBin(['--root', root, 'check']);
+  assert.is(run.status, 2, run.stderr);
+  assert.is(run.stderr, '');
+  assert.is(run.stdout, CHECK_1_28(root));
+});
+
+test('check --verbose lists the NOT APPLICABLE rules, with their severity and reason, instead of counting them', async () => {
+  const root = await node({ version: '1.28' });
+  const run = runBin(['--root', root, 'check', '--verbose']);
+  assert.is(run.status, 2, run.stderr);
+  assert.not.match(run.stdout, '(--verbose lists them)');
+  const out = run.stdout.split('\n');
+  assert.is(out.filter((line) => line.startsWith('[NOT APPLICABLE] ')).length, 13);
+  const at = out.indexOf('[NOT APPLICABLE] high      kube-scheduler.insecure-address');
+  assert.equal(out.slice(at, at + 3), [
+    '[NOT APPLICABLE] high      kube-scheduler.insecure-address',
+    "                           Keep the scheduler's old insecure port on localhost",
+    '                           found: -; applies to versions before 1.24; this node runs 1.28.0',
+  ]);
+  // The same rules, the same summary.
+  assert.ok(run.stdout.endsWith('\n25 rules: 8 passed, 4 failed, 0 blocked, 0 manual, 13 not applicable\nScore: critical 1/3 (33%), high 5/5 (100%), medium 0/2 (0%), low 2/2 (100%)\n'));
+});
+
+test('check --failed shows only FAIL and BLOCKED, says how many it leaves out, and still counts and scores every rule', async () => {
+  const root = await node({ version: '1.28' });
+  const run = runBin(['--root', root, 'check', '--failed']);
+  assert.is(run.status, 2, run.stderr);
+  const full = CHECK_1_28(root).split('\n');
+  const failing = full.flatMap((line, i) => (line.startsWith('[FAIL]') ? full.slice(i, i + 4) : []));
+  assert.is(run.stdout, [
+    full[0],
+    ...failing,
+    '21 passed, manual or not applicable not shown (--failed)',
+    '',
+    '25 rules: 8 passed, 4 failed, 0 blocked, 0 manual, 13 not applicable',
+    'Score: critical 1/3 (33%), high 5/5 (100%), medium 0/2 (0%), low 2/2 (100%)',
+    '',
+  ].join('\n'));
+  // BLOCKED rules need work too.
+  const cis = runBin(['--root', root, 'check', '--failed', '--profile', 'cis']);
+  assert.is(cis.status, 2, cis.stderr);
+  const shownStatuses = new Set(cis.stdout.split('\n').filter((line) => line.startsWith('[')).map((line) => line.slice(0, line.indexOf(']') + 1)));
+  assert.equal([...shownStatuses].sort(), ['[BLOCKED]', '[FAIL]']);
+});
+
+test('the fix command is typed as this check was: --root (quoted when it must be), --args-dir and a profile other than the default', async () => {
+  const parent = await makeTempDir();
+  const root = path.join(parent, "node 'a'");
+  await fs.rename(await node({ version: '1.28' }), root);
+  const args = path.join(root, 'var/snap/microk8s/current/args');
+  const run = runBin(['--root', root, '--args-dir', args, 'check', '--profile', 'cis', '--only', 'kube-scheduler.bind-address']);
+  assert.is(run.status, 2, run.stderr);
+  const quotedRoot = `"${root}"`;
+  const quotedArgs = `"${args}"`;
+  assert.match(run.stdout, `\n                           fix: harden --root ${quotedRoot} --args-dir ${quotedArgs} plan --profile cis --only kube-scheduler.bind-address\n`);
+  // And that command, run as printed, shows the fix.
+  const plan = spawnSync('sh', ['-c', `node ${path.resolve('bin/harden.cjs').replace(/ /g, '\\ ')} --root ${quotedRoot} --args-dir ${quotedArgs} plan --profile cis --only kube-scheduler.bind-address`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.is(plan.status, 0, plan.stderr);
+  assert.match(plan.stdout, '+ --bind-address=127.0.0.1');
+});
+
+test('the score is the same in every output: JSON summary, JUnit properties, SARIF run properties', async () => {
+  const root = await node({ version: '1.28' });
+  const json = JSON.parse(runBin(['--root', root, 'check', '--json']).stdout);
+  assert.equal(json.summary.score, {
+    critical: { passed: 1, failed: 2, blocked: 0, score: 1 / 3 },
+    high: { passed: 5, failed: 0, blocked: 0, score: 1 },
+    medium: { passed: 0, failed: 2, blocked: 0, score: 0 },
+    low: { passed: 2, failed: 0, blocked: 0, score: 1 },
+  });
+  const junit = runBin(['--root', root, 'check', '--format', 'junit']).stdout;
+  assert.match(junit, `failures="4" errors="0" skipped="13">
+    <properties>
+      <property name="score.critical" value="1/3"/>
+      <property name="score.high" value="5/5"/>
+      <property name="score.medium" value="0/2"/>
+      <property name="score.low" value="2/2"/>
+    </properties>
+    <testcase `);
+  const sarif = JSON.parse(runBin(['--root', root, 'check', '--format', 'sarif']).stdout);
+  assert.equal(sarif.runs[0].properties, { score: { [root]: json.summary.score } });
 });
 
 test.run();

@@ -156,6 +156,16 @@ test('--detailed-exitcode: 2 with changes; once the plan is carried out, "No cha
   assert.is(runBin(['--root', root, 'check']).status, 0, 'check agrees');
 });
 
+test('"No changes." with --only or --skip says that the selected rules pass, never that the node complies with the profile', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const only = runBin(['--root', root, 'plan', '--only', 'kubelet.read-only-port']);
+  assert.is(only.status, 0, only.stderr);
+  assert.is(only.stdout, `Plan for ${BASELINE_LABEL} on ${root} (MicroK8s 1.28.0)\n\nNo changes. The selected rules pass.\n`);
+  const skip = runBin(['--root', root, 'plan', '--skip', 'apiserver.authorization-mode.no-always-allow,apiserver.authorization-mode.node-rbac,kube-scheduler.bind-address,kube-controller-manager.bind-address']);
+  assert.is(skip.status, 0, skip.stderr);
+  assert.is(skip.stdout, `Plan for ${BASELINE_LABEL} on ${root} (MicroK8s 1.28.0)\n\nNo changes. The selected rules pass.\n`);
+});
+
 test('"No changes." with only a blocked rule left names it and never says the node complies', async () => {
   const root = await makeNode({ version: '1.28' });
   const run = runBin(['--root', root, 'plan', '--profile', 'cis', '--only', 'kubelet.protect-kernel-defaults', '--detailed-exitcode']);

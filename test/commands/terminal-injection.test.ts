@@ -80,12 +80,12 @@ test('check: found values and reasons with control characters are escaped, on on
   assert.is(run.status, 2, run.stderr);
   assertClean(run, 'check');
   const out = lines(run.stdout);
-  const at = out.indexOf('[FAIL]           kube-scheduler.bind-address [CIS 1.4.2]');
+  const at = out.indexOf('[FAIL]           medium    kube-scheduler.bind-address [CIS 1.4.2]');
   assert.ok(at >= 0, run.stdout);
   assert.equal(out.slice(at, at + 3), [
-    '[FAIL]           kube-scheduler.bind-address [CIS 1.4.2]',
-    '                 Serve the scheduler only on localhost',
-    '                 found: --bind-address=0.0.0.0\\x1b[2J (line 6); --bind-address must be 127.0.0.1, found 0.0.0.0\\x1b[2J',
+    '[FAIL]           medium    kube-scheduler.bind-address [CIS 1.4.2]',
+    '                           Serve the scheduler only on localhost',
+    '                           found: --bind-address=0.0.0.0\\x1b[2J (line 6); --bind-address must be 127.0.0.1, found 0.0.0.0\\x1b[2J',
   ]);
 });
 
@@ -95,9 +95,9 @@ test('check: a quoted value that spans lines (bash) is shown on one line', async
   assert.is(run.status, 2, run.stderr);
   assertClean(run, 'check');
   const out = lines(run.stdout);
-  const at = out.indexOf('[FAIL]           kube-scheduler.bind-address [CIS 1.4.2]');
+  const at = out.indexOf('[FAIL]           medium    kube-scheduler.bind-address [CIS 1.4.2]');
   assert.ok(at >= 0, run.stdout);
-  assert.is(out[at + 2], '                 found: --bind-address=0.0.0.0\\nerror: fake\\x1b[2J\\u2028 (line 3); --bind-address must be 127.0.0.1, found 0.0.0.0\\nerror: fake\\x1b[2J\\u2028');
+  assert.is(out[at + 2], '                           found: --bind-address=0.0.0.0\\nerror: fake\\x1b[2J\\u2028 (line 3); --bind-address must be 127.0.0.1, found 0.0.0.0\\nerror: fake\\x1b[2J\\u2028');
 });
 
 test('check --format junit and sarif: well-formed, with no character XML 1.0 forbids', async () => {

@@ -163,6 +163,20 @@ test('unsafe-file: a bash-read file that already has an error is not edited; the
   }]);
 });
 
+test('unsafe-file: a kubelite-read file its component would refuse (a trailing comment kubelite passes on) is not edited either', () => {
+  const before = '--secure-port=16443\n--authorization-mode=AlwaysAllow # set by ops\n';
+  const edits = [set('--authorization-mode', 'Node,RBAC')];
+  const { text: after } = editArgsFile(before, edits);
+  // What the editor would write: the tail kept, and still passed on as arguments.
+  assert.is(after, '--secure-port=16443\n--authorization-mode=Node,RBAC # set by ops\n');
+  assert.equal(kubelite(before, after, ...edits), [{
+    code: 'unsafe-file',
+    line: null,
+    message: 'line 2: "#" is not a flag: kube-apiserver takes no arguments and does not start (and 3 more errors); harden does not edit a file that kubelite cannot read safely',
+    fixLine: 2,
+  }]);
+});
+
 test('quote-state: a payload inside quotes stays inside them, whatever the original says elsewhere', () => {
   // No error in the original; the same glob warning stands on line 1, so a comparison of messages would pass.
   const before = "--b=*\n--profiling=true\n--profiling='true\n* #'\n";
