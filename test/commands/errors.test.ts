@@ -152,8 +152,8 @@ test('usage: --args-dir or --state-dir with several roots', async () => {
 
 test('usage: unknown command, unknown option, bad choice, no command', () => {
   assertError(runBin(['inspct']), "unknown command 'inspct'", 'did you mean inspect? see harden --help');
-  assertError(runBin(['inspect', '--formt', 'json']), 'unknown option --formt', 'did you mean --format? see harden --help');
-  assertError(runBin(['inspect', '--rooot=/']), 'unknown option --rooot', 'did you mean --root? see harden --help');
+  assertError(runBin(['inspect', '--formt', 'json']), 'unknown option --formt', 'did you mean --format? see harden inspect --help');
+  assertError(runBin(['inspect', '--rooot=/']), 'unknown option --rooot', 'did you mean --root? see harden inspect --help');
   assertError(runBin(['inspect', '--format', 'yaml']), 'Invalid values: Argument: format, Given: "yaml", Choices: "text", "json"', 'see harden --help');
   assertError(runBin([]), 'name a command', 'see harden --help');
 });
