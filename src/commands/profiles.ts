@@ -1,6 +1,6 @@
 // `harden profiles list | show NAME | validate FILE`.
 import type { CommandModule } from 'yargs';
-import { loadProfile, profileIdentity, shippedProfiles } from '../effects/profile-store.js';
+import { loadProfile, profileIdentity, profileWarnings, shippedProfiles } from '../effects/profile-store.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { shown } from '../ui/terminal-text.js';
@@ -29,6 +29,8 @@ export function profilesCommand(context: CommandContext): CommandModule<object, 
         if (!options.profile) throw new UsageError(`profiles ${options.action} needs a profile name or file`, { hint: 'see harden profiles --help' });
         const profile = await loadProfile(options.profile);
         if (options.action === 'validate') {
+          // Warnings do not make a profile invalid: harden can still plan with it, and says what looks wrong.
+          for (const warning of await profileWarnings(profile)) io.err(`warning: ${shown(warning)}\n`);
           io.out(`${shown(options.profile)}: valid (profile ${shown(profile.name)}, ${profile.rules.length} rules)\n`);
         } else {
           // Where it comes from and its whole digest: what a plan's header shows the first 16 hex digits of.

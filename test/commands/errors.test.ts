@@ -34,6 +34,13 @@ test('a missing args dir', async () => {
   assertError(runBin(['--root', root, 'inspect']), 'args dir /var/snap/microk8s/current/args not found', 'MicroK8s keeps its args files there; pass --args-dir if this node keeps them elsewhere');
 });
 
+test('an args dir replaced by a regular file is "not a directory", not "not found"', async () => {
+  const root = await node();
+  await fs.rm(path.join(root, ARGS), { recursive: true });
+  await fs.writeFile(path.join(root, ARGS), '--read-only-port=0\n');
+  assertError(runBin(['--root', root, 'inspect']), 'args dir /var/snap/microk8s/current/args is not a directory (it is a regular file)', 'MicroK8s reads its args files from this directory: move what is there aside and restore the directory from a backup or snapshot');
+});
+
 test('a dangling current link reads as no MicroK8s', async () => {
   const root = await node();
   await fs.unlink(path.join(root, 'var/snap/microk8s/current'));
