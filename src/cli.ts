@@ -9,6 +9,7 @@ import { applyCommand } from './commands/apply.js';
 import { rollbackCommand, snapshotsCommand } from './commands/rollback.js';
 import { portsCommand } from './commands/ports.js';
 import { profilesCommand } from './commands/profiles.js';
+import { completeWords } from './commands/completion.js';
 import type { CommandContext, Effects } from './commands/context.js';
 import { embeddedFiles } from './effects/embedded-files.js';
 import { realFileSystem } from './effects/file-system.js';
@@ -75,6 +76,15 @@ export async function main(args: readonly string[], given: Effects = processEffe
   const effects = withSafeOutput(given);
   const context: CommandContext = { effects, setExitCode: (code) => { exitCode = code; } };
   try {
+    // The shell asks for completions: profile names, rule ids and snapshot ids are harden's to find; commands and
+    // options are yargs'.
+    if (args[0] === '--get-yargs-completions') {
+      const found = await completeWords(args.slice(2), valueOptions(commandModules(context)));
+      if (found !== null) {
+        effects.io.out(found.map((word) => `${word}\n`).join(''));
+        return ExitCode.ok;
+      }
+    }
     await new Promise<void>((resolve, reject) => {
       buildCli(args, context)
         .parseAsync([...args], {}, (error, _argv, output) => {
@@ -130,11 +140,25 @@ function optionsByCommand(commands: readonly CommandModule<object, never>[]): Ma
   const options = new Map<string, Set<string>>();
   for (const command of commands) {
     const [name, ...positionals] = String(command.command).split(' ').map((word) => word.replace(/^[<[]|[>\]]$/g, ''));
-    const built = (typeof command.builder === 'function' ? command.builder(yargs([]) as never) : yargs([]).options(command.builder ?? {})) as unknown as { getOptions(): { key: Record<string, unknown> } };
-    options.set(name, new Set(Object.keys(built.getOptions().key).filter((key) => !['help', 'version', ...positionals].includes(key))));
+    options.set(name, new Set(Object.keys(builtOptions(command).key).filter((key) => !['help', 'version', ...positionals].includes(key))));
   }
   options.set('completion', new Set());
   return options;
+}
+
+/** The options of any command that take a value (the word after them is not a positional). */
+function valueOptions(commands: readonly CommandModule<object, never>[]): Set<string> {
+  const found = new Set<string>();
+  for (const command of commands) {
+    const options = builtOptions(command);
+    for (const key of [...options.string, ...options.number]) found.add(key);
+  }
+  return found;
+}
+
+function builtOptions(command: CommandModule<object, never>): { key: Record<string, unknown>; string: string[]; number: string[] } {
+  const built = typeof command.builder === 'function' ? command.builder(yargs([]) as never) : yargs([]).options(command.builder ?? {});
+  return (built as unknown as { getOptions(): { key: Record<string, unknown>; string: string[]; number: string[] } }).getOptions();
 }
 
 /** yargs' message, plus a suggestion for a mistyped option or command, or the commands an option belongs to. */
