@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BIN, runBin } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/paths.js';
 import { makeNode, makeTempDir } from '../helpers/node-root.js';
 
 // The shell is told explicitly: yargs picks zsh's script when $SHELL or $ZSH_NAME names zsh.
@@ -53,6 +54,17 @@ test('bash completes a command: harden pl<TAB> -> plan, harden pro<TAB> -> profi
 
 test("bash completes a command's options: harden check --ro<TAB> -> --root, --roots", async () => {
   assert.equal((await complete(['harden', 'check', '--ro'])).sort(), ['--root', '--roots']);
+});
+
+test('bin/harden.cjs is executable in git, so a link to it on PATH runs harden (as the README installs completion)', async () => {
+  const staged = spawnSync('git', ['ls-files', '-s', 'bin/harden.cjs'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.is(staged.status, 0, staged.stderr);
+  assert.match(staged.stdout, /^100755 [0-9a-f]+ 0\tbin\/harden\.cjs\n$/);
+  const dir = await makeTempDir('harden-link-');
+  await fs.symlink(BIN, path.join(dir, 'harden'));
+  const run = spawnSync('bash', ['--norc', '--noprofile', '-c', 'harden --version'], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^\d+\.\d+\.\d+\n$/);
 });
 
 test('bash completes profile names: after --profile, and after profiles show', async () => {
