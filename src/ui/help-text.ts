@@ -13,19 +13,37 @@ export const DEFAULT_HELP_WIDTH = 100;
  */
 export function wrapHelp(text: string, width: number): string {
   const room = Math.max(MIN_HELP_WIDTH, Math.floor(width));
-  return text.split('\n').map((line) => (line.length <= room ? line : foldLine(line, room))).join('\n');
+  const lines = text.split('\n');
+  // A block (indented lines under a heading) whose first column is too wide for one of its lines puts every
+  // description under its line, so the block stays aligned.
+  const stacked = new Set<number>();
+  for (let start = 0; start < lines.length; start += 1) {
+    if (!lines[start].startsWith(' ')) continue;
+    let end = start;
+    while (end + 1 < lines.length && lines[end + 1].startsWith(' ')) end += 1;
+    const block = lines.slice(start, end + 1);
+    if (block.some((line) => line.length > room && (firstColumn(line)?.length ?? 0) > room / 2)) {
+      block.forEach((line, index) => firstColumn(line) && stacked.add(start + index));
+    }
+    start = end;
+  }
+  return lines.map((line, index) => (line.length <= room && !stacked.has(index) ? line : foldLine(line, room, stacked.has(index)))).join('\n');
 }
 
-function foldLine(line: string, width: number): string {
+/** Two columns (an option or example, then what it does): up to the first gap of two or more spaces after the first word. */
+function firstColumn(line: string): string | undefined {
+  return /^( *\S(?:\S| (?! ))*  +)\S/.exec(line)?.[1];
+}
+
+function foldLine(line: string, width: number, stack: boolean): string {
   const indentation = /^ */.exec(line)![0].length;
-  // Two columns (an option or example, then what it does): the first gap of two or more spaces after the first
-  // word. Continuation lines start under the description, or, when that column is too wide to leave room, the
+  // Continuation lines start under the description, or, when that column is too wide to leave room, the
   // description goes on lines of its own, indented a step further.
-  const column = /^( *\S(?:\S| (?! ))*  +)\S/.exec(line);
-  if (column && column[1].length <= width / 2) return fill(column[1], line.slice(column[1].length), width);
+  const column = firstColumn(line);
+  if (column && column.length <= width / 2 && !stack) return fill(column, line.slice(column.length), width);
   if (column) {
-    const left = column[1].trimEnd();
-    return `${fill(' '.repeat(indentation), left.trimStart(), width)}\n${fill(' '.repeat(indentation + 4), line.slice(column[1].length), width)}`;
+    const left = column.trimEnd();
+    return `${fill(' '.repeat(indentation), left.trimStart(), width)}\n${fill(' '.repeat(indentation + 4), line.slice(column.length), width)}`;
   }
   return fill(' '.repeat(indentation), line.trimStart(), width);
 }

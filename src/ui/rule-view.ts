@@ -1,7 +1,7 @@
 // `harden profiles show NAME RULE`: one rule whole, for a person deciding whether to apply it.
 import type { Reference, Requirement, Rule } from '../core/profile.js';
 import type { VersionSpan } from '../core/rule-versions.js';
-import { largest } from '../core/lists.js';
+import { appendAll, largest } from '../core/lists.js';
 import { shown } from './terminal-text.js';
 
 export function ruleText(rule: Rule, profile: string, spans: readonly VersionSpan[]): string {
@@ -15,7 +15,7 @@ export function ruleText(rule: Rule, profile: string, spans: readonly VersionSpa
   for (const [name, value] of facts) if (value) lines.push(`  ${name.padEnd(10)} ${value}`);
   lines.push('', 'Rationale', `  ${rule.rationale}`);
   const section = (title: string, items: readonly string[]) => {
-    if (items.length > 0) lines.push('', title, ...items.map((item) => `  ${item}`));
+    if (items.length > 0) appendAll(lines, ['', title, ...items.map((item) => `  ${item}`)]);
   };
   section('Risks', (rule.risks ?? []).map((risk) => `- ${risk}`));
   section('References', (rule.references ?? []).map(referenceText));

@@ -56,6 +56,9 @@ test('wrapHelp folds at spaces, under the description column, and never cuts a w
   assert.is(wrapHelp('  --x  the thing it does when it is asked  [string] [default: a b]', 40), '  --x  the thing it does when it is\n       asked [string] [default: a b]');
   // A first column too wide to hang under: the description goes below it, a step further in.
   assert.is(wrapHelp(`  harden apply --profile cis --yes${' '.repeat(10)}without questions`, 40), '  harden apply --profile cis --yes\n      without questions');
+  // Then the whole block does the same, the lines that would fit too, so that it stays aligned.
+  const examples = ['Examples:', `  harden check${' '.repeat(30)}this machine`, `  harden check --profile ./mine.yaml --skip x  your own profile`, '', 'Exit codes:'].join('\n');
+  assert.is(wrapHelp(examples, 50), ['Examples:', '  harden check', '      this machine', '  harden check --profile ./mine.yaml --skip x', '      your own profile', '', 'Exit codes:'].join('\n'));
 });
 
 /** Every line fits in `width`, and the words of the help are whole. */
