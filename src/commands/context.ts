@@ -16,6 +16,8 @@ export interface Io {
   /** Whether questions can be asked: a terminal on both stdin and stdout. */
   readonly interactive: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The terminal's width in columns, or null without a terminal: asked by --help alone. */
+  readonly columns?: () => number | null;
 }
 
 export interface Effects {

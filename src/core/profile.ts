@@ -4,6 +4,8 @@ import type { ErrorObject } from 'ajv';
 import type { Document, LineCounter } from 'yaml';
 import type { Component } from './consumers.js';
 import { unsafeValueReason, VALUE_RULE } from './safe-value.js';
+import { closest } from './closest.js';
+import type { FlagCatalogue } from './flag-catalogue.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 export type Operation = 'set-flag' | 'remove-flag' | 'include-items' | 'exclude-items' | 'companion-file' | 'file-mode' | 'manual' | 'probe';
@@ -64,9 +66,23 @@ export interface ProfileProblem {
   readonly line: number;
   readonly ruleId: string | null;
   readonly message: string;
+  /** Reported before the others (a misspelled field, which the others may follow from). */
+  readonly first?: boolean;
 }
 
-export type ParsedProfile = { readonly ok: true; readonly profile: ProfileDocument } | { readonly ok: false; readonly problems: readonly ProfileProblem[] };
+export type ParsedProfile =
+  | { readonly ok: true; readonly profile: ProfileDocument; /** The line of a place in the document, by its path. */ readonly lineOf: (pointer: readonly (string | number)[]) => number }
+  | { readonly ok: false; readonly problems: readonly ProfileProblem[] };
+
+/**
+ * The fields of a profile and of a rule, as profiles/schema.json defines them (test/core/profile.test.ts keeps
+ * them the same): what an unknown field is most likely a misspelling of.
+ */
+export const PROFILE_FIELDS: readonly string[] = ['apiVersion', 'kind', 'name', 'title', 'description', 'extends', 'rules'];
+export const RULE_FIELDS: readonly string[] = [
+  'id', 'title', 'rationale', 'severity', 'component', 'references', 'applies', 'requires', 'risks', 'operation', 'flag', 'value',
+  'accept', 'items', 'default', 'path', 'template', 'match', 'mode', 'owner', 'explain', 'probe',
+];
 
 /**
  * The schema check of profiles/schema.json, as Ajv makes it (compiled at run time, or ahead of time as
@@ -117,10 +133,15 @@ export async function parseProfile(text: string, file: string, check: ProfileVal
     return typeof id === 'string' ? id : `#${pointer[1] + 1}`;
   };
   if (!check(data)) {
-    for (const error of relevantErrors(check.errors ?? [])) {
+    const errors = relevantErrors(check.errors ?? []);
+    const guesses = misspelledFields(errors);
+    for (const error of errors) {
+      if (followsFromAnother(error, guesses, errors)) continue;
       const pointer: (string | number)[] = error.instancePath.split('/').slice(1).map((part) => (/^\d+$/.test(part) ? Number(part) : part.replace(/~1/g, '/').replace(/~0/g, '~')));
       if (error.keyword === 'additionalProperties') pointer.push((error.params as { additionalProperty: string }).additionalProperty);
-      problems.push({ file, line: lineOf(pointer), ruleId: ruleIdAt(pointer), message: describe(error, valueAt(data, error.instancePath)) });
+      const guess = guesses.get(error);
+      const message = `${describe(error, valueAt(data, error.instancePath))}${guess ? `; did you mean "${guess}"?` : ''}`;
+      problems.push({ file, line: lineOf(pointer), ruleId: ruleIdAt(pointer), message, first: guess !== undefined });
     }
   } else {
     const profile = data as ProfileDocument;
@@ -131,7 +152,34 @@ export async function parseProfile(text: string, file: string, check: ProfileVal
       else seen.set(rule.id, line);
     });
   }
-  return problems.length > 0 ? { ok: false, problems: problems.sort((a, b) => a.line - b.line) } : { ok: true, profile: data as ProfileDocument };
+  // A misspelled field comes first: what else is wrong may follow from it.
+  const ordered = problems.sort((a, b) => Number(b.first ?? false) - Number(a.first ?? false) || a.line - b.line).map(({ first: _first, ...problem }) => problem);
+  return problems.length > 0 ? { ok: false, problems: ordered } : { ok: true, profile: data as ProfileDocument, lineOf };
+}
+
+/** Unknown fields of a profile or a rule that are near a known one: the error, and the field meant. */
+function misspelledFields(errors: readonly ErrorObject[]): Map<ErrorObject, string> {
+  const guesses = new Map<ErrorObject, string>();
+  for (const error of errors) {
+    if (error.keyword !== 'additionalProperties') continue;
+    const fields = error.instancePath === '' ? PROFILE_FIELDS : /^\/rules\/\d+$/.test(error.instancePath) ? RULE_FIELDS : null;
+    const guess = fields && closest((error.params as { additionalProperty: string }).additionalProperty, fields);
+    if (guess) guesses.set(error, guess);
+  }
+  return guesses;
+}
+
+/**
+ * Whether an error only follows from another one: the field a misspelling meant is "missing", and in a rule
+ * without its `operation`, each operation's own required fields are "missing" too (every `if` of the schema
+ * compares the operation, and holds when there is none).
+ */
+function followsFromAnother(error: ErrorObject, guesses: ReadonlyMap<ErrorObject, string>, errors: readonly ErrorObject[]): boolean {
+  if (error.keyword !== 'required') return false;
+  const missing = (error.params as { missingProperty: string }).missingProperty;
+  if ([...guesses].some(([unknown, field]) => unknown.instancePath === error.instancePath && field === missing)) return true;
+  const noOperation = errors.some((other) => other.instancePath === error.instancePath && other.keyword === 'required' && (other.params as { missingProperty: string }).missingProperty === 'operation');
+  return noOperation && error.schemaPath.includes('/then/');
 }
 
 /** The line of the first alias whose anchor is not set before it. */
@@ -209,6 +257,31 @@ function patternMessage(field: string | undefined, error: ErrorObject): string |
     default:
       return null;
   }
+}
+
+/**
+ * Warnings, not errors: rules whose flag the flag catalogue does not list for a component it covers (likely a
+ * misspelling: the component would refuse to start with it), each with the nearest flag it does list.
+ */
+export function unknownFlagWarnings(profile: ProfileDocument, catalogue: FlagCatalogue, lineOf: (pointer: readonly (string | number)[]) => number, file: string): ProfileProblem[] {
+  const flagsOf = new Map<string, Set<string>>();
+  for (const row of catalogue.rows) {
+    if (!flagsOf.has(row.component)) flagsOf.set(row.component, new Set());
+    flagsOf.get(row.component)!.add(row.flag);
+  }
+  const warnings: ProfileProblem[] = [];
+  profile.rules.forEach((rule, index) => {
+    const known = flagsOf.get(rule.component);
+    if (rule.flag === undefined || !known || known.has(rule.flag)) return;
+    const guess = closest(rule.flag, known);
+    warnings.push({
+      file,
+      line: lineOf(['rules', index, 'flag']),
+      ruleId: rule.id,
+      message: `flag ${rule.flag} is not in harden's flag catalogue for ${rule.component}${guess ? `; did you mean ${guess}?` : ''}`,
+    });
+  });
+  return warnings;
 }
 
 /** `file:line: rule id: message` — the one-line form every profile problem is printed in. */

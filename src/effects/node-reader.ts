@@ -78,9 +78,16 @@ async function locateArgsDir(node: RootedReader, location: NodeLocation): Promis
     });
   }
   const resolved = await node.resolve(ARGS_DIR);
-  if (!resolved || !(await node.stat(resolved))?.isDirectory()) {
+  const stat = resolved ? await node.stat(resolved) : null;
+  if (!resolved || !stat) {
     throw new NodeReadError(`args dir ${ARGS_DIR} not found`, {
       hint: 'MicroK8s keeps its args files there; pass --args-dir if this node keeps them elsewhere',
+    });
+  }
+  if (!stat.isDirectory()) {
+    // There, but something else: a file put in its place is not the same mistake as a missing dir.
+    throw new NodeReadError(`args dir ${ARGS_DIR} is not a directory (it is ${fileTypeOf(stat.mode)})`, {
+      hint: 'MicroK8s reads its args files from this directory: move what is there aside and restore the directory from a backup or snapshot',
     });
   }
   return { resolved, display: ARGS_DIR, reader: node };

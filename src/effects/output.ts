@@ -22,6 +22,13 @@ export function isTerminal(fd: number): boolean {
   return builtin('node:tty').isatty(fd);
 }
 
+/** The width of the terminal on the descriptor, or null when it is not one (or does not say). */
+export function terminalColumns(fd: 1 | 2): number | null {
+  if (!isTerminal(fd)) return null;
+  const columns = (fd === 1 ? process.stdout : process.stderr).columns;
+  return typeof columns === 'number' && columns > 0 ? columns : null;
+}
+
 export interface OutputOps {
   write(fd: number, bytes: Uint8Array, offset: number): number;
   /** The stream for the descriptor, for what a non-blocking descriptor could not take at once. */

@@ -5,10 +5,11 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { catalogueOf, parseFlagCatalogue, type FlagCatalogue } from '../core/flag-catalogue.js';
-import { formatProblem, parseProfile, type ProfileDocument, type ProfileProblem, type Rule } from '../core/profile.js';
+import { formatProblem, parseProfile, unknownFlagWarnings, type ProfileDocument, type ProfileProblem, type Rule } from '../core/profile.js';
 import type { ProfileIdentity } from '../core/plan.js';
 import { ProfileError } from '../errors.js';
 import { builtin } from '../lazy.js';
+import { closest } from '../core/closest.js';
 import { embeddedFiles } from './embedded-files.js';
 import { profileValidator } from './profile-validator.js';
 
@@ -57,15 +58,19 @@ export function shippedProfiles(): string[] {
 /** `from` is the profile that names `reference` in its `extends` (shown as `fromShown`), or null for --profile. */
 function locate(reference: string, from: string | null, fromShown: string | null = null): { file: string; shown: string; shipped: boolean } {
   const by = fromShown === null ? '' : `${fromShown}: extends: `;
+  const unknownProfile = () => {
+    const guess = closest(reference, shippedProfiles());
+    return new ProfileError(`${by}unknown profile "${reference}"`, { hint: `${guess ? `did you mean ${guess}? ` : ''}shipped profiles: ${shippedProfiles().join(', ')}; or pass a file path` });
+  };
   if (/^[a-z0-9][a-z0-9-]*$/.test(reference) && !reference.endsWith('.yaml')) {
     const file = path.join(PROFILES_DIR, `${reference}.yaml`);
-    if (!(embeddedFiles ? Object.hasOwn(embeddedFiles.profiles, reference) : existsSync(file))) {
-      throw new ProfileError(`${by}unknown profile "${reference}"`, { hint: `shipped profiles: ${shippedProfiles().join(', ')}; or pass a file path` });
-    }
+    if (!(embeddedFiles ? Object.hasOwn(embeddedFiles.profiles, reference) : existsSync(file))) throw unknownProfile();
     return { file, shown: `profiles/${reference}.yaml`, shipped: true };
   }
   const file = from ? path.resolve(path.dirname(from), reference) : path.resolve(reference);
   const shown = from ? path.relative(process.cwd(), file) || file : reference;
+  // A bare word that is no file here (`CIS`, `Baseline`) was meant as a profile name, not a path.
+  if (!/[/.]/.test(reference) && !existsSync(file)) throw unknownProfile();
   if (from !== null && !existsSync(file)) throw new ProfileError(`${by}cannot read profile ${shown}`, { hint: 'extends names a shipped profile, or a file relative to the profile that extends it' });
   return { file, shown, shipped: false };
 }
@@ -80,8 +85,12 @@ export function readShippedTemplate(name: string): string | null {
   }
 }
 
-/** Reads and validates one profile file (no extends, no selection): for `profiles validate`. */
+/** Reads and validates one profile file (no extends, no selection). */
 export async function readProfileFile(file: string, shown: string): Promise<ProfileDocument> {
+  return (await parseProfileFile(file, shown)).profile;
+}
+
+async function parseProfileFile(file: string, shown: string) {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -90,7 +99,17 @@ export async function readProfileFile(file: string, shown: string): Promise<Prof
   }
   const parsed = await parseProfile(text, shown, profileValidator());
   if (!parsed.ok) throw problemsError(parsed.problems);
-  return parsed.profile;
+  return parsed;
+}
+
+/**
+ * What `profiles validate` warns of in a profile file the user gave (its own rules, not those it extends): flags
+ * the flag catalogue does not list. Empty for a shipped profile. Call after loadProfile has found it valid.
+ */
+export async function profileWarnings(profile: LoadedProfile): Promise<string[]> {
+  if (profile.file === null) return [];
+  const parsed = await parseProfileFile(profile.file, profile.source);
+  return unknownFlagWarnings(parsed.profile, loadFlagCatalogue(), parsed.lineOf, profile.source).map(formatProblem);
 }
 
 export async function loadProfile(reference: string, selection: { only: readonly string[]; skip: readonly string[] } = { only: [], skip: [] }): Promise<LoadedProfile> {

@@ -810,7 +810,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
     what: 'a mistyped option',
     argv: ['--root', '<root>', 'plan', '--profil', 'cis'],
     setup: (box) => box.node(),
-    expect: { status: 1, stderr: 'error: unknown option --profil\nhint: did you mean --profile? see harden --help\n' },
+    expect: { status: 1, stderr: 'error: unknown option --profil\nhint: did you mean --profile? see harden plan --help\n' },
   },
   {
     id: 'health-timeout-not-a-number',
@@ -1878,5 +1878,40 @@ Score: critical 0/1 (0%), high 0/1 (0%)
 2 rules: 1 passed, 1 failed, 0 blocked, 0 manual, 0 not applicable
 Score: high 1/2 (50%)
 ` },
+  },
+  planCase('args-dir-replaced-by-file', 'the args dir was replaced by a regular file', async (box) => {
+    await box.node();
+    await fs.rm(box.args(), { recursive: true });
+    await fs.writeFile(box.args(), '--read-only-port=0\n');
+  }, 'error: args dir /var/snap/microk8s/current/args is not a directory (it is a regular file)\nhint: MicroK8s reads its args files from this directory: move what is there aside and restore the directory from a backup or snapshot\n'),
+  {
+    id: 'profile-name-in-capitals',
+    group: 'Profiles',
+    what: 'a shipped profile named in capitals (`--profile CIS`), which is no file either',
+    argv: ['--root', '<root>', 'plan', '--profile', 'CIS'],
+    setup: (box) => box.node(),
+    expect: { status: 1, stderr: 'error: unknown profile "CIS"\nhint: did you mean cis? shipped profiles: baseline, cis; or pass a file path\n' },
+  },
+  profileCase(
+    'profile-misspelled-field',
+    'a rule field misspelled (`operaton:`): the unknown field and the one meant, not a "missing field" for each operation',
+    `${HEAD}${RULE_START}    severity: low\n    component: kubelet\n    operaton: set-flag\n    flag: --hostname-override\n    value: node-1\n`,
+    'operaton: set-flag',
+    'error: <tmp>/mine.yaml:11: rule kubelet.hostname: unknown field "operaton"; did you mean "operation"?\nhint: fix the profile; profiles/schema.json describes the format\n',
+  ),
+  {
+    id: 'profile-unknown-flag',
+    group: 'Profiles',
+    what: '`profiles validate` on a rule whose flag the flag catalogue does not list (a misspelling): a warning with the nearest flag, exit 0',
+    input: 'flag: --hostname-overide',
+    argv: ['profiles', 'validate', '<tmp>/mine.yaml'],
+    setup: async (box) => {
+      await box.file('mine.yaml', `${HEAD}${RULE_START}    severity: low\n    component: kubelet\n    operation: set-flag\n    flag: --hostname-overide\n    value: node-1\n`);
+    },
+    expect: {
+      status: 0,
+      stdout: '<tmp>/mine.yaml: valid (profile mine, 1 rules)\n',
+      stderr: "warning: <tmp>/mine.yaml:12: rule kubelet.hostname: flag --hostname-overide is not in harden's flag catalogue for kubelet; did you mean --hostname-override?\n",
+    },
   },
 ];

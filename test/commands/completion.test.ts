@@ -5,7 +5,8 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BIN, runBin } from '../helpers/cli.js';
-import { makeTempDir } from '../helpers/node-root.js';
+import { repoRoot } from '../helpers/paths.js';
+import { makeNode, makeTempDir } from '../helpers/node-root.js';
 
 // The shell is told explicitly: yargs picks zsh's script when $SHELL or $ZSH_NAME names zsh.
 const BASH = { SHELL: '/bin/bash', ZSH_NAME: '' };
@@ -53,6 +54,45 @@ test('bash completes a command: harden pl<TAB> -> plan, harden pro<TAB> -> profi
 
 test("bash completes a command's options: harden check --ro<TAB> -> --root, --roots", async () => {
   assert.equal((await complete(['harden', 'check', '--ro'])).sort(), ['--root', '--roots']);
+});
+
+test('bin/harden.cjs is executable in git, so a link to it on PATH runs harden (as the README installs completion)', async () => {
+  const staged = spawnSync('git', ['ls-files', '-s', 'bin/harden.cjs'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.is(staged.status, 0, staged.stderr);
+  assert.match(staged.stdout, /^100755 [0-9a-f]+ 0\tbin\/harden\.cjs\n$/);
+  const dir = await makeTempDir('harden-link-');
+  await fs.symlink(BIN, path.join(dir, 'harden'));
+  const run = spawnSync('bash', ['--norc', '--noprofile', '-c', 'harden --version'], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('bash completes profile names: after --profile, and after profiles show', async () => {
+  assert.equal(await complete(['harden', 'check', '--profile', 'c']), ['cis']);
+  assert.equal(await complete(['harden', 'plan', '--profile', '']), ['baseline', 'cis']);
+  assert.equal(await complete(['harden', 'profiles', 'show', '']), ['baseline', 'cis']);
+  assert.equal(await complete(['harden', 'profiles', 'validate', 'b']), ['baseline']);
+});
+
+test("bash completes rule ids: --only and --skip (the given profile's, each item of a list), and profiles show NAME", async () => {
+  assert.equal(await complete(['harden', 'plan', '--only', 'kubelet.read']), ['kubelet.read-only-port']);
+  assert.equal(await complete(['harden', 'check', '--profile', 'cis', '--skip', 'kubelet.read-only-port,kubelet.protect']), ['kubelet.read-only-port,kubelet.protect-kernel-defaults']);
+  // Not in baseline: --only completes from the default profile when none is given.
+  assert.equal(await complete(['harden', 'check', '--only', 'kubelet.protect']), []);
+  assert.equal(await complete(['harden', 'profiles', 'show', 'cis', 'kubelet.rotate-c']), ['kubelet.rotate-certificates']);
+  // An unknown profile completes nothing, and says nothing.
+  assert.equal(await complete(['harden', 'profiles', 'show', 'nosuch', 'kubelet.']), []);
+});
+
+test('bash completes snapshot ids of the --root given: rollback ID, snapshots diff ID', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const apply = runBin(['--root', root, 'apply', '--yes', '--no-restart']);
+  assert.is(apply.status, 0, apply.stderr);
+  const id = /^Snapshot (\S+) in /m.exec(apply.stdout)![1];
+  assert.equal(await complete(['harden', '--root', root, 'rollback', '']), [id]);
+  assert.equal(await complete(['harden', `--root=${root}`, 'snapshots', 'diff', id.slice(0, 4)]), [id]);
+  // A root with no state: nothing.
+  assert.equal(await complete(['harden', '--root', await makeTempDir(), 'rollback', '']), []);
 });
 
 test.run();

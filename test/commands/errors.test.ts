@@ -34,6 +34,13 @@ test('a missing args dir', async () => {
   assertError(runBin(['--root', root, 'inspect']), 'args dir /var/snap/microk8s/current/args not found', 'MicroK8s keeps its args files there; pass --args-dir if this node keeps them elsewhere');
 });
 
+test('an args dir replaced by a regular file is "not a directory", not "not found"', async () => {
+  const root = await node();
+  await fs.rm(path.join(root, ARGS), { recursive: true });
+  await fs.writeFile(path.join(root, ARGS), '--read-only-port=0\n');
+  assertError(runBin(['--root', root, 'inspect']), 'args dir /var/snap/microk8s/current/args is not a directory (it is a regular file)', 'MicroK8s reads its args files from this directory: move what is there aside and restore the directory from a backup or snapshot');
+});
+
 test('a dangling current link reads as no MicroK8s', async () => {
   const root = await node();
   await fs.unlink(path.join(root, 'var/snap/microk8s/current'));
@@ -152,8 +159,8 @@ test('usage: --args-dir or --state-dir with several roots', async () => {
 
 test('usage: unknown command, unknown option, bad choice, no command', () => {
   assertError(runBin(['inspct']), "unknown command 'inspct'", 'did you mean inspect? see harden --help');
-  assertError(runBin(['inspect', '--formt', 'json']), 'unknown option --formt', 'did you mean --format? see harden --help');
-  assertError(runBin(['inspect', '--rooot=/']), 'unknown option --rooot', 'did you mean --root? see harden --help');
+  assertError(runBin(['inspect', '--formt', 'json']), 'unknown option --formt', 'did you mean --format? see harden inspect --help');
+  assertError(runBin(['inspect', '--rooot=/']), 'unknown option --rooot', 'did you mean --root? see harden inspect --help');
   assertError(runBin(['inspect', '--format', 'yaml']), 'Invalid values: Argument: format, Given: "yaml", Choices: "text", "json"', 'see harden --help');
   assertError(runBin([]), 'name a command', 'see harden --help');
 });

@@ -379,7 +379,7 @@ test('colour: --color paints added lines green and removed lines red, whatever N
 test('a mistyped option is suggested', () => {
   const run = runBin(['--root', EXAMPLE, 'plan', '--detailed-exitcod']);
   assert.is(run.status, 1);
-  assert.is(run.stderr, 'error: unknown option --detailed-exitcod\nhint: did you mean --detailed-exitcode? see harden --help\n');
+  assert.is(run.stderr, 'error: unknown option --detailed-exitcod\nhint: did you mean --detailed-exitcode? see harden plan --help\n');
 });
 
 test.run();

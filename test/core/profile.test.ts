@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inRange } from '../../src/core/evaluate.js';
 import { flagSupport, parseFlagCatalogue } from '../../src/core/flag-catalogue.js';
-import { formatProblem, parseProfile, type ProfileDocument } from '../../src/core/profile.js';
+import { formatProblem, parseProfile, PROFILE_FIELDS, RULE_FIELDS, unknownFlagWarnings, type ProfileDocument } from '../../src/core/profile.js';
 import { profileValidator } from '../../src/effects/profile-validator.js';
 import { parseVersion } from '../../src/core/version.js';
 import { fixtureVersions, repoRoot } from '../helpers/paths.js';
@@ -75,6 +75,42 @@ test('a value that smuggles in a command substitution, a newline or a metacharac
       `mine.yaml:13: rule kubelet.x: value: it holds ${what}; a value may hold only ASCII letters, digits and ! # % * + , - . / : = ? @ [ ] ^ _ ~, and $ only in \${SNAP}, \${SNAP_DATA} or \${SNAP_COMMON}`,
     ], value);
   }
+});
+
+test('the field lists misspellings are matched against are the schema\'s own', () => {
+  const schema = JSON.parse(readFileSync(path.join(repoRoot, 'profiles/schema.json'), 'utf8'));
+  assert.equal([...PROFILE_FIELDS].sort(), Object.keys(schema.properties).sort());
+  assert.equal([...RULE_FIELDS].sort(), Object.keys(schema.definitions.rule.properties).sort());
+});
+
+test('a misspelled field is reported first, with the field meant, and the errors that follow from it are dropped', async () => {
+  // Before: eight "missing field" errors (operation, and each operation's own fields), then the unknown field.
+  assert.equal(await problems(HEAD + RULE('    operaton: set-flag\n    flag: --read-only-port\n    value: "0"\n')), [
+    'mine.yaml:11: rule kubelet.x: unknown field "operaton"; did you mean "operation"?',
+  ]);
+  // Other problems stay, after it; a misspelling at the top level is matched against the profile's fields.
+  assert.equal(await problems(HEAD.replace('title: Mine', 'titel: Mine') + RULE('    severty: high\n    operation: manual\n')), [
+    'mine.yaml:4: unknown field "titel"; did you mean "title"?',
+    'mine.yaml:11: rule kubelet.x: unknown field "severty"; did you mean "severity"?',
+    'mine.yaml:6: rule kubelet.x: missing field "explain"',
+  ]);
+  // A field near nothing known gets no guess.
+  assert.equal(await problems(HEAD + RULE('    operation: manual\n    explain: E\n    frobnication: 1\n')), ['mine.yaml:13: rule kubelet.x: unknown field "frobnication"']);
+});
+
+test('a rule without an operation: one error, not one per operation the schema knows', async () => {
+  assert.equal(await problems(HEAD + RULE('    flag: --read-only-port\n')), ['mine.yaml:6: rule kubelet.x: missing field "operation"']);
+});
+
+test('a flag the catalogue does not list for its component is a warning, with the nearest flag it lists', async () => {
+  const catalogue = parseFlagCatalogue(readFileSync(path.join(repoRoot, 'profiles/flag-catalogue.tsv'), 'utf8'));
+  const text = HEAD + RULE('    operation: set-flag\n    flag: --read-only-prot\n    value: "0"\n') + RULE('    operation: set-flag\n    flag: --anonymous-auth\n    value: "false"\n').replace('kubelet.x', 'kubelet.y');
+  const parsed = await parseProfile(text, 'mine.yaml', validator);
+  assert.ok(parsed.ok);
+  if (!parsed.ok) return;
+  assert.equal(unknownFlagWarnings(parsed.profile, catalogue, parsed.lineOf, 'mine.yaml').map(formatProblem), [
+    "mine.yaml:12: rule kubelet.x: flag --read-only-prot is not in harden's flag catalogue for kubelet; did you mean --read-only-port?",
+  ]);
 });
 
 test('unknown operation and component', async () => {
