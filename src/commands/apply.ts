@@ -1,14 +1,16 @@
-// `harden apply`: carry out a plan on a live node, so that an operator can say yes without fear. Lock, gates
-// before, the plan shown and confirmed, a durable snapshot before the first write, atomic writes, one restart
-// per service, gates after, and the node put back by itself when they fail.
+// `harden apply`: carry out a plan on a live node, so that an operator can say yes without fear. The lock, the
+// plan made under it, a pre-flight of what the waits ahead need, gates before, the plan shown and confirmed, a
+// durable snapshot before the first write, atomic writes, one restart per service, gates after, the node put
+// back by itself when they fail.
 import type { CommandModule } from 'yargs';
 import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, type Plan } from '../core/plan.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
 import { realFileOps, type FileOps } from '../effects/file-ops.js';
-import { healthProbes, runGates, type GateResult } from '../effects/health.js';
+import { healthProbes, runGates, type GateResult, type Probe } from '../effects/health.js';
 import { leftoverNotes, removeLeftovers, writtenDirs } from '../effects/leftovers.js';
-import { acquireLock, type Lock } from '../effects/lock.js';
+import { acquireLock, holderText, lockPath, type Lock } from '../effects/lock.js';
+import { preflight } from '../effects/preflight.js';
 import { readNodeFile } from '../effects/node-writer.js';
 import { inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile, profileIdentity, type LoadedProfile } from '../effects/profile-store.js';
@@ -21,7 +23,7 @@ import { planText, profileLabel, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
 import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Planned } from './transaction.js';
 import { confirmClosedPorts } from './ports.js';
-import { DEFAULT_PROFILE, gateTimes, ruleIds, stateTarget, withGateOptions, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { DEFAULT_PROFILE, gateTimes, lockWaitSeconds, ruleIds, stateTarget, withGateOptions, withNodeOptions, withRuleOptions, withWaitOption, type NodeOptions, type NodeTarget } from './options.js';
 import { shown } from '../ui/terminal-text.js';
 
 export type ApplyOptions = NodeOptions &
@@ -35,6 +37,7 @@ export type ApplyOptions = NodeOptions &
     healthTimeout?: string;
     healthWindow?: string;
     force?: boolean;
+    wait?: string;
   };
 
 export function applyCommand(context: CommandContext, toolVersion: string): CommandModule<object, ApplyOptions> {
@@ -42,7 +45,7 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
     command: 'apply [plan]',
     describe: 'Change a node as planned: snapshot, write atomically, restart each service once, check health, put back on failure',
     builder: (yargs) =>
-      withGateOptions(withRuleOptions(withNodeOptions(yargs, false)))
+      withWaitOption(withGateOptions(withRuleOptions(withNodeOptions(yargs, false))))
         .positional('plan', { type: 'string', describe: 'a plan saved with harden plan --out, applied exactly' })
         .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
         .option('yes', { type: 'boolean', describe: 'apply without asking (needed without a terminal)' })
@@ -68,6 +71,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   const { io, fs } = context.effects;
   const change = changeEffects(context);
   const times = gateTimes(options);
+  const waitSeconds = lockWaitSeconds(options);
   const target = await stateTarget(change.ops, options);
   const paint = palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }));
   const say = (line: string) => io.out(`${shown(line)}\n`);
@@ -76,18 +80,28 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     const given = (['profile', 'only', 'skip'] as const).filter((name) => options[name] !== undefined);
     if (given.length > 0) throw new UsageError(`a saved plan is applied exactly and does not take ${given.map((n) => `--${n}`).join(', ')}`, { hint: 'make a new plan with harden plan --out, or leave out the plan file' });
   }
-  let planned = await makePlan(context, options, target);
-  refuseProblems(planned.plan);
-  if (planned.plan.files.length + planned.plan.companions.length + planned.plan.modes.length === 0) {
-    io.out(planText(planned.plan, paint, { root: target.root, reasons: {} }));
-    return ExitCode.ok;
-  }
-
-  const lock = await acquireLock(change.ops, target.stateDir);
+  // The lock first, and the plan under it: a plan made before another run let go of the node (or while it was
+  // putting the node back) would answer for a node that is no longer there.
+  const lock = await takeLock(context, change.ops, target, waitSeconds);
   try {
+    let planned = await makePlan(context, options, target);
+    refuseProblems(planned.plan);
+    if (planned.plan.files.length + planned.plan.companions.length + planned.plan.modes.length === 0) {
+      io.out(planText(planned.plan, paint, { root: target.root, reasons: {} }));
+      return ExitCode.ok;
+    }
     const about = [...planned.plan.files.map((f) => f.path), ...planned.plan.companions.map((c) => c.path)];
     await recoverFromDeadRuns(context, change.ops, target, lock, about);
     const gate = gateRunner(context, change, target, planned.assessment, times.timeout, times.window);
+    await preflight({
+      interactive: io.interactive,
+      yes: options.yes === true,
+      confirming: 'the changes',
+      restart: options.restart,
+      restarts: planned.plan.restarts,
+      services: change.services,
+      probes: probesFor(change, target, planned.assessment, planned.plan.restarts),
+    });
 
     if (options.restart) {
       const before = await gate(planned.plan.restarts, 'before');
@@ -99,7 +113,6 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     }
 
     if (!options.yes) {
-      if (!io.interactive) throw new HardenError('no terminal to confirm the changes: nothing was written', { hint: 'run it in a terminal, or pass --yes' });
       io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
       if (options.plan === undefined && planned.profile) {
         planned = await chooseChanges(context, change, options, target, planned);
@@ -168,6 +181,19 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
 }
 
 /**
+ * The lock of the target's state dir: refused at once while another live harden run holds it, unless `--wait`
+ * gave it seconds to let go (said once on stderr; `waitOption`: whether the command takes --wait, to suggest
+ * it). A stale lock is taken over (see lock.ts).
+ */
+export async function takeLock(context: CommandContext, ops: FileOps, target: NodeTarget, waitSeconds: number, waitOption = true): Promise<Lock> {
+  return acquireLock(ops, target.stateDir, process.pid, {
+    waitForHolderMs: waitSeconds * 1000,
+    waitOption: waitOption ? '--wait SECONDS' : undefined,
+    onWait: (holder) => context.effects.io.err(`waiting up to ${waitSeconds} s for another harden run (${holderText(holder)}) to release ${shown(lockPath(target.stateDir))}\n`),
+  });
+}
+
+/**
  * Once the lock is held: says whose lock was taken over, and removes (and reports) what runs killed part-way
  * left: their temp files next to the files harden writes, and snapshots they were taking.
  */
@@ -178,10 +204,15 @@ export async function recoverFromDeadRuns(context: CommandContext, ops: FileOps,
   for (const line of leftoverNotes(removed, target.root, target.stateDir)) io.err(`${line}\n`);
 }
 
+/** The probes of the health gates over the given services, reading the node's files as they are when each runs. */
+export function probesFor(change: ChangeEffects, target: NodeTarget, assessment: Assessment, restarts: readonly string[]): Probe[] {
+  return healthProbes({ root: target.root, model: assessment.model, services: restarts }, async (nodePath) => (await nodeBytes(change.ops, target.root, nodePath))?.toString('utf8') ?? null);
+}
+
 /** Health gates over the given services, with progress on stderr. */
 export function gateRunner(context: CommandContext, change: ChangeEffects, target: NodeTarget, assessment: Assessment, timeoutSeconds: number, windowSeconds: number) {
   return (restarts: readonly string[], what: string): Promise<GateResult> => {
-    const probes = healthProbes({ root: target.root, model: assessment.model, services: restarts }, async (nodePath) => (await nodeBytes(change.ops, target.root, nodePath))?.toString('utf8') ?? null);
+    const probes = probesFor(change, target, assessment, restarts);
     return runGates(change.services, probes, restarts, { timeoutMs: timeoutSeconds * 1000, stableMs: windowSeconds * 1000, onProgress: (line) => context.effects.io.err(`${what}: ${line}\n`) });
   };
 }

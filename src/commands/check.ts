@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { summarize } from '../core/evaluate.js';
 import { sharedViewer } from '../core/file-view.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
+import { warnChangeInProgress } from '../effects/lock.js';
 import { loadProfile } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
@@ -54,6 +55,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
       if (settled.status === 'rejected') throw settled.reason;
       const { version, results } = settled.value;
       await warnOwedRestarts(context, target.stateDir);
+      await warnChangeInProgress(context, target.stateDir);
       outcomes.push({ root: target.root, profile: shownProfile, version, results });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {

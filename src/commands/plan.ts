@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { buildPlan, entryInputs, type Plan } from '../core/plan.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
+import { warnChangeInProgress } from '../effects/lock.js';
 import { atomicWrite, inputDigests, readPlanFile, readTemplates } from '../effects/plan-store.js';
 import { loadProfile, profileIdentity } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
@@ -98,6 +99,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules);
   await warnOwedRestarts(context, target.stateDir);
+  await warnChangeInProgress(context, target.stateDir);
   const plan = buildPlan({
     model,
     rules: profile.rules,

@@ -66,7 +66,7 @@ test('a lock held by a live pid (this very process) is refused', async () => {
   const dir = await stateDir();
   const lock = await acquireLock(realFileOps, dir);
   const error = await refusal(acquireLock(realFileOps, dir));
-  assert.is(error.message, `another harden run (pid ${process.pid}) holds ${dir}/lock`);
+  assert.match(error.message, new RegExp(`^another harden run \\(pid ${process.pid}, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\) holds ${dir}/lock$`));
   assert.is(error.hint, `wait for it to finish; if pid ${process.pid} is not harden, remove ${dir}/lock and try again`);
   assert.is(error.exitCode, 1);
   await lock.release();
@@ -79,7 +79,7 @@ test('a lock held by a live spawned process is refused and left in place', async
     await writeLock(dir, sleeper.pid!);
     const before = await fs.readFile(path.join(dir, 'lock'), 'utf8');
     const error = await refusal(acquireLock(realFileOps, dir));
-    assert.is(error.message, `another harden run (pid ${sleeper.pid}) holds ${dir}/lock`);
+    assert.is(error.message, `another harden run (pid ${sleeper.pid}, since 2026-11-22 18:00:00 UTC) holds ${dir}/lock`);
     assert.is(await fs.readFile(path.join(dir, 'lock'), 'utf8'), before);
   } finally {
     sleeper.kill();
@@ -101,7 +101,7 @@ test('a dead pid’s lock is taken over and reported', async () => {
 test('the liveness check is injectable, and a lock from another boot is stale whatever its pid', async () => {
   const dir = await stateDir();
   await writeLock(dir, 77);
-  assert.is((await refusal(acquireLock(realFileOps, dir, 1, { isAlive: () => true }))).message, `another harden run (pid 77) holds ${dir}/lock`);
+  assert.is((await refusal(acquireLock(realFileOps, dir, 1, { isAlive: () => true }))).message, `another harden run (pid 77, since 2026-11-22 18:00:00 UTC) holds ${dir}/lock`);
   const taken = await acquireLock(realFileOps, dir, 1, { isAlive: (pid) => pid !== 77 });
   assert.is(taken.tookOverFrom, 77);
   await taken.release();
@@ -160,7 +160,7 @@ test('a run that read the stale lock before another run took it over does not re
     other = await acquireLock(realFileOps, dir, 2, { isAlive: deadOnly(77) });
   });
   const error = await refusal(acquireLock(ops, dir, 1, { isAlive: deadOnly(77) }));
-  assert.is(error.message, `another harden run (pid 2) holds ${file}`);
+  assert.match(error.message, new RegExp(`^another harden run \\(pid 2, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\) holds ${file}$`));
   assert.is(other!.tookOverFrom, 77);
   assert.is(JSON.parse(await fs.readFile(file, 'utf8')).pid, 2, 'the new lock stays');
   await other!.release();
@@ -208,7 +208,7 @@ test('a lock replaced by something outside harden between the check and the take
     },
   };
   const error = await refusal(acquireLock(ops, dir, 1, { isAlive: deadOnly(77) }));
-  assert.is(error.message, `another harden run (pid 2) holds ${file}`);
+  assert.is(error.message, `another harden run (pid 2, since 2026-11-22 18:00:00 UTC) holds ${file}`);
   assert.is(JSON.parse(await fs.readFile(file, 'utf8')).pid, 2);
   assert.equal(await fs.readdir(dir), ['lock'], 'the new lock is back, and nothing else is left');
 });
