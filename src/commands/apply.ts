@@ -1,7 +1,8 @@
 // `harden apply`: carry out a plan on a live node, so that an operator can say yes without fear. The lock, the
 // plan made under it, a pre-flight of what the waits ahead need, gates before, the plan shown and confirmed, a
 // durable snapshot before the first write, atomic writes, one restart per service, gates after, the node put
-// back by itself when they fail.
+// back by itself when they fail, and the command that undoes a change that was kept.
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, type Plan } from '../core/plan.js';
 import type { Rule } from '../core/profile.js';
@@ -23,6 +24,7 @@ import { planText, profileLabel, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
 import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Planned } from './transaction.js';
 import { confirmClosedPorts } from './ports.js';
+import { shellWord } from './plan.js';
 import { DEFAULT_PROFILE, gateTimes, lockWaitSeconds, ruleIds, stateTarget, withGateOptions, withNodeOptions, withRuleOptions, withWaitOption, type NodeOptions, type NodeTarget } from './options.js';
 import { shown } from '../ui/terminal-text.js';
 
@@ -115,9 +117,13 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     if (!options.yes) {
       io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
       if (options.plan === undefined && planned.profile) {
-        planned = await chooseChanges(context, change, options, target, planned);
-        refuseProblems(planned.plan);
-        io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
+        // Shown again only when the choice changed it: with every change kept, the plan above is the plan.
+        const chosen = await chooseChanges(context, change, options, target, planned);
+        if (chosen !== null) {
+          planned = chosen;
+          refuseProblems(planned.plan);
+          io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
+        }
       }
       if (!(await change.prompt.confirm('Apply these changes?'))) {
         say('Nothing was changed.');
@@ -135,6 +141,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
 
       if (!options.restart) {
         if (plan.restarts.length > 0) say(`Not restarted (--no-restart): the running services do not use the new files until ${plan.restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')}.`);
+        say(undoLine(target, options.stateDir, snapshot.id));
         return ExitCode.ok;
       }
 
@@ -170,6 +177,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
       const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
       const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
       say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
+      say(undoLine(target, options.stateDir, snapshot.id));
       return ExitCode.ok;
     } finally {
       // Kept or put back, no temp file and no second name of an original stays next to the node's files.
@@ -178,6 +186,14 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   } finally {
     await lock.release();
   }
+}
+
+/** `Undo with: harden rollback ID`, with the --root (and --state-dir) it needs when the node is not this machine's /. */
+function undoLine(target: NodeTarget, stateDirGiven: string | undefined, id: string): string {
+  const words = ['harden'];
+  if (path.resolve(target.root) !== '/') words.push('--root', shellWord(target.root));
+  if (stateDirGiven !== undefined) words.push('--state-dir', shellWord(stateDirGiven));
+  return `Undo with: ${[...words, 'rollback', id].join(' ')}`;
 }
 
 /**
@@ -303,8 +319,8 @@ function refuseProblems(plan: Plan): void {
   throw new HardenError(first, { more, hint: `nothing was written; ${what}, or leave a rule out with --skip RULE` });
 }
 
-/** The checklist: every failing rule, grouped by the file it changes; the plan is rebuilt from the choice. */
-async function chooseChanges(context: CommandContext, change: ChangeEffects, options: ApplyOptions, target: NodeTarget, planned: Planned): Promise<Planned> {
+/** The checklist: every failing rule, grouped by the file it changes; the plan is rebuilt from the choice (null: all kept). */
+async function chooseChanges(context: CommandContext, change: ChangeEffects, options: ApplyOptions, target: NodeTarget, planned: Planned): Promise<Planned | null> {
   const byTarget = new Map<string, { value: string; name: string; description?: string }[]>();
   const risks = new Map<string, string[]>();
   for (const risk of planned.plan.risks) risks.set(risk.ruleId, [...(risks.get(risk.ruleId) ?? []), risk.text]);
@@ -322,6 +338,7 @@ async function chooseChanges(context: CommandContext, change: ChangeEffects, opt
   const groups = [...byTarget].map(([title, choices]) => ({ title, choices }));
   const kept = new Set(await change.prompt.choose('Changes to make (space toggles, enter accepts)', groups));
   const offered = new Set(groups.flatMap((g) => g.choices.map((c) => c.value)));
+  if ([...offered].every((id) => kept.has(id))) return null;
   // Rules not offered (passing, manual, blocked) stay, so that requirements are judged as before.
   const rules = planned.profile!.rules.filter((rule) => !offered.has(rule.id) || kept.has(rule.id));
   return makePlan(context, options, target, rules);

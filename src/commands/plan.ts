@@ -134,6 +134,6 @@ function exitCode(plan: Plan, options: PlanOptions): number {
 }
 
 /** A word as a shell reads it back: as it is when plain, in single quotes otherwise. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

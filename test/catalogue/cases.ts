@@ -678,7 +678,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
       await box.liveNode();
       return { prompt: answering(false), interactive: true };
     },
-    expect: { status: 1, stdout: `${SCHEDULER_PLAN}${SCHEDULER_PLAN}Nothing was changed.\n`, stderr: '' },
+    expect: { status: 1, stdout: `${SCHEDULER_PLAN}Nothing was changed.\n`, stderr: '' },
   },
   {
     id: 'rollback-no-terminal',
