@@ -3,6 +3,7 @@
 // cause and nothing written, instead of after the full health timeout. Run once the lock is held (the lock is
 // the first check: see lock.ts) and the change is known, before the first wait. `--force` skips none of it: it
 // only overrides an unhealthy node before the change, never a missing terminal, tool or credential.
+import { appendAll } from '../core/lists.js';
 import { HardenError } from '../errors.js';
 import type { Probe } from './health.js';
 import type { Services } from './services.js';
@@ -36,7 +37,7 @@ export async function preflight(input: PreflightInput): Promise<void> {
     throw new HardenError(`${message}: the restarts and health gates cannot run, nothing was written`, { hint: `${hint}or pass --no-restart to write the files only` });
   }
   const problems: string[] = [];
-  for (const probe of input.probes) if (probe.credentials) problems.push(...(await probe.credentials()));
+  for (const probe of input.probes) if (probe.credentials) appendAll(problems, await probe.credentials());
   const unique = [...new Set(problems)];
   if (unique.length > 0) {
     const [first, ...more] = unique.map((problem) => `${problem}; nothing was written`);
