@@ -125,6 +125,7 @@ function startBin(args: readonly string[], env: Record<string, string>) {
   const ended = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
   return {
     ended,
+    pid: child.pid!,
     /** Resolves once stderr contains `text`. */
     async stderrHas(text: string): Promise<void> {
       while (!stderr.includes(text)) {
@@ -223,6 +224,25 @@ test('--wait takes plain seconds from 0 to a day: abc, -5 and 86401 refused on a
   }
   assert.equal(treeDiff(original, await readTree(n.root)), []);
   assert.equal(await readLog(n.standIns), []);
+});
+
+test('the issue as met: a second apply during the first one’s failing health gate is refused (not "No changes"), and the first puts the node back', async () => {
+  const n = await liveNode();
+  await n.rejectFlag('--authorization-mode=Node,RBAC');
+  const original = await readTree(n.root);
+  const first = startBin(['apply', '--root', n.root, '--yes', '--health-timeout', '4', '--health-window', '1'], n.env);
+  await first.stderrHas('after');
+  const { startedAt } = JSON.parse(readFileSync(path.join(n.stateDir, 'lock'), 'utf8')) as { pid: number; startedAt: string };
+  const second = await runBinAsync(['apply', '--root', n.root, '--yes', ...FAST], n.env);
+  const lock = path.join(n.stateDir, 'lock');
+  const named = `pid ${first.pid}, since ${startedAt.slice(0, 10)} ${startedAt.slice(11, 19)} UTC`;
+  assert.is(second.status, 1, second.stderr);
+  assert.is(second.stdout, '');
+  assert.is(second.stderr, `error: another harden run (${named}) holds ${lock}\nhint: wait for it to finish, or pass --wait SECONDS to wait for it; if pid ${first.pid} is not harden, remove ${lock} and try again\n`);
+  const result = await first.ended;
+  assert.is(result.status, 3, result.stderr);
+  assert.equal(treeDiff(original, await readTree(n.root)), [], 'put back');
+  assert.equal((await manifests(n)).map((m) => m.status), ['put-back'], 'one apply, put back; none from the second');
 });
 
 test.run();
