@@ -1,17 +1,20 @@
-// `harden apply`: carry out a plan on a live node, so that an operator can say yes without fear. Lock, gates
-// before, the plan shown and confirmed, a durable snapshot before the first write, atomic writes, one restart
-// per service, gates after, and the node put back by itself when they fail.
+// `harden apply`: carry out a plan on a live node, so that an operator can say yes without fear. The lock, the
+// plan made under it, a pre-flight of what the waits ahead need, gates before, the plan shown and confirmed, a
+// durable snapshot before the first write, atomic writes, one restart per service, gates after, the node put
+// back by itself when they fail, and the command that undoes a change that was kept.
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, type Plan } from '../core/plan.js';
 import { identityDifference, identityText } from '../core/root-identity.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
 import { realFileOps, type FileOps } from '../effects/file-ops.js';
-import { healthProbes, runGates, type GateResult } from '../effects/health.js';
+import { healthProbes, runGates, type GateResult, type Probe } from '../effects/health.js';
 import { leftoverNotes, removeLeftovers, writtenDirs } from '../effects/leftovers.js';
-import { acquireLock, type Lock } from '../effects/lock.js';
+import { acquireLock, holderText, lockPath, type Lock } from '../effects/lock.js';
 import { noInterrupts, watchInterrupts, type Interrupts } from '../effects/interrupts.js';
 import { warnInterruptedChange } from '../effects/interrupted-apply.js';
+import { preflight } from '../effects/preflight.js';
 import { readNodeFile } from '../effects/node-writer.js';
 import { inputDigests, readPlanFile, readTemplates, rootIdentity } from '../effects/plan-store.js';
 import { loadProfile, profileIdentity, type LoadedProfile } from '../effects/profile-store.js';
@@ -24,7 +27,8 @@ import { planText, profileLabel, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
 import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Planned } from './transaction.js';
 import { confirmClosedPorts } from './ports.js';
-import { DEFAULT_PROFILE, gateTimes, ruleIds, stateTarget, withGateOptions, withNodeOptions, withRuleOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { shellWord } from '../ui/shell-word.js';
+import { DEFAULT_PROFILE, gateTimes, lockWaitSeconds, ruleIds, stateTarget, withGateOptions, withNodeOptions, withRuleOptions, withWaitOption, type NodeOptions, type NodeTarget } from './options.js';
 import { shown } from '../ui/terminal-text.js';
 import { progressWriter } from '../ui/gate-progress.js';
 
@@ -39,6 +43,7 @@ export type ApplyOptions = NodeOptions &
     healthTimeout?: string;
     healthWindow?: string;
     force?: boolean;
+    wait?: string;
   };
 
 export function applyCommand(context: CommandContext, toolVersion: string): CommandModule<object, ApplyOptions> {
@@ -46,7 +51,7 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
     command: 'apply [plan]',
     describe: 'Change a node as planned: snapshot, write atomically, restart each service once, check health, put back on failure',
     builder: (yargs) =>
-      withGateOptions(withRuleOptions(withNodeOptions(yargs, false)))
+      withWaitOption(withGateOptions(withRuleOptions(withNodeOptions(yargs, false))))
         .positional('plan', { type: 'string', describe: 'a plan saved with harden plan --out, applied exactly' })
         .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
         .option('yes', { type: 'boolean', describe: 'apply without asking (needed without a terminal)' })
@@ -84,6 +89,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   const { io, fs } = context.effects;
   const change = changeEffects(context);
   const times = gateTimes(options);
+  const waitSeconds = lockWaitSeconds(options);
   const target = await stateTarget(change.ops, options);
   const paint = palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }));
   const say = (line: string) => io.out(`${shown(line)}\n`);
@@ -93,18 +99,28 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     if (given.length > 0) throw new UsageError(`a saved plan is applied exactly and does not take ${given.map((n) => `--${n}`).join(', ')}`, { hint: 'make a new plan with harden plan --out, or leave out the plan file' });
   }
   await warnInterruptedChange(context, target.stateDir);
-  let planned = await makePlan(context, options, target);
-  refuseProblems(planned.plan);
-  if (planned.plan.files.length + planned.plan.companions.length + planned.plan.modes.length === 0) {
-    io.out(planText(planned.plan, paint, { root: target.root, reasons: {} }));
-    return ExitCode.ok;
-  }
-
-  const lock = await acquireLock(change.ops, target.stateDir);
+  // The lock first, and the plan under it: a plan made before another run let go of the node (or while it was
+  // putting the node back) would answer for a node that is no longer there.
+  const lock = await takeLock(context, change.ops, target, waitSeconds);
   try {
+    let planned = await makePlan(context, options, target);
+    refuseProblems(planned.plan);
+    if (planned.plan.files.length + planned.plan.companions.length + planned.plan.modes.length === 0) {
+      io.out(planText(planned.plan, paint, { root: target.root, reasons: {} }));
+      return ExitCode.ok;
+    }
     const about = [...planned.plan.files.map((f) => f.path), ...planned.plan.companions.map((c) => c.path)];
     await recoverFromDeadRuns(context, change.ops, target, lock, about);
     const gate = gateRunner(context, change, target, planned.assessment, times.timeout, times.window);
+    await preflight({
+      interactive: io.interactive,
+      yes: options.yes === true,
+      confirming: 'the changes',
+      restart: options.restart,
+      restarts: planned.plan.restarts,
+      services: change.services,
+      probes: probesFor(change, target, planned.assessment, planned.plan.restarts),
+    });
 
     if (options.restart) {
       const before = await gate(planned.plan.restarts, 'before', interrupts.signal);
@@ -117,12 +133,15 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     }
 
     if (!options.yes) {
-      if (!io.interactive) throw new HardenError('no terminal to confirm the changes: nothing was written', { hint: 'run it in a terminal, or pass --yes' });
       io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
       if (options.plan === undefined && planned.profile) {
-        planned = await chooseChanges(context, change, options, target, planned, interrupts);
-        refuseProblems(planned.plan);
-        io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
+        // Shown again only when the choice changed it: with every change kept, the plan above is the plan.
+        const chosen = await chooseChanges(context, change, options, target, planned, interrupts);
+        if (chosen !== null) {
+          planned = chosen;
+          refuseProblems(planned.plan);
+          io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
+        }
       }
       if (!(await change.prompt.confirm('Apply these changes?', { signal: interrupts.signal }))) {
         say('Nothing was changed.');
@@ -147,6 +166,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
         // Nothing restarted: the files alone go back.
         if (interrupts.count() > 0) return await putBack(context, change, target, [], snapshot, stopped(), gate, staged, interrupts);
         if (plan.restarts.length > 0) say(`Not restarted (--no-restart): the running services do not use the new files until ${plan.restarts.map((s) => `snap restart ${s.replace(/^snap\./, '')}`).join(', ')}.`);
+        say(undoLine(target, options.stateDir, snapshot.id));
         return ExitCode.ok;
       }
 
@@ -184,6 +204,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
       const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
       const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
       say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
+      say(undoLine(target, options.stateDir, snapshot.id));
       return ExitCode.ok;
     } finally {
       // Kept or put back, no temp file and no second name of an original stays next to the node's files.
@@ -200,6 +221,27 @@ export function stopIfInterrupted(interrupts: Interrupts): void {
   throw new HardenError(`interrupted by ${interrupts.first()} before the first write: nothing was written`, { exitCode: ExitCode.interrupted, hint: 'run the command again to start over' });
 }
 
+/** `Undo with: harden rollback ID`, with the --root (and --state-dir) it needs when the node is not this machine's /. */
+function undoLine(target: NodeTarget, stateDirGiven: string | undefined, id: string): string {
+  const words = ['harden'];
+  if (path.resolve(target.root) !== '/') words.push('--root', shellWord(target.root));
+  if (stateDirGiven !== undefined) words.push('--state-dir', shellWord(stateDirGiven));
+  return `Undo with: ${[...words, 'rollback', id].join(' ')}`;
+}
+
+/**
+ * The lock of the target's state dir: refused at once while another live harden run holds it, unless `--wait`
+ * gave it seconds to let go (said once on stderr; `waitOption`: whether the command takes --wait, to suggest
+ * it). A stale lock is taken over (see lock.ts).
+ */
+export async function takeLock(context: CommandContext, ops: FileOps, target: NodeTarget, waitSeconds: number, waitOption = true): Promise<Lock> {
+  return acquireLock(ops, target.stateDir, process.pid, {
+    waitForHolderMs: waitSeconds * 1000,
+    waitOption: waitOption ? '--wait SECONDS' : undefined,
+    onWait: (holder) => context.effects.io.err(`waiting up to ${waitSeconds} s for another harden run (${holderText(holder)}) to release ${shown(lockPath(target.stateDir))}\n`),
+  });
+}
+
 /**
  * Once the lock is held: says whose lock was taken over, and removes (and reports) what runs killed part-way
  * left: their temp files next to the files harden writes, and snapshots they were taking.
@@ -209,6 +251,11 @@ export async function recoverFromDeadRuns(context: CommandContext, ops: FileOps,
   if (lock.tookOverFrom !== null) io.err(`note: took over ${target.stateDir}/lock from harden pid ${lock.tookOverFrom}, which no longer runs\n`);
   const removed = await removeLeftovers(ops, target.stateDir, await writtenDirs(ops, target.root, target.stateDir, nodePaths));
   for (const line of leftoverNotes(removed, target.root, target.stateDir)) io.err(`${line}\n`);
+}
+
+/** The probes of the health gates over the given services, reading the node's files as they are when each runs. */
+export function probesFor(change: ChangeEffects, target: NodeTarget, assessment: Assessment, restarts: readonly string[]): Probe[] {
+  return healthProbes({ root: target.root, model: assessment.model, services: restarts }, async (nodePath) => (await nodeBytes(change.ops, target.root, nodePath))?.toString('utf8') ?? null);
 }
 
 /** Runs a health gate over the given services; `signal` ends its wait at once. `note` prints a line while one waits. */
@@ -222,7 +269,7 @@ export function gateRunner(context: CommandContext, change: ChangeEffects, targe
   const { io } = context.effects;
   const progress = progressWriter((text) => io.err(text), io.errColumns ?? null);
   const gate = async (restarts: readonly string[], what: string, signal?: AbortSignal): Promise<GateResult> => {
-    const probes = healthProbes({ root: target.root, model: assessment.model, services: restarts }, async (nodePath) => (await nodeBytes(change.ops, target.root, nodePath))?.toString('utf8') ?? null);
+    const probes = probesFor(change, target, assessment, restarts);
     const view = progress.view(what);
     try {
       return await runGates(change.services, probes, restarts, { timeoutMs: timeoutSeconds * 1000, stableMs: windowSeconds * 1000, onProgress: (state) => view.update(state), signal });
@@ -326,8 +373,8 @@ function refuseProblems(plan: Plan): void {
   throw new HardenError(first, { more, hint: `nothing was written; ${what}, or leave a rule out with --skip RULE` });
 }
 
-/** The checklist: every failing rule, grouped by the file it changes; the plan is rebuilt from the choice. */
-async function chooseChanges(context: CommandContext, change: ChangeEffects, options: ApplyOptions, target: NodeTarget, planned: Planned, interrupts: Interrupts): Promise<Planned> {
+/** The checklist: every failing rule, grouped by the file it changes; the plan is rebuilt from the choice (null: all kept). */
+async function chooseChanges(context: CommandContext, change: ChangeEffects, options: ApplyOptions, target: NodeTarget, planned: Planned, interrupts: Interrupts): Promise<Planned | null> {
   const byTarget = new Map<string, { value: string; name: string; description?: string }[]>();
   const risks = new Map<string, string[]>();
   for (const risk of planned.plan.risks) risks.set(risk.ruleId, [...(risks.get(risk.ruleId) ?? []), risk.text]);
@@ -345,6 +392,7 @@ async function chooseChanges(context: CommandContext, change: ChangeEffects, opt
   const groups = [...byTarget].map(([title, choices]) => ({ title, choices }));
   const kept = new Set(await change.prompt.choose('Changes to make (space toggles, enter accepts)', groups, { signal: interrupts.signal }));
   const offered = new Set(groups.flatMap((g) => g.choices.map((c) => c.value)));
+  if ([...offered].every((id) => kept.has(id))) return null;
   // Rules not offered (passing, manual, blocked) stay, so that requirements are judged as before.
   const rules = planned.profile!.rules.filter((rule) => !offered.has(rule.id) || kept.has(rule.id));
   return makePlan(context, options, target, rules);

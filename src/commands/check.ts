@@ -5,6 +5,7 @@ import { summarize } from '../core/evaluate.js';
 import { sharedViewer } from '../core/file-view.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { warnInterruptedChange } from '../effects/interrupted-apply.js';
+import { warnChangeInProgress } from '../effects/lock.js';
 import { loadProfile } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
@@ -60,6 +61,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
       const { version, results } = settled.value;
       await warnOwedRestarts(context, target.stateDir);
       await warnInterruptedChange(context, target.stateDir);
+      await warnChangeInProgress(context, target.stateDir);
       outcomes.push({ root: target.root, profile: shownProfile, version, results });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {

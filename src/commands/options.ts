@@ -70,6 +70,16 @@ export function withGateOptions<T>(yargs: Argv<T>) {
     .option('health-window', { type: 'string', defaultDescription: String(HEALTH_WINDOW), describe: 'seconds each restarted unit must stay up with the same PID and restart count', requiresArg: true });
 }
 
+/** --wait: how long apply and rollback wait for another harden run's lock (checked by lockWaitSeconds). */
+export function withWaitOption<T>(yargs: Argv<T>) {
+  return yargs.option('wait', { type: 'string', defaultDescription: '0: refuse at once', describe: 'seconds to wait for another harden run on this node to finish', requiresArg: true });
+}
+
+/** --wait in seconds: 0 (refuse at once) when not given; a plain number of seconds from 0 to a day otherwise. */
+export function lockWaitSeconds(options: { readonly wait?: unknown }): number {
+  return seconds('wait', options.wait, 0);
+}
+
 const HEALTH_TIMEOUT = 180;
 const HEALTH_WINDOW = 5;
 /** A day: no gate waits longer, and a typo of a few zeros is caught. */
@@ -93,7 +103,7 @@ function seconds(name: string, given: unknown, fallback: number, min = 0): numbe
   const text = Array.isArray(given) ? given.map(String).join(' ') : String(given);
   const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
   if (!(value >= min && value <= MAX_SECONDS)) {
-    throw new UsageError(`--${name} takes a number of seconds from ${min} to ${MAX_SECONDS} (got ${JSON.stringify(text)})`, { hint: `for example --${name} ${fallback}` });
+    throw new UsageError(`--${name} takes a number of seconds from ${min} to ${MAX_SECONDS} (got ${JSON.stringify(text)})`, { hint: `for example --${name} ${fallback || 60}` });
   }
   return value;
 }

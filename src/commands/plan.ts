@@ -5,6 +5,7 @@ import type { CommandModule } from 'yargs';
 import { buildPlan, entryInputs, type Plan } from '../core/plan.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { warnInterruptedChange } from '../effects/interrupted-apply.js';
+import { warnChangeInProgress } from '../effects/lock.js';
 import { atomicWrite, inputDigests, readPlanFile, readTemplates, rootIdentity } from '../effects/plan-store.js';
 import { loadProfile, profileIdentity } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
@@ -102,6 +103,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules);
   await warnOwedRestarts(context, target.stateDir);
   await warnInterruptedChange(context, target.stateDir);
+  await warnChangeInProgress(context, target.stateDir);
   const plan = buildPlan({
     model,
     rules: profile.rules,

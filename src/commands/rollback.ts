@@ -7,26 +7,26 @@ import { restoreProblem } from '../core/restore-check.js';
 import { assessNode } from '../effects/assess.js';
 import { readNodeFile, resolveEntry, resolveNode } from '../effects/node-writer.js';
 import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, removeSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
-import { acquireLock } from '../effects/lock.js';
+import { preflight } from '../effects/preflight.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { profileName } from '../ui/plan-view.js';
-import { changeEffects, gateRunner, putBack, recoverFromDeadRuns, restoreSnapshot, stopIfInterrupted } from './apply.js';
+import { changeEffects, gateRunner, probesFor, putBack, recoverFromDeadRuns, restoreSnapshot, stopIfInterrupted, takeLock } from './apply.js';
 import { noInterrupts, watchInterrupts, type Interrupts } from '../effects/interrupts.js';
 import { findInterruptedChange, warnInterruptedChange } from '../effects/interrupted-apply.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import type { CommandContext, OutputOptions } from './context.js';
-import { gateTimes, stateTarget, withGateOptions, withNodeOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { gateTimes, lockWaitSeconds, stateTarget, withGateOptions, withNodeOptions, withWaitOption, type NodeOptions, type NodeTarget } from './options.js';
 import { modeChangeText, rollbackText, snapshotDiffText, type PlannedFile, type SnapshotView } from '../ui/snapshot-view.js';
 import { shown } from '../ui/terminal-text.js';
 
-type RollbackOptions = NodeOptions & Pick<OutputOptions, 'color'> & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout?: string; healthWindow?: string };
+type RollbackOptions = NodeOptions & Pick<OutputOptions, 'color'> & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout?: string; healthWindow?: string; wait?: string };
 
 export function rollbackCommand(context: CommandContext, toolVersion: string): CommandModule<object, RollbackOptions> {
   return {
     command: 'rollback [id]',
     describe: 'Restore the files an apply changed, from its snapshot (the latest by default), restart and check health',
     builder: (yargs) =>
-      withGateOptions(withNodeOptions(yargs, false))
+      withWaitOption(withGateOptions(withNodeOptions(yargs, false)))
         .positional('id', { type: 'string', describe: 'the snapshot to restore (harden snapshots list)' })
         .option('yes', { type: 'boolean', describe: 'restore without asking (needed without a terminal)' })
         .option('restart', { type: 'boolean', default: true, describe: 'restart the affected services (--no-restart writes only)' })
@@ -61,12 +61,13 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
   const change = changeEffects(context);
   const { ops } = change;
   const times = gateTimes(options);
+  const waitSeconds = lockWaitSeconds(options);
   const target = await stateTarget(ops, options);
   // Paths, ids and names come from the snapshot and the node: shown escaped.
   const say = (line: string) => io.out(`${shown(line)}\n`);
   const paint = palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }));
 
-  const lock = await acquireLock(ops, target.stateDir);
+  const lock = await takeLock(context, ops, target, waitSeconds);
   try {
     await recoverFromDeadRuns(context, ops, target, lock, []);
     const snapshot = await chosenSnapshot(context, target, options.id);
@@ -120,6 +121,16 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     if (refusals.length > 0 && !options.force) {
       throw new HardenError(`will not roll back ${snapshot.id}: ${refusals.join('; ')}`, { hint: 'look at harden snapshots diff ID; pass --force to restore the snapshot anyway' });
     }
+    const restarts = planRestarts(snapshot.plan);
+    await preflight({
+      interactive: io.interactive,
+      yes: options.yes === true,
+      confirming: 'the rollback',
+      restart: options.restart,
+      restarts,
+      services: change.services,
+      probes: probesFor(change, target, assessment, restarts),
+    });
 
     const shownFiles = present.map(({ file, now }) => ({ file, now: now?.toString('utf8') ?? null }));
     const shownModes = (snapshot.modes ?? []).map((mode) => {
@@ -131,7 +142,6 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     io.out(rollbackText(snapshotView(snapshot, contents, target.root, shownFiles), shownModes, planRestarts(snapshot.plan), paint));
 
     if (!options.yes) {
-      if (!io.interactive) throw new HardenError('no terminal to confirm the rollback: nothing was written', { hint: 'run it in a terminal, or pass --yes' });
       if (!(await change.prompt.confirm(`Restore snapshot ${snapshot.id}?`, { signal: interrupts.signal }))) {
         say('Nothing was changed.');
         return ExitCode.error;
@@ -182,7 +192,6 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     await setStatus(ops, target.stateDir, undo.id, 'written');
     say(`Restored ${snapshot.files.length} files${snapshot.modes?.length ? ` and ${snapshot.modes.length} modes` : ''} from ${snapshot.id}.`);
 
-    const restarts = planRestarts(snapshot.plan);
     if (!options.restart) {
       await setStatus(ops, target.stateDir, undo.id, 'written', { restartsOwed: [...restarts] });
       await setStatus(ops, target.stateDir, snapshot.id, 'rolled-back');
@@ -267,7 +276,7 @@ export function snapshotsCommand(context: CommandContext): CommandModule<object,
       } else if (options.action === 'prune') {
         if (options.keep === undefined || !Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('snapshots prune needs --keep N (a whole number)', { hint: 'harden snapshots prune --keep 5' });
         // Under the lock: an apply or rollback going on may be reading the snapshot it needs to put a node back.
-        const lock = await acquireLock(ops, target.stateDir);
+        const lock = await takeLock(context, ops, target, 0, false);
         let removed: string[];
         try {
           removed = await pruneSnapshots(ops, target.stateDir, options.keep);

@@ -13,6 +13,12 @@ export interface Probe {
   /** The unit whose restart the probe watches. */
   readonly service: string;
   check(): Promise<{ ok: boolean; detail: string }>;
+  /**
+   * What is wrong with the credentials the probe will use (a CA, a client certificate and key, a token), read
+   * and parsed as the probe reads them, before any wait: a gate whose probe can never pass is not waited out.
+   * Empty when they are in order; absent for probes that use none.
+   */
+  readonly credentials?: () => Promise<string[]>;
 }
 
 export interface ProbeInput {
@@ -118,47 +124,107 @@ function httpProbe(name: string, service: string, request: Request, timeoutMs: n
 function apiserverProbe(service: string, host: string, port: number, context: Context): Probe {
   const configPath = `${context.snapData}/credentials/client.config`;
   const shown = 'credentials/client.config';
+  /** What the probe sends: read once per check, and by `credentials` before any wait. */
+  const material = async (): Promise<{ problem: string } | { problem: null; ca: Material; cert: Material; key: Material; headers: Record<string, string>; skipVerify: boolean }> => {
+    const text = await context.readText(configPath);
+    if (text === null) return { problem: `${configPath} not found: no CA or credentials to reach the API server with` };
+    let config: Kubeconfig;
+    try {
+      // Loaded here, not at start-up: only apply and rollback probe.
+      const { parse: parseYaml } = await import('yaml');
+      config = kubeconfigParts(parseYaml(text));
+    } catch (error) {
+      return { problem: `${shown} is not a readable kubeconfig (${messageOf(error)})` };
+    }
+    const item = async (data: unknown, file: unknown, field: string): Promise<Material> => {
+      if (typeof data === 'string' && data !== '') return { bytes: Buffer.from(data, 'base64'), name: `${shown} (${field}-data)` };
+      if (typeof file === 'string' && file !== '') return { bytes: (await context.readText(context.expand(file))) ?? undefined, name: context.expand(file) };
+      return { bytes: undefined, name: null };
+    };
+    const { cluster, user } = config;
+    const ca = await item(cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate-authority');
+    const skipVerify = cluster['insecure-skip-tls-verify'] === true;
+    if (!ca.bytes && !skipVerify) return { problem: `${shown} names no certificate authority: the API server cannot be verified` };
+    const headers: Record<string, string> = {};
+    if (typeof user.token === 'string' && user.token !== '') headers.authorization = `Bearer ${user.token}`;
+    else if (typeof user.username === 'string' && typeof user.password === 'string') {
+      headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
+    }
+    const cert = await item(user['client-certificate-data'], user['client-certificate'], 'client-certificate');
+    const key = await item(user['client-key-data'], user['client-key'], 'client-key');
+    return { problem: null, ca, cert, key, headers, skipVerify };
+  };
   return {
     name: 'kube-apiserver /readyz',
     service,
     async check() {
-      const text = await context.readText(configPath);
-      if (text === null) return { ok: false, detail: `${configPath} not found: no CA or credentials to reach the API server with` };
-      let config: Kubeconfig;
-      try {
-        // Loaded here, not at start-up: only apply and rollback probe.
-        const { parse: parseYaml } = await import('yaml');
-        config = kubeconfigParts(parseYaml(text));
-      } catch (error) {
-        return { ok: false, detail: `${shown} is not a readable kubeconfig (${messageOf(error)})` };
-      }
-      const material = async (data: unknown, file: unknown): Promise<Buffer | string | undefined> => {
-        if (typeof data === 'string' && data !== '') return Buffer.from(data, 'base64');
-        if (typeof file === 'string' && file !== '') return (await context.readText(context.expand(file))) ?? undefined;
-        return undefined;
-      };
-      const { cluster, user } = config;
-      const ca = await material(cluster['certificate-authority-data'], cluster['certificate-authority']);
-      const skipVerify = cluster['insecure-skip-tls-verify'] === true;
-      if (!ca && !skipVerify) return { ok: false, detail: `${shown} names no certificate authority: the API server cannot be verified` };
-      const headers: Record<string, string> = {};
-      if (typeof user.token === 'string' && user.token !== '') headers.authorization = `Bearer ${user.token}`;
-      else if (typeof user.username === 'string' && typeof user.password === 'string') {
-        headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
-      }
+      const got = await material();
+      if (got.problem !== null) return { ok: false, detail: got.problem };
       return get({
         protocol: 'https:',
         host,
         port,
         path: '/readyz',
-        headers,
-        ca,
-        cert: await material(user['client-certificate-data'], user['client-certificate']),
-        key: await material(user['client-key-data'], user['client-key']),
-        rejectUnauthorized: !skipVerify,
+        headers: got.headers,
+        ca: got.ca.bytes,
+        cert: got.cert.bytes,
+        key: got.key.bytes,
+        rejectUnauthorized: !got.skipVerify,
       }, context.timeoutMs);
     },
+    async credentials() {
+      const got = await material();
+      if (got.problem !== null) return [got.problem];
+      return credentialProblems('the API server probe', got.skipVerify ? null : got.ca, got.cert, got.key);
+    },
   };
+}
+
+/** A CA, certificate or key as a probe reads it: its bytes (undefined when missing) and where they come from. */
+interface Material {
+  readonly bytes: string | Buffer | undefined;
+  /** The file, or `credentials/client.config (…-data)`; null when nothing names one. */
+  readonly name: string | null;
+}
+
+/**
+ * What keeps a probe's TLS material from working, found without a connection: a CA or client certificate that
+ * is missing or not PEM X.509, a key that does not parse, a certificate without its key (or the other way), or a
+ * pair that does not match.
+ */
+function credentialProblems(what: string, ca: Material | null, cert: Material, key: Material): string[] {
+  const crypto = builtin('node:crypto');
+  const problems: string[] = [];
+  const certificate = (material: Material, role: string) => {
+    if (material.bytes === undefined) {
+      problems.push(`the ${role} ${material.name} cannot be read: ${what} cannot pass`);
+      return null;
+    }
+    try {
+      return new crypto.X509Certificate(material.bytes);
+    } catch {
+      problems.push(`the ${role} ${material.name} is not a PEM X.509 certificate: ${what} cannot pass`);
+      return null;
+    }
+  };
+  if (ca !== null) certificate(ca, 'CA');
+  if (cert.name === null && key.name === null) return problems;
+  if (cert.name === null || key.name === null) {
+    problems.push(`${cert.name === null ? `the client key ${key.name} has no client certificate` : `the client certificate ${cert.name} has no client key`}: ${what} cannot pass`);
+    return problems;
+  }
+  const x509 = certificate(cert, 'client certificate');
+  let privateKey: import('node:crypto').KeyObject | null = null;
+  if (key.bytes === undefined) problems.push(`the client key ${key.name} cannot be read: ${what} cannot pass`);
+  else {
+    try {
+      privateKey = crypto.createPrivateKey(key.bytes);
+    } catch {
+      problems.push(`the client key ${key.name} is not a PEM private key: ${what} cannot pass`);
+    }
+  }
+  if (x509 && privateKey && !x509.checkPrivateKey(privateKey)) problems.push(`the client certificate ${cert.name} does not match the key ${key.name}: ${what} cannot pass`);
+  return problems;
 }
 
 interface Kubeconfig {
@@ -201,6 +267,12 @@ function etcdProbe(service: string, url: string, pick: (host: string | null) => 
         cert: await read(files.cert),
         key: await read(files.key),
       }, context.timeoutMs);
+    },
+    async credentials() {
+      const endpoint = parseEndpoint(url, context);
+      if (endpoint.socket || endpoint.scheme !== 'https') return [];
+      const item = async (file: string | null): Promise<Material> => ({ bytes: file ? ((await context.readText(file)) ?? undefined) : undefined, name: file });
+      return credentialProblems('the etcd probe', await item(files.ca), await item(files.cert), await item(files.key));
     },
   };
 }

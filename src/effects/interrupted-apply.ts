@@ -5,13 +5,13 @@ import { interruptedChange } from '../core/snapshot-manifest.js';
 import { shown } from '../ui/terminal-text.js';
 import type { FileOps } from './file-ops.js';
 import type { FileSystem } from './file-system.js';
-import { lockIsHeld } from './lock.js';
+import { liveHolder } from './lock.js';
 import { listSnapshots, type SnapshotReader } from './snapshots.js';
 
 /** The interrupted change on this state dir, or null. Never throws: this only feeds a warning. */
 export async function findInterruptedChange(reader: SnapshotReader, stateDir: string): Promise<{ id: string; kind: string; status: string } | null> {
   try {
-    return interruptedChange(await listSnapshots(reader, stateDir), await lockIsHeld(reader, stateDir));
+    return interruptedChange(await listSnapshots(reader, stateDir), (await liveHolder(reader, stateDir)) !== null);
   } catch {
     return null;
   }

@@ -32,12 +32,13 @@
 //   with its dead pid (removed with the other leftovers, see leftovers.ts), or its own temp files.
 // The lock is read without following a link or opening anything but a regular file, and at most a few KB of
 // it: a lock that is a link, a FIFO, a device or a directory is refused, never read.
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { builtin } from '../lazy.js';
 import { HardenError } from '../errors.js';
 import { ensurePrivateDir, errorHint, removeEmptyDirs, tempPath, type FileOps } from './file-ops.js';
 import { errorCode } from './file-system.js';
+import { shown } from '../ui/terminal-text.js';
 
 export interface Lock {
   release(): Promise<void>;
@@ -53,6 +54,41 @@ export interface LockOptions {
   readonly bootId?: () => Promise<string | null>;
   /** Waits `ms` before trying again while another run takes a stale lock over (tests hand in their own). */
   readonly wait?: (ms: number) => Promise<void>;
+  /**
+   * How long to wait for a live holder to let go (`--wait SECONDS`, in ms); 0 (the default) refuses at once.
+   * The lock is tried again every quarter second until then.
+   */
+  readonly waitForHolderMs?: number;
+  /** Told once, when this run starts waiting for a live holder. */
+  readonly onWait?: (holder: LockHolder) => void;
+  /** The option that makes the command wait (`--wait SECONDS`), suggested when a live holder refuses it. */
+  readonly waitOption?: string;
+}
+
+/** The live run that holds a lock: its pid, and when it took the lock (ISO time, or '' when the lock does not say). */
+export interface LockHolder {
+  readonly pid: number;
+  readonly startedAt: string;
+}
+
+/** A live run holds the lock. */
+export class LockHeld extends HardenError {
+  constructor(
+    readonly file: string,
+    readonly holder: LockHolder,
+    how: { readonly waitedSeconds?: number; readonly waitOption?: string } = {},
+  ) {
+    super(`another harden run (${holderText(holder)}) holds ${file}${how.waitedSeconds === undefined ? '' : `, still after ${how.waitedSeconds} s of waiting`}`, {
+      hint: `wait for it to finish${how.waitOption ? `, or pass ${how.waitOption} to wait for it` : ''}; if pid ${holder.pid} is not harden, remove ${file} and try again`,
+    });
+  }
+}
+
+/** `pid 4242, since 2026-12-06 22:41:14 UTC`. */
+export function holderText(holder: LockHolder): string {
+  const time = new Date(holder.startedAt);
+  const since = holder.startedAt !== '' && !Number.isNaN(time.getTime()) ? time.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : 'an unknown time';
+  return `pid ${holder.pid}, since ${since}`;
 }
 
 interface LockContent {
@@ -137,7 +173,7 @@ export async function acquireLock(ops: FileOps, stateDir: string, pid: number = 
   try {
     const ours = await readInstance(ops, temp);
     if (ours === undefined) throw lockError(file, Object.assign(new Error('gone'), { code: 'ENOENT' }));
-    const tookOverFrom = await linkLock(contender, temp);
+    const tookOverFrom = await linkWaiting(contender, temp, options, clock);
     await removeDeadClaims(contender);
     return { tookOverFrom, release: () => release(ops, file, ours, created) };
   } catch (error) {
@@ -146,6 +182,53 @@ export async function acquireLock(ops: FileOps, stateDir: string, pid: number = 
     throw error;
   } finally {
     await ops.unlink(temp).catch(() => undefined);
+  }
+}
+
+/** linkLock, tried again while a live holder keeps the lock, for as long as the caller asked to wait. */
+async function linkWaiting(contender: Contender, temp: string, options: LockOptions, clock: () => Date): Promise<number | null> {
+  const waitMs = options.waitForHolderMs ?? 0;
+  const start = clock().getTime();
+  let told = false;
+  for (;;) {
+    try {
+      return await linkLock(contender, temp);
+    } catch (error) {
+      if (!(error instanceof LockHeld)) throw error;
+      if (waitMs <= 0) throw new LockHeld(error.file, error.holder, { waitOption: options.waitOption });
+      const left = start + waitMs - clock().getTime();
+      if (left <= 0) throw new LockHeld(error.file, error.holder, { waitedSeconds: Math.round(waitMs / 100) / 10, waitOption: options.waitOption });
+      if (!told) options.onWait?.(error.holder);
+      told = true;
+      await contender.wait(Math.min(250, left));
+    }
+  }
+}
+
+/**
+ * The live run holding the lock in `stateDir`, or null: no lock, a stale one (its pid gone, or of an earlier
+ * boot), or one that cannot be read (a read-only report never fails for it). For check and plan, which never
+ * take the lock.
+ */
+export async function liveHolder(reader: Pick<FileOps, 'readRegularFile'>, stateDir: string, options: Pick<LockOptions, 'isAlive' | 'bootId'> = {}): Promise<LockHolder | null> {
+  try {
+    const read = await readLockFile(reader, lockPath(stateDir));
+    if (read.kind !== 'file') return null;
+    const holder = parseHolder(read.data);
+    if (holder === null) return null;
+    const bootId = await (options.bootId ?? hostBootIdOf)();
+    const stale = (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) || !(options.isAlive ?? pidIsAlive)(holder.pid);
+    return stale ? null : { pid: holder.pid, startedAt: holder.startedAt };
+  } catch {
+    return null;
+  }
+}
+
+async function hostBootIdOf(): Promise<string | null> {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    return null;
   }
 }
 
@@ -164,11 +247,7 @@ async function linkLock(contender: Contender, temp: string): Promise<number | nu
         hint: `if no harden run is going on, remove ${file} and try again`,
       });
     }
-    if (!contender.isStale(seen.holder)) {
-      throw new HardenError(`another harden run (pid ${seen.holder.pid}) holds ${file}`, {
-        hint: `wait for it to finish; if pid ${seen.holder.pid} is not harden, remove ${file} and try again`,
-      });
-    }
+    if (!contender.isStale(seen.holder)) throw new LockHeld(file, seen.holder);
     const removal = await removeStale(contender, file, seen, 0);
     if (removal.kind === 'removed') tookOverFrom = seen.holder.pid;
     if (removal.kind === 'busy') {
@@ -303,7 +382,7 @@ type LockRead =
   | { readonly kind: 'symbolic link' | 'directory' | 'FIFO' | 'socket' | 'device' };
 
 /** A lock or claim file through the one bounded, link-refusing reader; one larger than any lock reads as empty. */
-async function readLockFile(ops: FileOps, file: string): Promise<LockRead> {
+async function readLockFile(ops: Pick<FileOps, 'readRegularFile'>, file: string): Promise<LockRead> {
   let read;
   try {
     read = await ops.readRegularFile(file, READ_LIMIT);
@@ -364,22 +443,11 @@ function lockError(file: string, error: unknown): HardenError {
 }
 
 /**
- * Whether a live run of this boot holds the lock of `stateDir` (read only: nothing is taken over or removed).
- * A lock that cannot be read as one counts as held: it is not for this reader to call it stale.
+ * For the read-only commands (check, plan), which never take the lock: says on stderr when another harden run
+ * holds it, since that run may change the node (or put it back) after this report is read. Never throws.
  */
-export async function lockIsHeld(reader: Pick<FileOps, 'readRegularFile'>, stateDir: string, isAlive: (pid: number) => boolean = pidIsAlive): Promise<boolean> {
-  let read;
-  try {
-    read = await reader.readRegularFile(lockPath(stateDir), READ_LIMIT);
-  } catch (error) {
-    return errorCode(error) !== 'ENOENT';
-  }
-  if (!read.stat.isFile() || read.content === null) return true;
-  const holder = parseHolder(read.content);
-  if (holder === null) return false;
-  const bootId = await reader
-    .readRegularFile('/proc/sys/kernel/random/boot_id', READ_LIMIT)
-    .then((boot) => boot.content?.toString('utf8').trim() || null, () => null);
-  if (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) return false;
-  return isAlive(holder.pid);
+export async function warnChangeInProgress(context: { effects: { fs: Pick<FileOps, 'readRegularFile'>; io: { err(text: string): void } } }, stateDir: string): Promise<void> {
+  const holder = await liveHolder(context.effects.fs, stateDir);
+  if (holder === null) return;
+  context.effects.io.err(`warning: a change is in progress (a harden run, ${holderText(holder)}, holds ${shown(lockPath(stateDir))}): this report may not stand once it ends\n`);
 }

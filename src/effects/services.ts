@@ -16,11 +16,17 @@ export interface Services {
   /** `service` is the unit name, e.g. `snap.microk8s.daemon-kubelite`. */
   restart(service: string): Promise<void>;
   state(service: string): Promise<UnitState>;
+  /**
+   * Whether restarts and gates can run at all, asked before any wait: `snap version` and systemd's manager
+   * (`systemctl show --property=Version`) answer within a few seconds.
+   */
+  answering(): Promise<void>;
 }
 
 const UNIT = /^snap\.microk8s\.daemon-[a-z0-9][a-z0-9-]*$/;
 const RESTART_TIMEOUT_MS = 5 * 60_000;
 const SHOW_TIMEOUT_MS = 30_000;
+const ANSWER_TIMEOUT_MS = 5_000;
 
 export function systemServices(options: { env?: NodeJS.ProcessEnv } = {}): Services {
   const env = options.env ?? process.env;
@@ -33,6 +39,10 @@ export function systemServices(options: { env?: NodeJS.ProcessEnv } = {}): Servi
       const unit = unitName(service);
       const out = await run('systemctl', ['show', '--property=ActiveState,MainPID,NRestarts', `${unit}.service`], env, SHOW_TIMEOUT_MS);
       return parseUnitState(out, unit);
+    },
+    async answering() {
+      await run('snap', ['version'], env, ANSWER_TIMEOUT_MS);
+      await run('systemctl', ['show', '--property=Version'], env, ANSWER_TIMEOUT_MS);
     },
   };
 }

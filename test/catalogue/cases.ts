@@ -556,7 +556,12 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
       box.onCleanup(() => void sleeper.kill());
       await writeLock(box, sleeper.pid!);
     },
-    expect: { status: 1, stderr: 'error: another harden run (pid <pid>) holds <root>/var/lib/harden/lock\nhint: wait for it to finish; if pid <pid> is not harden, remove <root>/var/lib/harden/lock and try again\n' },
+    expect: {
+      status: 1,
+      stderr:
+        'error: another harden run (pid <pid>, since 2026-01-01 00:00:00 UTC) holds <root>/var/lib/harden/lock\n' +
+        'hint: wait for it to finish, or pass --wait SECONDS to wait for it; if pid <pid> is not harden, remove <root>/var/lib/harden/lock and try again\n',
+    },
   },
   {
     id: 'lock-stale',
@@ -680,22 +685,22 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
       await box.liveNode();
       return { prompt: answering(false), interactive: true };
     },
-    expect: { status: 1, stdout: `${SCHEDULER_PLAN}${SCHEDULER_PLAN}Nothing was changed.\n`, stderr: '' },
+    expect: { status: 1, stdout: `${SCHEDULER_PLAN}Nothing was changed.\n`, stderr: '' },
   },
   {
     id: 'rollback-no-terminal',
     group: 'Prompts',
-    what: '`rollback` without a terminal and without `--yes` (after showing what it would restore)',
-    argv: ['--root', '<root>', 'rollback'],
+    what: '`rollback` without a terminal and without `--yes`: refused before anything is shown or restored',
+    argv: ['--root', '<root>', 'rollback', '--no-restart'],
     setup: async (box) => void (await appliedNode(box)),
-    expect: { status: 1, stdout: SCHEDULER_ROLLBACK, stderr: 'error: no terminal to confirm the rollback: nothing was written\nhint: run it in a terminal, or pass --yes\n' },
+    expect: { status: 1, stderr: 'error: no terminal to confirm the rollback: nothing was written\nhint: run it in a terminal, or pass --yes\n' },
   },
   {
     id: 'rollback-ctrl-c',
     group: 'Prompts',
     what: 'Ctrl-C at `Restore snapshot …?`',
     injected: 'the prompt is interrupted as inquirer is by Ctrl-C',
-    argv: ['--root', '<root>', 'rollback'],
+    argv: ['--root', '<root>', 'rollback', '--no-restart'],
     setup: async (box) => {
       await appliedNode(box);
       return { prompt: answering('ctrl-c'), interactive: true };
@@ -707,7 +712,7 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
     group: 'Prompts',
     what: 'No at `Restore snapshot …?`',
     injected: 'the prompt answers No',
-    argv: ['--root', '<root>', 'rollback'],
+    argv: ['--root', '<root>', 'rollback', '--no-restart'],
     setup: async (box) => {
       await appliedNode(box);
       return { prompt: answering(false), interactive: true };
@@ -1912,6 +1917,33 @@ Score: high 1/2 (50%)
       status: 0,
       stdout: '<tmp>/mine.yaml: valid (profile mine, 1 rules)\n',
       stderr: "warning: <tmp>/mine.yaml:12: rule kubelet.hostname: flag --hostname-overide is not in harden's flag catalogue for kubelet; did you mean --hostname-override?\n",
+    },
+  },
+  {
+    id: 'wait-not-a-number',
+    group: 'Locks',
+    what: '`--wait` (how long to wait for another harden run) given a word, not seconds',
+    argv: ['--root', '<root>', 'apply', '--yes', '--wait', 'abc'],
+    setup: async (box) => void (await box.node()),
+    expect: { status: 1, stderr: 'error: --wait takes a number of seconds from 0 to 86400 (got "abc")\nhint: for example --wait 60\n' },
+  },
+  {
+    id: 'preflight-ca-not-pem',
+    group: 'Health',
+    what: 'the CA file credentials/client.config names is not a certificate: the API server probe could never pass, so apply stops before any gate or prompt',
+    input: 'certificate-authority: /var/snap/microk8s/current/certs/ca.crt (holding `not a certificate`)',
+    argv: ['--root', '<root>', 'apply', '--yes', '--force'],
+    setup: async (box) => {
+      const node = await box.liveNode();
+      const config = path.join(node.dataDir, 'credentials/client.config');
+      await fs.writeFile(config, (await fs.readFile(config, 'utf8')).replace(/certificate-authority-data: .*/, 'certificate-authority: /var/snap/microk8s/current/certs/ca.crt'));
+      await fs.writeFile(path.join(node.dataDir, 'certs/ca.crt'), 'not a certificate\n');
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: the CA /var/snap/microk8s/current/certs/ca.crt is not a PEM X.509 certificate: the API server probe cannot pass; nothing was written\n' +
+        'hint: fix the credentials the health probes read (credentials/client.config and the files it names), or pass --no-restart to write the files only\n',
     },
   },
 ];

@@ -31,6 +31,9 @@ const noServices: Services = {
   state: async (service) => {
     throw new Error(`a catalogue case must not ask systemd about ${service}`);
   },
+  answering: async () => {
+    throw new Error('a catalogue case must not run snap or systemctl');
+  },
 };
 
 export class Box {
@@ -158,6 +161,6 @@ export class Box {
 
   /** `snap restart …` calls the stand-ins recorded (live nodes only). */
   async restarts(): Promise<string[]> {
-    return this.live ? readLog(this.live.standIns, 'snap') : [];
+    return this.live ? (await readLog(this.live.standIns, 'snap')).filter((line) => line.startsWith('snap restart ')) : [];
   }
 }

@@ -60,7 +60,7 @@ async function manifests(n: LiveNode): Promise<SnapshotManifest[]> {
   return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
-const snapRestarts = async (n: LiveNode) => (await readLog(n.standIns, 'snap')).map((line) => line.replace(/^snap restart microk8s\./, 'snap.microk8s.'));
+const snapRestarts = async (n: LiveNode) => (await readLog(n.standIns, 'snap')).filter((line) => line.startsWith('snap restart ')).map((line) => line.replace(/^snap restart microk8s\./, 'snap.microk8s.'));
 
 function noDiff(before: Map<string, TreeEntry>, after: Map<string, TreeEntry>, what: string): void {
   assert.equal(treeDiff(before, after), [], what);
@@ -538,12 +538,13 @@ test('held lock (a live pid): exit 1, nothing written, the lock left alone', asy
   const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
   try {
     await fs.mkdir(n.stateDir, { recursive: true, mode: 0o700 });
-    const lock = `${JSON.stringify({ pid: sleeper.pid, startedAt: new Date().toISOString(), bootId: bootId() })}\n`;
+    const lock = `${JSON.stringify({ pid: sleeper.pid, startedAt: '2026-11-22T18:00:00.000Z', bootId: bootId() })}\n`;
+    const lockTime = '2026-11-22 18:00:00 UTC';
     await fs.writeFile(path.join(n.stateDir, 'lock'), lock);
     const original = await readTree(n.root);
     const run = await apply(n, '--yes', ...FAST);
     assert.is(run.status, 1, run.stderr);
-    assert.ok(run.stderr.includes(`error: another harden run (pid ${sleeper.pid}) holds ${n.stateDir}/lock\n`), run.stderr);
+    assert.ok(run.stderr.includes(`error: another harden run (pid ${sleeper.pid}, since ${lockTime}) holds ${n.stateDir}/lock\n`), run.stderr);
     noDiff(original, await readTree(n.root), 'nothing written');
     assert.is(await fs.readFile(path.join(n.stateDir, 'lock'), 'utf8'), lock);
     assert.equal(await readLog(n.standIns), []);
@@ -704,7 +705,7 @@ test('snapshots list, show, diff, prune --keep 1', async () => {
   await fs.writeFile(lockFile, `${JSON.stringify({ pid: process.pid, startedAt: '2026-11-22T18:00:00.000Z', bootId: null })}\n`, { mode: 0o600 });
   const held = await runBinAsync(['snapshots', 'prune', '--keep', '1', '--root', n.root], n.env);
   assert.is(held.status, 1);
-  assert.is(held.stderr, `error: another harden run (pid ${process.pid}) holds ${lockFile}\nhint: wait for it to finish; if pid ${process.pid} is not harden, remove ${lockFile} and try again\n`);
+  assert.is(held.stderr, `error: another harden run (pid ${process.pid}, since 2026-11-22 18:00:00 UTC) holds ${lockFile}\nhint: wait for it to finish; if pid ${process.pid} is not harden, remove ${lockFile} and try again\n`);
   assert.equal((await fs.readdir(path.join(n.stateDir, 'snapshots'))).sort(), [snapshot.id, undo.id].sort());
   await fs.unlink(lockFile);
 

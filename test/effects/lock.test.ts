@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFileOps, tempFilePid, type FileOps } from '../../src/effects/file-ops.js';
-import { acquireLock, pidIsAlive } from '../../src/effects/lock.js';
+import { acquireLock, holderText, liveHolder, pidIsAlive } from '../../src/effects/lock.js';
 import type { HardenError } from '../../src/errors.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { refusal } from '../helpers/refusal.js';
@@ -66,7 +66,7 @@ test('a lock held by a live pid (this very process) is refused', async () => {
   const dir = await stateDir();
   const lock = await acquireLock(realFileOps, dir);
   const error = await refusal(acquireLock(realFileOps, dir));
-  assert.is(error.message, `another harden run (pid ${process.pid}) holds ${dir}/lock`);
+  assert.match(error.message, new RegExp(`^another harden run \\(pid ${process.pid}, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\) holds ${dir}/lock$`));
   assert.is(error.hint, `wait for it to finish; if pid ${process.pid} is not harden, remove ${dir}/lock and try again`);
   assert.is(error.exitCode, 1);
   await lock.release();
@@ -79,7 +79,7 @@ test('a lock held by a live spawned process is refused and left in place', async
     await writeLock(dir, sleeper.pid!);
     const before = await fs.readFile(path.join(dir, 'lock'), 'utf8');
     const error = await refusal(acquireLock(realFileOps, dir));
-    assert.is(error.message, `another harden run (pid ${sleeper.pid}) holds ${dir}/lock`);
+    assert.is(error.message, `another harden run (pid ${sleeper.pid}, since 2026-11-22 18:00:00 UTC) holds ${dir}/lock`);
     assert.is(await fs.readFile(path.join(dir, 'lock'), 'utf8'), before);
   } finally {
     sleeper.kill();
@@ -101,7 +101,7 @@ test('a dead pid’s lock is taken over and reported', async () => {
 test('the liveness check is injectable, and a lock from another boot is stale whatever its pid', async () => {
   const dir = await stateDir();
   await writeLock(dir, 77);
-  assert.is((await refusal(acquireLock(realFileOps, dir, 1, { isAlive: () => true }))).message, `another harden run (pid 77) holds ${dir}/lock`);
+  assert.is((await refusal(acquireLock(realFileOps, dir, 1, { isAlive: () => true }))).message, `another harden run (pid 77, since 2026-11-22 18:00:00 UTC) holds ${dir}/lock`);
   const taken = await acquireLock(realFileOps, dir, 1, { isAlive: (pid) => pid !== 77 });
   assert.is(taken.tookOverFrom, 77);
   await taken.release();
@@ -160,7 +160,7 @@ test('a run that read the stale lock before another run took it over does not re
     other = await acquireLock(realFileOps, dir, 2, { isAlive: deadOnly(77) });
   });
   const error = await refusal(acquireLock(ops, dir, 1, { isAlive: deadOnly(77) }));
-  assert.is(error.message, `another harden run (pid 2) holds ${file}`);
+  assert.match(error.message, new RegExp(`^another harden run \\(pid 2, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\) holds ${file}$`));
   assert.is(other!.tookOverFrom, 77);
   assert.is(JSON.parse(await fs.readFile(file, 'utf8')).pid, 2, 'the new lock stays');
   await other!.release();
@@ -208,7 +208,7 @@ test('a lock replaced by something outside harden between the check and the take
     },
   };
   const error = await refusal(acquireLock(ops, dir, 1, { isAlive: deadOnly(77) }));
-  assert.is(error.message, `another harden run (pid 2) holds ${file}`);
+  assert.is(error.message, `another harden run (pid 2, since 2026-11-22 18:00:00 UTC) holds ${file}`);
   assert.is(JSON.parse(await fs.readFile(file, 'utf8')).pid, 2);
   assert.equal(await fs.readdir(dir), ['lock'], 'the new lock is back, and nothing else is left');
 });
@@ -296,6 +296,54 @@ test('release follows no link put in place of the lock, and leaves it', async ()
   await fs.symlink('/dev/zero', file);
   await lock.release();
   assert.ok((await fs.lstat(file)).isSymbolicLink());
+});
+
+test('liveHolder (for check and plan): the live holder only; none for no lock, a dead pid, another boot, a FIFO or a lock without a pid', async () => {
+  const dir = await stateDir();
+  assert.is(await liveHolder(realFileOps, dir), null, 'no state dir');
+  await writeLock(dir, 77, 'this-boot');
+  const here = { bootId: async () => 'this-boot' };
+  assert.equal(await liveHolder(realFileOps, dir, { ...here, isAlive: () => true }), { pid: 77, startedAt: '2026-11-22T18:00:00.000Z' });
+  assert.is(await liveHolder(realFileOps, dir, { ...here, isAlive: () => false }), null, 'a dead pid');
+  assert.is(await liveHolder(realFileOps, dir, { bootId: async () => 'next-boot', isAlive: () => true }), null, 'an earlier boot');
+  await fs.writeFile(path.join(dir, 'lock'), 'no pid here\n');
+  assert.is(await liveHolder(realFileOps, dir, { ...here, isAlive: () => true }), null, 'no pid');
+  await fs.rm(path.join(dir, 'lock'));
+  spawnSync('mkfifo', [path.join(dir, 'lock')]);
+  assert.is(await liveHolder(realFileOps, dir, { ...here, isAlive: () => true }), null, 'a FIFO, never opened');
+});
+
+test('holderText: the pid and the start time to the second in UTC, or an unknown time', () => {
+  assert.is(holderText({ pid: 4242, startedAt: '2026-12-06T22:41:14.123Z' }), 'pid 4242, since 2026-12-06 22:41:14 UTC');
+  assert.is(holderText({ pid: 4242, startedAt: '' }), 'pid 4242, since an unknown time');
+  assert.is(holderText({ pid: 4242, startedAt: 'yesterday\u001b[2J' }), 'pid 4242, since an unknown time');
+});
+
+test('waiting for a live holder: told once, tried again until it lets go, then held; refused with the time waited when it does not', async () => {
+  const dir = await stateDir();
+  const first = await acquireLock(realFileOps, dir);
+  const told: number[] = [];
+  let waits = 0;
+  const second = acquireLock(realFileOps, dir, process.pid, {
+    waitForHolderMs: 5000,
+    onWait: (holder) => told.push(holder.pid),
+    wait: async () => {
+      waits += 1;
+      if (waits === 3) await first.release();
+    },
+  });
+  const held = await second;
+  assert.equal(told, [process.pid]);
+  assert.is(waits, 3);
+  assert.is(held.tookOverFrom, null);
+
+  let now = 0;
+  const error = await refusal(
+    acquireLock(realFileOps, dir, process.pid, { waitForHolderMs: 1000, waitOption: '--wait SECONDS', clock: () => new Date(now), wait: async (ms) => void (now += ms) }),
+  );
+  assert.match(error.message, /^another harden run \(pid \d+, since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\) holds .*\/lock, still after 1 s of waiting$/);
+  assert.match(error.hint!, /^wait for it to finish, or pass --wait SECONDS to wait for it; /);
+  await held.release();
 });
 
 test.run();

@@ -71,8 +71,8 @@ test(`${RUNS} rollbacks at once against a dead run's lock, ${ROUNDS} rounds: one
       assert.is(results.filter((r) => r.status === 0).length, holders.length, results.map((r) => r.stderr).join('\n'));
       assert.is(refused.length, RUNS - holders.length);
       if (holders.length === 1) {
-        const message = `error: another harden run (pid ${holders[0]}) holds ${n.stateDir}/lock\n`;
-        for (const r of refused) assert.ok(r.stderr.startsWith(message), r.stderr);
+        const message = new RegExp(`^error: another harden run \\(pid ${holders[0]}, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\) holds ${n.stateDir}/lock\n`);
+        for (const r of refused) assert.match(r.stderr, message, r.stderr);
       }
     }
     assert.equal(insideAtOnce, Array(ROUNDS).fill(1), 'runs inside at once, round by round');
@@ -93,7 +93,7 @@ test(`${RUNS} rollbacks --no-restart at once against a dead run's lock, ${ROUNDS
       // One run rolls the apply back. The others are refused by its lock or, coming after it, find nothing left
       // to roll back; a run that got in beside it would roll back too.
       const rolledBack = results.filter((r) => r.status === 0).length;
-      const heldOff = results.filter((r) => r.status === 1 && /^error: another harden run \(pid \d+\) holds /.test(r.stderr)).length;
+      const heldOff = results.filter((r) => r.status === 1 && /^error: another harden run \(pid \d+, since [^)]+\) holds /.test(r.stderr)).length;
       const nothingLeft = results.filter((r) => r.status === 1 && r.stderr.startsWith('error: no apply to roll back')).length;
       const tookOver = results.filter((r) => r.stderr.includes('note: took over ')).length;
       outcomes.push(`rolled back ${rolledBack}, refused ${heldOff + nothingLeft} of ${RUNS - rolledBack}, took over ${tookOver > 1 ? tookOver : '≤1'}`);

@@ -198,7 +198,8 @@ export async function makeLiveNode(options: LiveNodeOptions): Promise<LiveNode> 
 
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
-  // A snap in front of the stand-in that fails a set number of times (a restart that fails once, then works).
+  // A snap in front of the stand-in whose restarts fail a set number of times (a restart that fails once, then
+  // works); `snap version`, harden's pre-flight, always answers.
   const wrapBin = path.join(standIns.dir, 'wrap');
   const failCount = path.join(standIns.dir, 'fail-next-snap');
   const failMessage = path.join(standIns.dir, 'fail-next-snap-message');
@@ -206,6 +207,7 @@ export async function makeLiveNode(options: LiveNodeOptions): Promise<LiveNode> 
   await fs.writeFile(
     path.join(wrapBin, 'snap'),
     `#!/usr/bin/env bash
+[ "$*" = version ] && exec ${quote(path.join(standIns.bin, 'snap'))} "$@"
 n=$(cat ${quote(failCount)} 2>/dev/null || echo 0)
 if [ "$n" -gt 0 ]; then
   echo $((n - 1)) > ${quote(failCount)}

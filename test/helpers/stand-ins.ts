@@ -1,5 +1,6 @@
 // Recording stand-ins for `snap` and `systemctl`: small bash scripts in a temp bin dir that a test puts
-// first on PATH. Every call is appended to a log as its argv; `snap restart microk8s.daemon-X` restarts
+// first on PATH. Every call is appended to a log as its argv; `snap version` answers whatever the mode (harden's
+// pre-flight asks it); `snap restart microk8s.daemon-X` restarts
 // the unit's recorded state (new MainPID, NRestarts reset, active, as systemd does for a manual restart)
 // and then runs an optional hook; `systemctl show … UNIT.service` prints the unit's state file.
 // Modes per command (or per unit for systemctl): succeed, fail (exit 1 with a message), crash-loop (each
@@ -53,6 +54,8 @@ write_state() { # write_state UNIT
 `;
 
 const SNAP = `${COMMON}
+# harden's pre-flight asks whether snap answers; the fail mode stands for a restart that fails, not a missing snap.
+if [ "$*" = version ]; then printf 'snap    2.63\\nsnapd   2.63\\n'; exit 0; fi
 [ "$(mode_of mode-snap)" = fail ] && fail message-snap
 if [ "$#" -ne 2 ] || [ "$1" != restart ]; then echo "stand-in snap: only 'snap restart SERVICE' is supported, got: $*" >&2; exit 2; fi
 unit="snap.$2"

@@ -120,9 +120,13 @@ test('apply and rollback start only snap and systemctl, never a shell, and creat
       assert.ok(['snap', 'systemctl'].includes(path.basename(program)), `${what} ran ${program}`);
       assert.not.ok(SHELLS.has(path.basename(program)) || argv[0] === '-c', `${what} started a shell: ${program} ${argv.join(' ')}`);
     }
-    // The commands themselves: a restart of kubelite, and systemctl show of the units the gates watch.
+    // The commands themselves: the pre-flight's snap version and systemctl show --property=Version (once each),
+    // a restart of kubelite, and systemctl show of the units the gates watch.
     const commands = new Set(trace.children.map(([program, ...argv]) => `${path.basename(program)} ${argv[0]}`));
-    assert.equal([...commands].sort(), ['snap restart', 'systemctl show'], what);
+    assert.equal([...commands].sort(), ['snap restart', 'snap version', 'systemctl show'], what);
+    const asked = trace.children.map(([program, ...argv]) => [path.basename(program), ...argv].join(' '));
+    assert.is(asked.filter((line) => line === 'snap version').length, 1, what);
+    assert.is(asked.filter((line) => line === 'systemctl show --property=Version').length, 1, what);
     assert.ok(trace.children.some(([, ...argv]) => argv.join(' ') === 'restart microk8s.daemon-kubelite'), `${what} restarted kubelite`);
 
     // Files: every open that can write under the node root (args files, companions, the state dir inside it)
