@@ -44,7 +44,9 @@ async function manifests(n: LiveNode): Promise<SnapshotManifest[]> {
   return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
-const snapRestarts = async (n: LiveNode) => (await readLog(n.standIns, 'snap')).map((line) => line.replace(/^snap restart microk8s\./, 'snap.microk8s.'));
+// The restarts only: the pre-flight's `snap version` is asked before any wait, and is no restart.
+const snapRestarts = async (n: LiveNode) =>
+  (await readLog(n.standIns, 'snap')).filter((line) => line.startsWith('snap restart ')).map((line) => line.replace(/^snap restart microk8s\./, 'snap.microk8s.'));
 const lockGone = (n: LiveNode) => !existsSync(path.join(n.stateDir, 'lock'));
 
 function noDiff(before: Map<string, TreeEntry>, after: Map<string, TreeEntry>, what: string): void {
