@@ -106,7 +106,9 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     let planned = await makePlan(context, options, target);
     refuseProblems(planned.plan);
     if (planned.plan.files.length + planned.plan.companions.length + planned.plan.modes.length === 0) {
-      io.out(planText(planned.plan, paint, { root: target.root, reasons: {} }));
+      // Some rules chosen (--only, --skip, or a saved plan made with them): they pass, which is not the whole profile.
+      const selection = planned.profile.rules.length < planned.profile.allRules.length;
+      io.out(planText(planned.plan, paint, { root: target.root, reasons: {}, selection }));
       return ExitCode.ok;
     }
     const about = [...planned.plan.files.map((f) => f.path), ...planned.plan.companions.map((c) => c.path)];

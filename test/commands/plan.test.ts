@@ -166,6 +166,18 @@ test('"No changes." with --only or --skip says that the selected rules pass, nev
   assert.is(skip.stdout, `Plan for ${BASELINE_LABEL} on ${root} (MicroK8s 1.28.0)\n\nNo changes. The selected rules pass.\n`);
 });
 
+test('apply says the same: "No changes." with --only says that the selected rules pass, and without, that the node complies', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const only = runBin(['--root', root, 'apply', '--yes', '--only', 'kubelet.read-only-port']);
+  assert.is(only.status, 0, only.stderr);
+  assert.is(only.stdout, `Plan for ${BASELINE_LABEL} on ${root} (MicroK8s 1.28.0)\n\nNo changes. The selected rules pass.\n`);
+  const plan = runBin(['--root', root, 'plan', '--json']);
+  for (const file of JSON.parse(plan.stdout).files) await fs.writeFile(path.join(root, file.path), file.after);
+  const all = runBin(['--root', root, 'apply', '--yes']);
+  assert.is(all.status, 0, all.stderr);
+  assert.is(all.stdout, `Plan for ${BASELINE_LABEL} on ${root} (MicroK8s 1.28.0)\n\nNo changes. The node complies with profile baseline.\n`);
+});
+
 test('"No changes." with only a blocked rule left names it and never says the node complies', async () => {
   const root = await makeNode({ version: '1.28' });
   const run = runBin(['--root', root, 'plan', '--profile', 'cis', '--only', 'kubelet.protect-kernel-defaults', '--detailed-exitcode']);
