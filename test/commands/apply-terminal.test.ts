@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SnapshotManifest } from '../../src/effects/snapshots.js';
 import { runBinAsync } from '../helpers/cli.js';
-import { makeLiveNode, type LiveNode } from '../helpers/live-node.js';
+import { suiteLiveNodes, type LiveNode } from '../helpers/live-node.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { harden } from '../helpers/terminal.js';
 
@@ -15,15 +15,7 @@ const FAST = ['--health-timeout', '10', '--health-window', '1'];
 const TWO_RULES = ['--only', 'kube-scheduler.bind-address,kube-controller-manager.bind-address'];
 const PLAN_HEADER = 'Plan for profile baseline';
 
-const nodes: LiveNode[] = [];
-async function liveNode(): Promise<LiveNode> {
-  const n = await makeLiveNode({ version: '1.28' });
-  nodes.push(n);
-  return n;
-}
-test.after(async () => {
-  for (const n of nodes) await n.close();
-});
+const liveNode = suiteLiveNodes(test.after);
 
 async function snapshotIds(stateDir: string): Promise<string[]> {
   return (await fs.readdir(path.join(stateDir, 'snapshots')).catch(() => [] as string[])).sort();

@@ -13,24 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Plan } from '../../src/core/plan.js';
-import type { SnapshotManifest } from '../../src/effects/snapshots.js';
 import { BIN, colourlessEnv, runBinAsync } from '../helpers/cli.js';
-import { makeLiveNode, readTree, treeDiff, type LiveNode } from '../helpers/live-node.js';
+import { readTree, snapshotManifests, suiteLiveNodes, treeDiff, type LiveNode } from '../helpers/live-node.js';
 import { repoRoot } from '../helpers/paths.js';
 import { readLog } from '../helpers/stand-ins.js';
 
 const CONTENDER = fileURLToPath(new URL('../helpers/lock-contender.js', import.meta.url));
 const FAST = ['--health-timeout', '10', '--health-window', '1'];
 
-const nodes: LiveNode[] = [];
-async function liveNode(): Promise<LiveNode> {
-  const n = await makeLiveNode({ version: '1.28' });
-  nodes.push(n);
-  return n;
-}
-test.after(async () => {
-  for (const n of nodes) await n.close();
-});
+const liveNode = suiteLiveNodes(test.after);
 
 interface Holder {
   readonly pid: number;
@@ -62,11 +53,7 @@ async function holdLock(stateDir: string): Promise<Holder> {
   };
 }
 
-async function manifests(n: LiveNode): Promise<SnapshotManifest[]> {
-  const dir = path.join(n.stateDir, 'snapshots');
-  const ids = (await fs.readdir(dir).catch(() => [] as string[])).sort();
-  return Promise.all(ids.map(async (id) => JSON.parse(await fs.readFile(path.join(dir, id, 'manifest.json'), 'utf8')) as SnapshotManifest));
-}
+const manifests = (n: LiveNode) => snapshotManifests(n.stateDir);
 
 const refusal = (n: LiveNode, holder: Holder) => {
   const lock = path.join(n.stateDir, 'lock');

@@ -6,25 +6,15 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SnapshotManifest } from '../../src/effects/snapshots.js';
 import { runBinAsync } from '../helpers/cli.js';
-import { makeLiveNode, readTree, treeDiff, type LiveNode, type TreeEntry } from '../helpers/live-node.js';
+import { readTree, snapshotManifests, suiteLiveNodes, treeDiff, type LiveNode, type TreeEntry } from '../helpers/live-node.js';
 import { readLog } from '../helpers/stand-ins.js';
 import { harden, type Terminal } from '../helpers/terminal.js';
 
 const KUBELITE = 'snap.microk8s.daemon-kubelite';
 const RBAC = '--authorization-mode=Node,RBAC';
 
-const nodes: LiveNode[] = [];
-async function liveNode(): Promise<LiveNode> {
-  const node = await makeLiveNode({ version: '1.28' });
-  nodes.push(node);
-  return node;
-}
-
-test.after(async () => {
-  for (const node of nodes.splice(0)) await node.close();
-});
+const liveNode = suiteLiveNodes(test.after);
 
 /** harden in a terminal on the node, closed after `body` whatever happens. */
 async function inTerminal(n: LiveNode, args: readonly string[], body: (t: Terminal) => Promise<void>): Promise<void> {
@@ -36,13 +26,7 @@ async function inTerminal(n: LiveNode, args: readonly string[], body: (t: Termin
   }
 }
 
-async function manifests(n: LiveNode): Promise<SnapshotManifest[]> {
-  const dir = path.join(n.stateDir, 'snapshots');
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  const out: SnapshotManifest[] = [];
-  for (const name of names) out.push(JSON.parse(await fs.readFile(path.join(dir, name, 'manifest.json'), 'utf8')) as SnapshotManifest);
-  return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-}
+const manifests = (n: LiveNode) => snapshotManifests(n.stateDir);
 
 // The restarts only: the pre-flight's `snap version` is asked before any wait, and is no restart.
 const snapRestarts = async (n: LiveNode) =>

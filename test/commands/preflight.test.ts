@@ -6,22 +6,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SnapshotManifest } from '../../src/effects/snapshots.js';
 import { runBinAsync, type Run } from '../helpers/cli.js';
-import { makeLiveNode, readTree, treeDiff, type LiveNode } from '../helpers/live-node.js';
+import { readTree, snapshotManifests, suiteLiveNodes, treeDiff, type LiveNode } from '../helpers/live-node.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { readLog } from '../helpers/stand-ins.js';
 import { b64, testCerts } from '../helpers/test-certs.js';
 
-const nodes: LiveNode[] = [];
-async function liveNode(): Promise<LiveNode> {
-  const n = await makeLiveNode({ version: '1.28' });
-  nodes.push(n);
-  return n;
-}
-test.after(async () => {
-  for (const n of nodes) await n.close();
-});
+const liveNode = suiteLiveNodes(test.after);
 
 /** Well under the default 180 s gate, with room for a busy machine starting node. */
 const AT_ONCE_MS = 3000;
@@ -39,11 +30,7 @@ async function withoutSnap(n: LiveNode): Promise<Record<string, string>> {
   return { PATH: bin, NO_COLOR: '1' };
 }
 
-async function manifests(n: LiveNode): Promise<SnapshotManifest[]> {
-  const dir = path.join(n.stateDir, 'snapshots');
-  const ids = (await fs.readdir(dir).catch(() => [] as string[])).sort();
-  return Promise.all(ids.map(async (id) => JSON.parse(await fs.readFile(path.join(dir, id, 'manifest.json'), 'utf8')) as SnapshotManifest));
-}
+const manifests = (n: LiveNode) => snapshotManifests(n.stateDir);
 
 const NO_SNAP =
   'error: cannot run snap version: snap not found on PATH: the restarts and health gates cannot run, nothing was written\n' +

@@ -15,6 +15,7 @@ import { DEFAULT_REVISIONS, kubeconfigText, makeNode, type NodeRootOptions } fro
 import { b64, testCerts, x509User, type TestCerts } from './test-certs.js';
 import type { FixtureVersion } from './paths.js';
 import { makeStandIns, setRestartHook, setUnitState, type StandIns } from './stand-ins.js';
+import type { SnapshotManifest } from '../../src/effects/snapshots.js';
 
 export type LiveCerts = TestCerts;
 
@@ -315,4 +316,34 @@ export function treeDiff(before: Map<string, TreeEntry>, after: Map<string, Tree
   }
   for (const rel of after.keys()) if (!before.has(rel)) out.push(`${rel}: new`);
   return out;
+}
+
+// ---- for suites ----------------------------------------------------------------------------------------
+
+/**
+ * A maker of live 1.28 nodes for one suite, every node closed once the suite is over (`after` is the suite's
+ * `test.after`).
+ */
+export function suiteLiveNodes(after: (hook: () => Promise<void>) => void): () => Promise<LiveNode> {
+  const nodes: LiveNode[] = [];
+  after(async () => {
+    for (const node of nodes.splice(0)) await node.close();
+  });
+  return async () => {
+    const node = await makeLiveNode({ version: '1.28' });
+    nodes.push(node);
+    return node;
+  };
+}
+
+/** Every complete snapshot's manifest in a state dir, oldest first (read as a person would, from the files). */
+export async function snapshotManifests(stateDir: string): Promise<SnapshotManifest[]> {
+  const dir = path.join(stateDir, 'snapshots');
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const out: SnapshotManifest[] = [];
+  for (const name of names) {
+    const text = await fs.readFile(path.join(dir, name, 'manifest.json'), 'utf8').catch(() => null);
+    if (text !== null) out.push(JSON.parse(text) as SnapshotManifest);
+  }
+  return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
