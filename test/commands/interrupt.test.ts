@@ -82,6 +82,14 @@ for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
 
 // ---- before the first write: 130, nothing written -----------------------------------------------------
 
+/** Nothing written, no snapshot left, nothing restarted, and the lock released. */
+async function nothingChanged(n: LiveNode, original: Map<string, TreeEntry>): Promise<void> {
+  noDiff(original, await readTree(n.root), 'nothing written');
+  assert.equal(await manifests(n), []);
+  assert.equal(await snapRestarts(n), []);
+  assert.ok(lockGone(n));
+}
+
 test('Ctrl-C at the confirm prompt: exit 130, nothing written, no snapshot, no lock', async () => {
   const n = await liveNode();
   const original = await readTree(n.root);
@@ -93,10 +101,7 @@ test('Ctrl-C at the confirm prompt: exit 130, nothing written, no snapshot, no l
     assert.is(await t.exited(), 130, t.screen());
     assert.match(t.screen(), /^error: interrupted at the prompt: nothing was written$/m);
   });
-  noDiff(original, await readTree(n.root), 'nothing written');
-  assert.equal(await manifests(n), []);
-  assert.equal(await snapRestarts(n), []);
-  assert.ok(lockGone(n));
+  await nothingChanged(n, original);
 });
 
 test('Ctrl-C during the health gate before the change: exit 130 at once, nothing written, no snapshot, no lock', async () => {
@@ -109,10 +114,7 @@ test('Ctrl-C during the health gate before the change: exit 130 at once, nothing
     assert.is(await t.exited(), 130, t.screen());
     assert.match(t.screen(), /^error: interrupted by SIGINT before the first write: nothing was written$/m);
   });
-  noDiff(original, await readTree(n.root), 'nothing written');
-  assert.equal(await manifests(n), []);
-  assert.equal(await snapRestarts(n), []);
-  assert.ok(lockGone(n));
+  await nothingChanged(n, original);
 });
 
 test('SIGTERM at the confirm prompt ends the question as Ctrl-C does: exit 130, nothing written', async () => {
@@ -125,9 +127,7 @@ test('SIGTERM at the confirm prompt ends the question as Ctrl-C does: exit 130, 
     process.kill(t.pid(), 'SIGTERM');
     assert.is(await t.exited(), 130, t.screen());
   });
-  noDiff(original, await readTree(n.root), 'nothing written');
-  assert.equal(await manifests(n), []);
-  assert.ok(lockGone(n));
+  await nothingChanged(n, original);
 });
 
 // ---- three times: left as it is, reported until rolled back -------------------------------------------
