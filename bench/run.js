@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Every quick benchmark, one table: `node bench/run.js [--quick]` (after `npm ci`, which builds dist/).
+// Every quick benchmark, one table: `node bench/run.js [--quick]` (after `npm ci`, which builds dist/, and
+// `npm run build:sea` for the standalone executable's start-up).
 // Each figure is measured beside its baseline in the same run (interleaved, medians over repeated runs), with
 // the peak RSS of the measured command. Targets are reported as met or missed; the exit status is non-zero
 // only when a measured command crashes. Crash consistency is bench/crash.js, separate because it is slow.
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { layOutNode } from '../dist/test/helpers/node-root.js';
 import { fixtureVersions } from '../dist/test/helpers/paths.js';
-import { BIN, hasTime, machine, mb, ms, quickOption, reportCrashes, series as seriesOf, table, timer } from './measure.js';
+import { BIN, hasTime, machine, mb, ms, quickOption, repo, reportCrashes, series as seriesOf, table, timer } from './measure.js';
 
 const quick = quickOption('run.js');
 const { work, crashes, measure, cleanup } = timer('harden-bench-');
@@ -18,14 +19,25 @@ const row = (benchmark, measured, baseline, ratio, target, verdict, rss) => rows
 const verdict = (ok, by) => (ok ? 'met' : `missed by ${by}`);
 const harden = (...args) => [process.execPath, BIN, ...args];
 
-// 1. Start-up: the CLI on the bundled example node against `node -e 0`.
+// 1. Start-up: the CLI on the bundled example node against `node -e 0`, and the standalone executable
+// (`npm run build:sea`) on the same, in the same interleaved series, when it is built.
 const startupRuns = quick ? 5 : 15;
-const [startup, bare] = series([
-  { label: 'start-up', argv: harden('--root', 'examples/node-1.28', 'plan', '--profile', 'cis') },
+const executable = path.join(repo, 'dist', `harden-${process.platform}-${process.arch}`);
+const haveExecutable = existsSync(executable);
+const startupArgs = ['--root', 'examples/node-1.28', 'plan', '--profile', 'cis'];
+const [startup, bare, standalone] = series([
+  { label: 'start-up', argv: harden(...startupArgs) },
   { label: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+  ...(haveExecutable ? [{ label: 'start-up, standalone executable', argv: [executable, ...startupArgs] }] : []),
 ], startupRuns);
 const startupRatio = startup.ms / bare.ms;
 row(`start-up: plan --profile cis, examples/node-1.28 (median of ${startupRuns})`, ms(startup.ms), `node -e 0: ${ms(bare.ms)}`, `${startupRatio.toFixed(2)}x`, '<= 1.5x', verdict(startupRatio <= 1.5, `${(startupRatio - 1.5).toFixed(2)}x`), mb(startup.rss));
+if (standalone) {
+  const ratio = standalone.ms / bare.ms;
+  row(`start-up: the same, dist/${path.basename(executable)} (median of ${startupRuns})`, ms(standalone.ms), `node -e 0: ${ms(bare.ms)}`, `${ratio.toFixed(2)}x`, '<= 1.5x', verdict(ratio <= 1.5, `${(ratio - 1.5).toFixed(2)}x`), mb(standalone.rss));
+} else {
+  row(`start-up: dist/${path.basename(executable)}`, 'not built', '', '', '<= 1.5x', 'npm run build:sea first', '');
+}
 
 // 2. Fleet audit: `check` over 1, 10, 100 and 1,000 node roots in one process, versions mixed.
 const fleetDir = path.join(work, 'fleet');
