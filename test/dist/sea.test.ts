@@ -120,4 +120,15 @@ test('plan --json: the same document but for when it was made, and each sealed w
   assert.is(unsealed(mine.stdout), unsealed(theirs.stdout));
 });
 
+test('options Node would take are harden\'s arguments: --require and --eval run nothing, as with the bundle', async () => {
+  const marker = path.join(work, 'ran');
+  const preload = path.join(work, 'preload.cjs');
+  await fs.writeFile(preload, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+  for (const args of [['--require', preload, 'profiles', 'list'], ['--eval', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`, '--version'], ['--inspect', 'profiles', 'list']]) {
+    const expected = bundled(args);
+    assert.equal(standalone(args), expected, args.join(' '));
+    assert.not.ok(await fs.access(marker).then(() => true, () => false), `${args.join(' ')} ran code`);
+  }
+});
+
 test.run();
