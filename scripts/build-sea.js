@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Builds dist/harden-<platform>-<arch> (dist/harden-linux-x64 here): harden as one executable that needs no
-// Node on the machine, Node's single executable application. After `npm run build` (it reads dist/harden.cjs):
-//  1. `node --experimental-sea-config sea-config.json` makes dist/harden.blob from the bundle, with V8's code
-//     cache for it inside (`useCodeCache`) and without Node's "experimental feature" warning on stderr;
+// Node on the machine, Node's single executable application. After `npm run build` (it reads dist/harden.cjs
+// and dist/harden.cjs.cache):
+//  1. `node --experimental-sea-config sea-config.json` makes dist/harden.blob: scripts/sea-main.cjs as the
+//     entry point, the bundle and its trained code cache as assets, and no "experimental feature" warning on
+//     stderr. Node's own `useCodeCache` is off: it caches only the entry point's top level, and the trained
+//     cache (scripts/train-code-cache.cjs) starts `plan` faster (README "A standalone executable");
 //  2. the Node running this script (process.execPath) is copied: the executable is that Node, so it runs on
 //     what that binary runs on (its glibc floor: README "A standalone executable"), for its CPU only;
 //  3. postject puts the blob into the copy as the NODE_SEA_BLOB section and flips the fuse that makes Node run
@@ -22,14 +25,19 @@ const output = path.join(repo, 'dist', `harden-${process.platform}-${process.arc
 // The fuse Node looks for in its own binary; postject flips it (Node's documentation gives this value).
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-const bundle = path.join(repo, config.main);
-try {
-  statSync(bundle);
-} catch {
-  throw new Error(`${config.main} is missing: run \`npm run build\` first (\`npm run build:sea\` does both)`);
+for (const asset of Object.values(config.assets)) {
+  try {
+    statSync(path.join(repo, asset));
+  } catch {
+    throw new Error(`${asset} is missing: run \`npm run build\` first (\`npm run build:sea\` does both)`);
+  }
 }
 if (!readFileSync(process.execPath).includes(SENTINEL_FUSE)) {
   throw new Error(`${process.execPath} was built without single executable application support (no ${SENTINEL_FUSE})`);
+}
+
+if (typeof createRequire(import.meta.url)('node:sea').getAsset !== 'function') {
+  throw new Error(`Node ${process.version} cannot put assets into an executable: build with Node 20.12 or later`);
 }
 
 const made = spawnSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: repo, encoding: 'utf8' });

@@ -78,6 +78,12 @@ test('the executable is made from this build of the bundle, and no node is on th
   assert.is(probe.stdout, 'none\n');
 });
 
+test('it runs the bundle with the code cache its build trained, and V8 takes the cache', () => {
+  const run = collect(EXECUTABLE, ['--version'], { ...colourlessEnv(), PATH: noNode, HARDEN_SEA_DEBUG_CACHE: '1' });
+  const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(run, { status: 0, stdout: `${version}\n`, stderr: 'cache used\n' });
+});
+
 test('every command answers byte for byte as node bin/harden.cjs does, with no node on PATH', async () => {
   const mine = path.join(work, 'mine.yaml');
   await fs.writeFile(mine, BAD_PROFILE);
