@@ -26,7 +26,7 @@ const executable = path.join(repo, 'dist', `harden-${process.platform}-${process
 const haveExecutable = existsSync(executable);
 const startupArgs = ['--root', 'examples/node-1.28', 'plan', '--profile', 'cis'];
 const [startup, bare, standalone] = series([
-  { label: 'start-up', argv: harden(...startupArgs) },
+  { label: 'start-up', argv: [...harden(), ...startupArgs] },
   { label: 'node -e 0', argv: [process.execPath, '-e', '0'] },
   ...(haveExecutable ? [{ label: 'start-up, standalone executable', argv: [executable, ...startupArgs] }] : []),
 ], startupRuns);
