@@ -12,9 +12,10 @@ import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js
 import { planJson, planText, type PlanOrigin } from '../ui/plan-view.js';
 import { shellWord } from '../ui/shell-word.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
-import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withOutputOptions, withRuleOptions, type NodeOptions } from './options.js';
+import { DEFAULT_PROFILE, nodeTargets, ruleIds, withClusterOptions, withNodeOptions, withOutputOptions, withRuleOptions, type ClusterOptions, type NodeOptions } from './options.js';
+import { optionalClusterFacts } from './cluster.js';
 
-type PlanOptions = NodeOptions &
+type PlanOptions = NodeOptions & ClusterOptions &
   OutputOptions & {
     profile?: string;
     only?: string[];
@@ -29,7 +30,7 @@ export function planCommand(context: CommandContext, toolVersion: string): Comma
     command: 'plan',
     describe: 'Show what applying a profile would change on one node: diffs per args file, files to create, modes, restarts',
     builder: (yargs) =>
-      withRuleOptions(withOutputOptions(withNodeOptions(yargs, false)))
+      withClusterOptions(withRuleOptions(withOutputOptions(withNodeOptions(yargs, false))))
         // No default here, so that --in can tell a --profile given from none (the default is still baseline).
         .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
         .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 with no changes, 2 with changes (1 on error)' })
@@ -100,7 +101,8 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   const { fs } = context.effects;
   const [target] = nodeTargets(options, false);
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
-  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules);
+  const cluster = await optionalClusterFacts(context, options, profileIdentity(profile));
+  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, undefined, cluster);
   await warnOwedRestarts(context, target.stateDir);
   await warnInterruptedChange(context, target.stateDir);
   await warnChangeInProgress(context, target.stateDir);
@@ -111,6 +113,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
     facts: answers,
     vars,
     profile: profileIdentity(profile),
+    cluster: cluster && { file: path.resolve(cluster.file), sha256: cluster.sha256 },
     templates: readTemplates(profile.rules),
     locks: facts.locks,
   });

@@ -3,6 +3,7 @@
 import { flagSupport, type FlagCatalogue } from './flag-catalogue.js';
 import type { NodeModel } from './node.js';
 import type { ExposureRow } from './exposure.js';
+import type { ClusterRequirement } from './cluster.js';
 import type { Requirement, Rule } from './profile.js';
 import { permittedNodePath, permittedText } from './rule-paths.js';
 import { readerResults } from './reader-check.js';
@@ -91,6 +92,7 @@ export function evaluateRules(
   facts: NodeFactAnswers,
   vars: Readonly<Record<string, string>>,
   catalogue: FlagCatalogue,
+  cluster?: ClusterRequirement,
 ): RuleResult[] {
   const first = rules.map((rule) => versionGate(model, rule, evaluateRule(model, rule, facts, vars), catalogue));
   // A failing rule whose requirements are not met cannot be fixed: it is blocked, with what to do. Blocking
@@ -101,7 +103,7 @@ export function evaluateRules(
     const byId = new Map(results.map((result) => [result.id, result]));
     results = results.map((result, index) => {
       if (result.status !== 'FAIL') return result;
-      const unmet = (rules[index].requires ?? []).map((req) => unmetRequirement(req, facts, byId, vars)).filter((text): text is string => text !== null);
+      const unmet = (rules[index].requires ?? []).map((req) => unmetRequirement(req, facts, byId, vars, cluster)).filter((text): text is string => text !== null);
       if (unmet.length === 0) return result;
       changed = true;
       return { ...result, status: 'BLOCKED' as const, reason: `${result.reason}; blocked: ${unmet.join('; ')}` };
@@ -111,10 +113,15 @@ export function evaluateRules(
   return [...results, ...readerResults(model)];
 }
 
-function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, results: ReadonlyMap<string, RuleResult>, vars: Readonly<Record<string, string>>): string | null {
+function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, results: ReadonlyMap<string, RuleResult>, vars: Readonly<Record<string, string>>, cluster?: ClusterRequirement): string | null {
   const why = requirement.why ? ` (${requirement.why})` : '';
   if ('rule' in requirement) {
     const other = results.get(requirement.rule);
+    // On a worker, a control-plane rule does not apply here: with cluster facts it is decided on the control planes.
+    if (cluster && other?.status === 'NOT APPLICABLE') {
+      const decided = cluster(requirement.rule, other.component);
+      if (decided !== undefined) return decided === null ? null : `${decided}${why}`;
+    }
     if (!other) return `needs rule ${requirement.rule}, which is not selected${why}`;
     return other.status === 'PASS' || other.status === 'FAIL' ? null : `needs rule ${requirement.rule}, which is ${other.status}${why}`;
   }
