@@ -206,6 +206,10 @@ test('cluster facts older than the limit, or an invalid document, are refused wi
   const invalid = await runInProcessWith(['--root', c.w1, 'plan', '--cluster', file], at(LATER));
   assert.is(invalid.status, 1);
   assert.is(invalid.stderr, `error: ${file}: nodes[1].role: must be one of "control-plane", "worker"\nhint: make them again with harden cluster facts NODE.json… --out FILE\n`);
+  // The bin (the single-file build, whose schema check is compiled ahead of time) says the same.
+  const bin = runBin(['--root', c.w1, 'plan', '--cluster', file]);
+  assert.is(bin.status, 1);
+  assert.is(bin.stderr, invalid.stderr);
 });
 
 /** A small valid cluster document, for the exact outputs of the cluster view. */
