@@ -54,7 +54,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // Only what the report needs is kept of each node: a fleet's args files are not all held at once.
   const viewFlags = sharedViewer();
   const assessments = settledInOrder(targets, NODES_AT_ONCE, async (target) => {
-    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags, cluster);
+    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags, cluster, profile.allRules);
     return { version: model.report.version, results: [...results, ...agreement] };
   });
   // A profile file is named by its file and its own name, so that it never reads as a shipped profile.
@@ -113,6 +113,7 @@ function planCommandFor(options: CheckOptions): (root: string, ruleId: string) =
     words.push('plan');
     if (options.profile !== DEFAULT_PROFILE) words.push('--profile', shellWord(options.profile));
     words.push('--only', ruleId);
+    if (options.cluster !== undefined) words.push('--cluster', shellWord(options.cluster));
     return words.join(' ');
   };
 }

@@ -155,8 +155,10 @@ const CONTROL_PLANE_COMPONENTS = new Set(['kube-apiserver', 'kube-scheduler', 'k
  */
 export type ClusterRequirement = (ruleId: string, component: string | undefined) => string | null | undefined;
 
-export function clusterRequirement(document: ClusterDocument, role: Role): ClusterRequirement {
-  return (ruleId, component) => {
+export function clusterRequirement(document: ClusterDocument, role: Role, components: ReadonlyMap<string, string> = new Map()): ClusterRequirement {
+  return (ruleId, given) => {
+    // A rule left out by --only is known by its component in the whole profile.
+    const component = given ?? components.get(ruleId);
     if (role !== 'worker' || component === undefined || !CONTROL_PLANE_COMPONENTS.has(component)) return undefined;
     const planes = document.nodes.filter((node) => node.role === 'control-plane');
     const lacking = planes.flatMap((node) => {

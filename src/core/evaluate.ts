@@ -118,8 +118,8 @@ function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, resu
   if ('rule' in requirement) {
     const other = results.get(requirement.rule);
     // On a worker, a control-plane rule does not apply here: with cluster facts it is decided on the control planes.
-    if (cluster && other?.status === 'NOT APPLICABLE') {
-      const decided = cluster(requirement.rule, other.component);
+    if (cluster && (!other || other.status === 'NOT APPLICABLE')) {
+      const decided = cluster(requirement.rule, other?.component);
       if (decided !== undefined) return decided === null ? null : `${decided}${why}`;
     }
     if (!other) return `needs rule ${requirement.rule}, which is not selected${why}`;

@@ -32,6 +32,8 @@ export async function assessNode(
   rules: readonly Rule[],
   viewFlags: FlagsViewer = viewFlagsFile,
   cluster?: ClusterFacts | null,
+  /** Every rule of the profile (before --only and --skip): a requirement left out is still known by its component. */
+  allRules: readonly Rule[] = rules,
 ): Promise<Assessment> {
   // One reader for the whole reading: each path component under the root is looked at once.
   const reader = new RootedReader(fs, path.resolve(target.root));
@@ -46,7 +48,7 @@ export async function assessNode(
     const listeners = await readListeners(fs, target.root, undefined, reader);
     answers = { ...answers, exposure: listeners.available ? (await readExposure(fs, target.root, model, listeners)).rows : null };
   }
-  const decide = cluster ? clusterRequirement(cluster.document, model.report.role) : undefined;
+  const decide = cluster ? clusterRequirement(cluster.document, model.report.role, new Map(allRules.map((rule) => [rule.id, rule.component]))) : undefined;
   const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue(), decide);
   return { facts, model, vars, answers, results };
 }

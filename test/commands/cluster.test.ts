@@ -108,6 +108,15 @@ test("a worker's kubelet.anonymous-auth is BLOCKED alone, and decided with clust
     status: 'FAIL',
     reason: '--anonymous-auth must be false, found true',
   });
+  // The control-plane rules need not be selected: under --only they are still decided from the control planes.
+  const only = await runInProcessWith(['--root', c.w1, 'check', '--json', '--only', 'kubelet.anonymous-auth,kubelet.client-ca-file', '--cluster', file], at(LATER));
+  assert.is(statusOf(only.stdout, 'kubelet.anonymous-auth')!.status, 'FAIL');
+  assert.equal(JSON.parse(only.stdout).results.map((r: { id: string }) => r.id), ['kubelet.anonymous-auth', 'kubelet.client-ca-file']);
+  // The fix each failing rule names carries the cluster facts along.
+  const text = await runInProcessWith(['--root', c.w1, 'check', '--failed', '--only', 'kubelet.anonymous-auth', '--cluster', file], at(LATER));
+  assert.ok(text.stdout.includes(`found: --anonymous-auth=true (line 4); --anonymous-auth must be false, found true; blocked: needs rule kubelet.client-ca-file, which is not selected`), text.stdout);
+  const failed = await runInProcessWith(['--root', c.w1, 'check', '--failed', '--only', 'kubelet.anonymous-auth,kubelet.client-ca-file', '--cluster', file], at(LATER));
+  assert.ok(failed.stdout.includes(`fix: harden --root ${c.w1} plan --only kubelet.anonymous-auth --cluster ${file}\n`), failed.stdout);
   // The plan carries the fix out, and says which facts decided it.
   const plan = await runInProcessWith(['--root', c.w1, 'plan', '--cluster', file], at(LATER));
   assert.is(plan.status, 0, plan.stderr);
@@ -150,6 +159,17 @@ test('check --cluster reports a control-plane setting that differs, with its own
     reason: '--authorization-mode differs across control-plane nodes; make it the same on each (harden changes one node at a time)',
   } as never);
   assert.equal(statusOf(run.stdout, 'cluster.agree.profiling'), { ...statusOf(run.stdout, 'cluster.agree.profiling')!, status: 'PASS', found: 'false', reason: 'the same on all 2 control-plane nodes' });
+  // harden cannot make two nodes agree from a third: the fix says what to do instead of a plan command.
+  const text = await runInProcessWith(['--root', c.w2, 'check', '--failed', '--cluster', file], at(LATER));
+  assert.ok(
+    text.stdout.includes(
+      '[FAIL]           high      cluster.agree.authorization-mode\n' +
+        '                           --authorization-mode is the same on every control-plane node\n' +
+        '                           found: cp-1: AlwaysAllow; cp-2: Node,RBAC; --authorization-mode differs across control-plane nodes; make it the same on each (harden changes one node at a time)\n' +
+        '                           fix: make it the same on every control-plane node: harden plan and apply on the nodes that differ\n',
+    ),
+    text.stdout,
+  );
   // Without --cluster there are no cluster results.
   const alone = await runInProcessWith(['--root', c.w2, 'check', '--json'], at(LATER));
   assert.is(statusOf(alone.stdout, 'cluster.agree.authorization-mode'), undefined);
