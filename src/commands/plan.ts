@@ -83,7 +83,8 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
   if (options.out !== undefined) {
     // The command to run as it must be typed: the plan applies to the root it was made on.
     const where = path.resolve(origin.root) === '/' ? '' : `--root ${shellWord(origin.root)} `;
-    const saved = `Saved the plan to ${options.out}: apply it with harden ${where}apply ${shellWord(options.out)}\n`;
+    const cluster = options.cluster === undefined ? '' : ` --cluster ${shellWord(options.cluster)}`;
+    const saved = `Saved the plan to ${options.out}: apply it with harden ${where}apply ${shellWord(options.out)}${cluster}\n`;
     if (format === 'json') io.err(saved);
     else io.out(`\n${saved}`);
   }

@@ -184,6 +184,8 @@ test('the plan header shows the cluster facts digest; the saved plan records it;
   assert.is(run.status, 0, run.stderr);
   const lines = run.stdout.split('\n');
   assert.is(lines[1], `With cluster facts ${file} (sha256 ${digest.slice(7, 23)}…)`);
+  // The command it names to apply the plan carries the facts it needs.
+  assert.ok(run.stdout.endsWith(`\nSaved the plan to ${out}: apply it with harden --root ${c.w1} apply ${out} --cluster ${file}\n`), run.stdout);
   const saved = JSON.parse(await fs.readFile(out, 'utf8'));
   assert.is(saved.schema, 'harden.plan/v3');
   assert.equal(saved.cluster, { file, sha256: digest });
@@ -199,6 +201,10 @@ test('the plan header shows the cluster facts digest; the saved plan records it;
   const wrong = await runInProcessWith(['--root', c.w1, 'apply', out, '--yes', '--no-restart', '--cluster', other], at(LATER));
   assert.is(wrong.status, 1);
   assert.is(wrong.stderr, `error: ${other} are not the cluster facts ${out} was made with (sha256 ${digest.slice(7, 23)}…)\nhint: apply it with the cluster facts it was made with, or make a new plan with these\n`);
+  // With the facts it was made with, it applies (written only: --no-restart).
+  const applied = await runInProcessWith(['--root', c.w1, 'apply', out, '--yes', '--no-restart', '--cluster', file], at(LATER));
+  assert.is(applied.status, 0, applied.stderr);
+  assert.match(await fs.readFile(argsOf(c.w1, 'kubelet'), 'utf8'), /^--anonymous-auth=false$/m);
   const plain = path.join(c.dir, 'plain.json');
   await runInProcessWith(['--root', c.w2, 'plan', '--out', plain], at(LATER));
   assert.not.ok('cluster' in JSON.parse(await fs.readFile(plain, 'utf8')));
