@@ -2,7 +2,7 @@
 // document (`harden cluster facts`) that a single node's check, plan and apply read like a profile. Pure: the
 // document's shape, the decision of a worker's requirement on control-plane rules, and the settings that must
 // agree across control-plane nodes.
-import type { RuleResult, Status } from './evaluate.js';
+import { CONTROL_PLANE, type RuleResult, type Status } from './evaluate.js';
 import type { NodeModel, Role } from './node.js';
 
 export const NODE_FACTS_SCHEMA = 'harden.node-facts/v1';
@@ -145,8 +145,6 @@ function duration(seconds: number): string {
   return `${s}s`;
 }
 
-/** Control-plane components: a worker runs none of them, so their rules cannot be decided on it. */
-const CONTROL_PLANE_COMPONENTS = new Set(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'k8s-dqlite']);
 
 /**
  * How a worker's requirement on a control-plane rule is decided with the cluster's facts: null when the rule
@@ -159,7 +157,7 @@ export function clusterRequirement(document: ClusterDocument, role: Role, compon
   return (ruleId, given) => {
     // A rule left out by --only is known by its component in the whole profile.
     const component = given ?? components.get(ruleId);
-    if (role !== 'worker' || component === undefined || !CONTROL_PLANE_COMPONENTS.has(component)) return undefined;
+    if (role !== 'worker' || component === undefined || !CONTROL_PLANE.has(component)) return undefined;
     const planes = document.nodes.filter((node) => node.role === 'control-plane');
     const lacking = planes.flatMap((node) => {
       const status = node.results.find((result) => result.id === ruleId)?.status;

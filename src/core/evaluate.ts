@@ -179,7 +179,8 @@ export function untouchable(fact: EntryFact): string | null {
   return null;
 }
 
-const CONTROL_PLANE = new Set(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'k8s-dqlite']);
+/** Control-plane components: a worker runs none of them (cluster facts decide their rules there). */
+export const CONTROL_PLANE = new Set(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'k8s-dqlite']);
 
 function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): RuleResult {
   const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));

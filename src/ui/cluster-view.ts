@@ -3,6 +3,7 @@
 import type { ClusterFacts } from '../core/cluster.js';
 import type { RuleResult, Status } from '../core/evaluate.js';
 import type { Palette } from './color.js';
+import { largest } from '../core/lists.js';
 import { jsonText, shown } from './terminal-text.js';
 
 export const CLUSTER_CHECK_SCHEMA = 'harden.cluster-check/v1';
@@ -46,7 +47,7 @@ export function clusterCompliant(view: ClusterView): boolean {
 export function clusterText(view: ClusterView, color: Palette): string {
   const header = ['NODE', 'ROLE', 'VERSION', 'PASSED', 'FAILED', 'BLOCKED', 'SCORE'];
   const rows = view.nodes.map((node) => [node.name, node.role, node.version ?? '?', String(node.passed), String(node.failed), String(node.blocked), node.score === null ? '-' : `${node.score}%`]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const widths = header.map((title, column) => Math.max(title.length, largest(rows.map((row) => row[column].length))));
   const line = (cells: string[]) => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ').trimEnd();
   const out = [
     color.bold(`Cluster facts ${shown(view.file)} (sha256 ${view.sha256.replace(/^sha256:/, '').slice(0, 16)}…, made ${view.createdAt}, profile ${shown(view.profile.name)})`),
