@@ -371,7 +371,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const selected = rules ?? profile.rules;
   const cluster = await optionalClusterFacts(context, options, profileIdentity(profile));
-  const assessment = await assessNode(fs, target, selected, undefined, cluster, profile.allRules);
+  const assessment = await assessNode(fs, target, selected, undefined, { facts: cluster, mode: 'change', allRules: profile.allRules });
   const plan = buildPlan({
     model: assessment.model,
     rules: selected,

@@ -54,7 +54,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // Only what the report needs is kept of each node: a fleet's args files are not all held at once.
   const viewFlags = sharedViewer();
   const assessments = settledInOrder(targets, NODES_AT_ONCE, async (target) => {
-    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags, cluster, profile.allRules);
+    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules });
     return { version: model.report.version, results: [...results, ...agreement] };
   });
   // A profile file is named by its file and its own name, so that it never reads as a shipped profile.

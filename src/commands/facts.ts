@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { nodeFactsDocument } from '../core/cluster.js';
+import { buildPlan, type Plan } from '../core/plan.js';
+import { compareStrings } from '../core/order.js';
+import { readTemplates } from '../effects/plan-store.js';
 import { NODE_NAME_PATTERN } from '../core/cluster-schema.js';
 import { assessNode } from '../effects/assess.js';
 import { RootedReader } from '../effects/node-reader.js';
@@ -28,9 +31,11 @@ export function factsCommand(context: CommandContext): CommandModule<object, Fac
       const [target] = nodeTargets(options, false);
       const profile = await loadProfile(options.profile);
       const name = await nodeName(context, target.root, options.nodeName);
-      const { model, results } = await assessNode(fs, target, profile.rules);
+      const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules);
+      // What this node's own plan would fix: planned here, not yet applied (a worker's check counts it).
+      const plan = buildPlan({ model, rules: profile.rules, results, facts: answers, vars, profile: profileIdentity(profile), templates: readTemplates(profile.rules), locks: facts.locks });
       const now = context.effects.change?.now?.() ?? new Date();
-      io.out(`${jsonText(nodeFactsDocument({ gatheredAt: now.toISOString(), name, model, profile: profileIdentity(profile), results }))}\n`);
+      io.out(`${jsonText(nodeFactsDocument({ gatheredAt: now.toISOString(), name, model, profile: profileIdentity(profile), results, planned: plannedRules(plan) }))}\n`);
       context.setExitCode(ExitCode.ok);
     },
   };
@@ -54,4 +59,14 @@ async function nodeName(context: CommandContext, root: string, given: string | u
   const lower = hostname.toLowerCase();
   if (!valid(lower)) throw new HardenError(`${root}: the hostname ${JSON.stringify(hostname)} is not a node name`, { hint: 'name it with --node-name NAME' });
   return lower;
+}
+
+/** The rules a plan carries out (each once, sorted), unless the plan has problems and cannot be applied. */
+function plannedRules(plan: Plan): string[] {
+  if (plan.problems.length > 0) return [];
+  const ids = new Set<string>();
+  for (const file of plan.files) for (const edit of file.edits) for (const id of edit.ruleIds) ids.add(id);
+  for (const companion of plan.companions) ids.add(companion.ruleId);
+  for (const mode of plan.modes) for (const id of mode.ruleIds) ids.add(id);
+  return [...ids].sort(compareStrings);
 }

@@ -103,7 +103,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   const [target] = nodeTargets(options, false);
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const cluster = await optionalClusterFacts(context, options, profileIdentity(profile));
-  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, undefined, cluster, profile.allRules);
+  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, undefined, { facts: cluster, mode: 'change', allRules: profile.allRules });
   await warnOwedRestarts(context, target.stateDir);
   await warnInterruptedChange(context, target.stateDir);
   await warnChangeInProgress(context, target.stateDir);

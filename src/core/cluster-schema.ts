@@ -27,6 +27,7 @@ const nodeFields = {
       status: { enum: ['PASS', 'FAIL', 'MANUAL', 'BLOCKED', 'NOT APPLICABLE'] },
     }),
   },
+  planned: { type: 'array', maxItems: MAX_RULES, uniqueItems: true, items: { type: 'string', maxLength: 256, pattern: '^[a-z0-9-]+(\\.[a-z0-9-]+)+$' } },
   settings: object(Object.fromEntries(AGREEING_SETTINGS.map((setting) => [settingKey(setting), { type: ['string', 'null'], maxLength: 65536 }]))),
 };
 

@@ -25,6 +25,8 @@ export interface NodeFactsDocument {
   readonly results: readonly { readonly id: string; readonly status: Status }[];
   /** The effective value of each setting that must agree (`kube-apiserver --authorization-mode`), null when unset. */
   readonly settings: Readonly<Record<string, string | null>>;
+  /** The failing rules this node's own plan would fix (planned, not yet applied). */
+  readonly planned: readonly string[];
 }
 
 export type ClusterNode = Omit<NodeFactsDocument, 'schema'>;
@@ -78,7 +80,7 @@ export function agreeingSettings(model: NodeModel): Record<string, string | null
   return settings;
 }
 
-export function nodeFactsDocument(input: { gatheredAt: string; name: string; model: NodeModel; profile: { name: string; sha256: string }; results: readonly RuleResult[] }): NodeFactsDocument {
+export function nodeFactsDocument(input: { gatheredAt: string; name: string; model: NodeModel; profile: { name: string; sha256: string }; results: readonly RuleResult[]; planned: readonly string[] }): NodeFactsDocument {
   return {
     schema: NODE_FACTS_SCHEMA,
     gatheredAt: input.gatheredAt,
@@ -88,6 +90,7 @@ export function nodeFactsDocument(input: { gatheredAt: string; name: string; mod
     profile: { name: input.profile.name, sha256: input.profile.sha256 },
     results: input.results.map((result) => ({ id: result.id, status: result.status })),
     settings: agreeingSettings(input.model),
+    planned: [...input.planned],
   };
 }
 
@@ -147,23 +150,37 @@ function duration(seconds: number): string {
 
 
 /**
- * How a worker's requirement on a control-plane rule is decided with the cluster's facts: null when the rule
- * passes on every control-plane node, the reason it is unmet otherwise (naming the nodes), or undefined when the
- * cluster has nothing to say (not a control-plane rule, or this node is not a worker).
+ * How a worker's requirement on a control-plane rule is decided with the cluster's facts: `unmet` null when the
+ * rule passes on every control-plane node, the reason otherwise (naming the nodes); `note` says where it is
+ * planned but not yet applied (check only). Undefined when the cluster has nothing to say (not a control-plane
+ * rule, or this node is not a worker).
  */
-export type ClusterRequirement = (ruleId: string, component: string | undefined) => string | null | undefined;
+export type ClusterRequirement = (ruleId: string, component: string | undefined) => { readonly unmet: string | null; readonly note: string | null } | undefined;
 
-export function clusterRequirement(document: ClusterDocument, role: Role, components: ReadonlyMap<string, string> = new Map()): ClusterRequirement {
+/**
+ * `check` counts a rule planned on a control plane (failing there, fixed by that node's own plan) as met, and says
+ * so; `plan` and `apply` change the node now, so only what is applied counts.
+ */
+export type ClusterMode = 'check' | 'change';
+
+export function clusterRequirement(document: ClusterDocument, role: Role, mode: ClusterMode, components: ReadonlyMap<string, string> = new Map()): ClusterRequirement {
   return (ruleId, given) => {
     // A rule left out by --only is known by its component in the whole profile.
     const component = given ?? components.get(ruleId);
     if (role !== 'worker' || component === undefined || !CONTROL_PLANE.has(component)) return undefined;
     const planes = document.nodes.filter((node) => node.role === 'control-plane');
-    const lacking = planes.flatMap((node) => {
+    const lacking: string[] = [];
+    const planned: string[] = [];
+    for (const node of planes) {
       const status = node.results.find((result) => result.id === ruleId)?.status;
-      return status === 'PASS' ? [] : [`${node.name} (${status ?? 'not checked'})`];
-    });
-    return lacking.length === 0 ? null : `needs rule ${ruleId} on every control-plane node; it does not pass on ${lacking.join(', ')}`;
+      if (status === 'PASS') continue;
+      if (mode === 'check' && status === 'FAIL' && node.planned.includes(ruleId)) planned.push(node.name);
+      else lacking.push(`${node.name} (${status === 'FAIL' && node.planned.includes(ruleId) ? 'FAIL, planned, not yet applied' : (status ?? 'not checked')})`);
+    }
+    return {
+      unmet: lacking.length === 0 ? null : `needs rule ${ruleId} on every control-plane node; it does not pass on ${lacking.join(', ')}`,
+      note: planned.length === 0 ? null : `${ruleId} planned on ${planned.join(', ')}, not yet applied`,
+    };
   };
 }
 

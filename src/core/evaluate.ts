@@ -109,6 +109,14 @@ export function evaluateRules(
       return { ...result, status: 'BLOCKED' as const, reason: `${result.reason}; blocked: ${unmet.join('; ')}` };
     });
   }
+  // A failing rule whose control-plane requirement is met only by a plan not yet applied there (check) says so.
+  if (cluster) {
+    results = results.map((result, index) => {
+      if (result.status !== 'FAIL') return result;
+      const notes = (rules[index].requires ?? []).flatMap((req) => ('rule' in req ? [cluster(req.rule, rules.find((rule) => rule.id === req.rule)?.component)?.note ?? null] : [])).filter((note): note is string => note !== null);
+      return notes.length === 0 ? result : { ...result, reason: `${result.reason}; needs ${notes.join('; ')}` };
+    });
+  }
   // Then every args file its consumer cannot read or start with: a failure whatever the rules select.
   return [...results, ...readerResults(model)];
 }
@@ -120,7 +128,7 @@ function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, resu
     // On a worker, a control-plane rule does not apply here: with cluster facts it is decided on the control planes.
     if (cluster && (!other || other.status === 'NOT APPLICABLE')) {
       const decided = cluster(requirement.rule, other?.component);
-      if (decided !== undefined) return decided === null ? null : `${decided}${why}`;
+      if (decided !== undefined) return decided.unmet === null ? null : `${decided.unmet}${why}`;
     }
     if (!other) return `needs rule ${requirement.rule}, which is not selected${why}`;
     return other.status === 'PASS' || other.status === 'FAIL' ? null : `needs rule ${requirement.rule}, which is ${other.status}${why}`;

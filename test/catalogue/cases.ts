@@ -2027,6 +2027,7 @@ function nodeEntry(date: string, name: string, role: string): object {
     gatheredAt: date, name, role, version: '1.28.0', profile: { name: 'baseline', sha256: `sha256:${'1'.repeat(64)}` },
     results: [{ id: 'kubelet.anonymous-auth', status: 'PASS' }],
     settings: Object.fromEntries(SETTINGS.map((flag) => [`kube-apiserver --${flag}`, null])),
+    planned: [],
   };
 }
 

@@ -63,7 +63,7 @@ test('harden facts (the bin): name, role from inspect, version, profile, every r
   assert.is(plane.status, 0, plane.stderr);
   assert.is(plane.stderr, '');
   const doc = JSON.parse(plane.stdout);
-  assert.equal(Object.keys(doc), ['schema', 'gatheredAt', 'name', 'role', 'version', 'profile', 'results', 'settings']);
+  assert.equal(Object.keys(doc), ['schema', 'gatheredAt', 'name', 'role', 'version', 'profile', 'results', 'settings', 'planned']);
   assert.is(doc.schema, 'harden.node-facts/v1');
   assert.is(doc.name, 'cp-1');
   assert.is(doc.role, 'control-plane');
@@ -72,6 +72,8 @@ test('harden facts (the bin): name, role from inspect, version, profile, every r
   assert.equal(doc.results.find((r: { id: string }) => r.id === 'apiserver.authorization-mode.node-rbac'), { id: 'apiserver.authorization-mode.node-rbac', status: 'FAIL' });
   assert.is(doc.settings['kube-apiserver --authorization-mode'], 'AlwaysAllow');
   assert.is(doc.settings['kube-apiserver --token-auth-file'], null);
+  // Its own plan would fix the authorization mode and the bind addresses: planned here, not yet applied.
+  assert.equal(doc.planned, ['apiserver.authorization-mode.no-always-allow', 'apiserver.authorization-mode.node-rbac', 'kube-controller-manager.bind-address', 'kube-scheduler.bind-address']);
   const worker = JSON.parse(runBin(['--root', c.w1, 'facts', '--node-name', 'w-1']).stdout);
   assert.is(worker.role, 'worker');
   // Gathered with the bin, then built: the document the other tests make in-process.
@@ -125,9 +127,11 @@ test("a worker's kubelet.anonymous-auth is BLOCKED alone, and decided with clust
   assert.not.ok(blockedPlan.stdout.includes('+ --anonymous-auth=false'));
 });
 
-test('with a control plane that fails a required rule, the worker rule stays BLOCKED, naming that node', async () => {
+test('with a control plane that cannot pass a required rule, the worker rule stays BLOCKED, naming that node', async () => {
   const c = await cluster();
   await edit(c.cp2, 'kube-apiserver', /^--kubelet-client-certificate=.*\n/m, '');
+  // Without its certificate file, cp-2's own rule is blocked: its plan cannot fix it.
+  await fs.rm(path.join(c.cp2, 'var/snap/microk8s/current/certs/apiserver-kubelet-client.crt'));
   const file = await gather(c);
   const run = await runInProcessWith(['--root', c.w1, 'check', '--json', '--cluster', file], at(LATER));
   assert.is(run.status, 2);
@@ -135,9 +139,30 @@ test('with a control plane that fails a required rule, the worker rule stays BLO
   assert.is(result.status, 'BLOCKED');
   assert.is(
     result.reason,
-    '--anonymous-auth must be false, found true; blocked: needs rule apiserver.kubelet-client-certificate on every control-plane node; it does not pass on cp-2 (FAIL) ' +
+    '--anonymous-auth must be false, found true; blocked: needs rule apiserver.kubelet-client-certificate on every control-plane node; it does not pass on cp-2 (BLOCKED) ' +
       '(the API server must present a client certificate, or kubectl logs, exec and port-forward get 401)',
   );
+});
+
+test('planned on a control plane but not yet applied: check counts it and says so; plan does not', async () => {
+  const c = await cluster();
+  await edit(c.cp2, 'kube-apiserver', /^--kubelet-client-certificate=.*\n/m, '');
+  const file = await gather(c);
+  assert.ok(JSON.parse(await fs.readFile(file, 'utf8')).nodes[1].planned.includes('apiserver.kubelet-client-certificate'));
+  const check = await runInProcessWith(['--root', c.w1, 'check', '--json', '--cluster', file], at(LATER));
+  const result = statusOf(check.stdout, 'kubelet.anonymous-auth')!;
+  assert.is(result.status, 'FAIL');
+  assert.is(result.reason, '--anonymous-auth must be false, found true; needs apiserver.kubelet-client-certificate planned on cp-2, not yet applied');
+  const plan = await runInProcessWith(['--root', c.w1, 'plan', '--cluster', file], at(LATER));
+  assert.is(plan.status, 0, plan.stderr);
+  assert.ok(
+    plan.stdout.includes(
+      '  kubelet.anonymous-auth: --anonymous-auth must be false, found true; blocked: needs rule apiserver.kubelet-client-certificate on every control-plane node; ' +
+        'it does not pass on cp-2 (FAIL, planned, not yet applied) (the API server must present a client certificate, or kubectl logs, exec and port-forward get 401)\n',
+    ),
+    plan.stdout,
+  );
+  assert.not.ok(plan.stdout.includes('+ --anonymous-auth=false'));
 });
 
 test('check --cluster reports a control-plane setting that differs, with its own id; agreeing ones pass', async () => {
@@ -249,7 +274,7 @@ function smallDocument(): object {
   });
   const profile = { name: 'baseline', sha256: `sha256:${'1'.repeat(64)}` };
   const node = (name: string, role: string, mode: string, statuses: [string, string][]) => ({
-    gatheredAt: '2026-03-01T10:00:00.000Z', name, role, version: '1.28.0', profile, results: statuses.map(([id, status]) => ({ id, status })), settings: settings(mode),
+    gatheredAt: '2026-03-01T10:00:00.000Z', name, role, version: '1.28.0', profile, results: statuses.map(([id, status]) => ({ id, status })), settings: settings(mode), planned: [],
   });
   return {
     schema: 'harden.cluster/v1',
