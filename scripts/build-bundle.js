@@ -37,6 +37,8 @@ const { AJV_OPTIONS } = await import(new URL('../dist/src/effects/profile-valida
 const { VALUE_PATTERN } = await import(new URL('../dist/src/core/safe-value.js', import.meta.url).href);
 const { PLAN_DOCUMENT_SCHEMA } = await import(new URL('../dist/src/core/plan-schema.js', import.meta.url).href);
 const { PLAN_AJV_OPTIONS } = await import(new URL('../dist/src/effects/plan-validator.js', import.meta.url).href);
+const { CLUSTER_DOCUMENT_SCHEMA, NODE_FACTS_DOCUMENT_SCHEMA } = await import(new URL('../dist/src/core/cluster-schema.js', import.meta.url).href);
+const { CLUSTER_AJV_OPTIONS } = await import(new URL('../dist/src/effects/cluster-validator.js', import.meta.url).href);
 
 /** The schema check as standalone code: `profileValidator()` returns the function Ajv would have compiled. */
 function validatorModule() {
@@ -55,6 +57,14 @@ function planValidatorModule() {
   const ajv = new Ajv({ ...PLAN_AJV_OPTIONS, code: { source: true, esm: true } });
   const validate = ajv.compile(PLAN_DOCUMENT_SCHEMA);
   return `${standaloneCode(ajv, validate)}\nexport function planValidator() { return validate; }\n`;
+}
+
+/** The node-facts and cluster-facts schema checks as standalone code, under the names cluster-validator.ts exports. */
+function clusterValidatorModule() {
+  const ajv = new Ajv({ ...CLUSTER_AJV_OPTIONS, code: { source: true, esm: true } });
+  ajv.addSchema(CLUSTER_DOCUMENT_SCHEMA, 'cluster');
+  ajv.addSchema(NODE_FACTS_DOCUMENT_SCHEMA, 'node');
+  return `${standaloneCode(ajv, { clusterCheck: 'cluster', nodeCheck: 'node' })}\nexport function clusterValidator() { return clusterCheck; }\nexport function nodeFactsValidator() { return nodeCheck; }\n`;
 }
 
 /** The shipped files, the profiles parsed and validated. */
@@ -84,6 +94,7 @@ const { validate, source: validatorSource } = validatorModule();
 const replaced = {
   [path.join(repo, 'src', 'effects', 'profile-validator.ts')]: validatorSource,
   [path.join(repo, 'src', 'effects', 'plan-validator.ts')]: planValidatorModule(),
+  [path.join(repo, 'src', 'effects', 'cluster-validator.ts')]: clusterValidatorModule(),
   [path.join(repo, 'src', 'effects', 'embedded-files.ts')]: await embeddedFiles(validate),
 };
 
@@ -91,7 +102,7 @@ const replaced = {
 const swapModules = {
   name: 'harden-swap-modules',
   setup(build) {
-    build.onLoad({ filter: /[\\/]src[\\/]effects[\\/](profile-validator|plan-validator|embedded-files)\.ts$/ }, (args) => {
+    build.onLoad({ filter: /[\\/]src[\\/]effects[\\/](profile-validator|plan-validator|cluster-validator|embedded-files)\.ts$/ }, (args) => {
       const contents = replaced[args.path];
       if (contents === undefined) return undefined;
       return { contents, loader: 'js', resolveDir: repo };

@@ -9,6 +9,8 @@ import { applyCommand } from './commands/apply.js';
 import { rollbackCommand, snapshotsCommand } from './commands/rollback.js';
 import { portsCommand } from './commands/ports.js';
 import { profilesCommand } from './commands/profiles.js';
+import { factsCommand } from './commands/facts.js';
+import { clusterCommand } from './commands/cluster.js';
 import { completeWords } from './commands/completion.js';
 import type { CommandContext, Effects } from './commands/context.js';
 import { embeddedFiles } from './effects/embedded-files.js';
@@ -32,6 +34,7 @@ function commandModules(context: CommandContext): CommandModule<object, never>[]
   return [
     inspectCommand(context), checkCommand(context, version_), planCommand(context, version_), applyCommand(context, version_),
     rollbackCommand(context, version_), snapshotsCommand(context), portsCommand(context), profilesCommand(context),
+    factsCommand(context), clusterCommand(context, version_),
   ] as unknown as CommandModule<object, never>[];
 }
 

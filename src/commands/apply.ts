@@ -28,11 +28,12 @@ import { type ChangeEffects, type CommandContext, type OutputOptions } from './c
 import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Planned } from './transaction.js';
 import { confirmClosedPorts } from './ports.js';
 import { shellWord } from '../ui/shell-word.js';
-import { DEFAULT_PROFILE, gateTimes, lockWaitSeconds, ruleIds, stateTarget, withGateOptions, withNodeOptions, withRuleOptions, withWaitOption, type NodeOptions, type NodeTarget } from './options.js';
+import { DEFAULT_PROFILE, gateTimes, lockWaitSeconds, ruleIds, stateTarget, withClusterOptions, withGateOptions, withNodeOptions, withRuleOptions, withWaitOption, type ClusterOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { optionalClusterFacts } from './cluster.js';
 import { shown } from '../ui/terminal-text.js';
 import { progressWriter } from '../ui/gate-progress.js';
 
-export type ApplyOptions = NodeOptions &
+export type ApplyOptions = NodeOptions & ClusterOptions &
   Pick<OutputOptions, 'color'> & {
     plan?: string;
     profile?: string;
@@ -51,7 +52,7 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
     command: 'apply [plan]',
     describe: 'Change a node as planned: snapshot, write atomically, restart each service once, check health, put back on failure',
     builder: (yargs) =>
-      withWaitOption(withGateOptions(withRuleOptions(withNodeOptions(yargs, false))))
+      withClusterOptions(withWaitOption(withGateOptions(withRuleOptions(withNodeOptions(yargs, false)))))
         .positional('plan', { type: 'string', describe: 'a plan saved with harden plan --out, applied exactly' })
         .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
         .option('yes', { type: 'boolean', describe: 'apply without asking (needed without a terminal)' })
@@ -309,6 +310,20 @@ async function savedPlanProfile(file: string, document: PlanDocument): Promise<{
   return { reference, rules: profile.rules.filter((rule) => document.rules.includes(rule.id)) };
 }
 
+/**
+ * A saved plan decided with cluster facts is applied only with those very facts (--cluster, the same sha256),
+ * read again and still young enough; one made without them is applied without.
+ */
+function savedPlanCluster(file: string, document: PlanDocument, options: ApplyOptions): void {
+  const recorded = document.cluster;
+  if (!recorded && options.cluster !== undefined) {
+    throw new HardenError(`${file} was made without cluster facts, and --cluster was given`, { hint: 'apply it without --cluster, or make a new plan with harden plan --cluster FILE --out' });
+  }
+  if (recorded && options.cluster === undefined) {
+    throw new HardenError(`${file} was made with the cluster facts ${recorded.file} (sha256 ${recorded.sha256.replace(/^sha256:/, '').slice(0, 16)}…)`, { hint: `apply it with --cluster ${recorded.file}` });
+  }
+}
+
 async function makePlan(context: CommandContext, options: ApplyOptions, target: NodeTarget, rules?: readonly Rule[]): Promise<Planned> {
   const { fs } = context.effects;
   if (options.plan !== undefined) {
@@ -330,7 +345,13 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     // The plan's own sha256 catches a damaged file, not a forged one: what it changes must also be exactly what
     // its profile and rules give on this node now, so that a plan file is never more than a reviewed copy.
     const saved = await savedPlanProfile(options.plan, document);
+    savedPlanCluster(options.plan, document, options);
     const fresh = await makePlan(context, { ...options, plan: undefined, profile: saved.reference, only: undefined, skip: undefined }, target, saved.rules);
+    if (document.cluster && fresh.plan.cluster?.sha256 !== document.cluster.sha256) {
+      throw new HardenError(`${options.cluster} are not the cluster facts ${options.plan} was made with (sha256 ${document.cluster.sha256.replace(/^sha256:/, '').slice(0, 16)}…)`, {
+        hint: 'apply it with the cluster facts it was made with, or make a new plan with these',
+      });
+    }
     // Read again with the plan's rules: the args files, and the modes, owners and inodes its file-mode rules planned from.
     const now = { ...inputDigests(fresh.assessment.facts), ...entryInputs(saved.rules, fresh.assessment.answers, fresh.assessment.vars) };
     const moved = [...new Set([...Object.keys(document.inputs), ...Object.keys(now)])].filter((key) => document.inputs[key] !== now[key]).sort();
@@ -349,7 +370,8 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
   }
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const selected = rules ?? profile.rules;
-  const assessment = await assessNode(fs, target, selected);
+  const cluster = await optionalClusterFacts(context, options, profileIdentity(profile));
+  const assessment = await assessNode(fs, target, selected, undefined, { facts: cluster, mode: 'change', allRules: profile.allRules });
   const plan = buildPlan({
     model: assessment.model,
     rules: selected,
@@ -357,6 +379,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     facts: assessment.answers,
     vars: assessment.vars,
     profile: profileIdentity(profile),
+    cluster: cluster && { file: path.resolve(cluster.file), sha256: cluster.sha256 },
     templates: readTemplates(selected),
     locks: assessment.facts.locks,
   });

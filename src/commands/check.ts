@@ -6,28 +6,31 @@ import { sharedViewer } from '../core/file-view.js';
 import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { warnInterruptedChange } from '../effects/interrupted-apply.js';
 import { warnChangeInProgress } from '../effects/lock.js';
-import { loadProfile } from '../effects/profile-store.js';
+import { loadProfile, profileIdentity } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
-import { DEFAULT_PROFILE, fleetTargets, ruleIds, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, type FleetOptions } from './options.js';
+import { agreementResults } from '../core/cluster.js';
+import { optionalClusterFacts } from './cluster.js';
+import { DEFAULT_PROFILE, fleetTargets, ruleIds, withClusterOptions, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, type ClusterOptions, type FleetOptions } from './options.js';
 import { shown } from '../ui/terminal-text.js';
 import { shellWord } from '../ui/shell-word.js';
 
-type CheckOptions = FleetOptions & OutputOptions & { profile: string; only?: string[]; skip?: string[]; verbose?: boolean; failed?: boolean };
+type CheckOptions = FleetOptions & OutputOptions & ClusterOptions & { profile: string; only?: string[]; skip?: string[]; verbose?: boolean; failed?: boolean };
 
 export function checkCommand(context: CommandContext, toolVersion: string): CommandModule<object, CheckOptions> {
   return {
     command: 'check',
     describe: 'Audit nodes against a profile: PASS, FAIL, MANUAL, BLOCKED or NOT APPLICABLE per rule, with CIS ids',
     builder: (yargs) =>
-      withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif']))
+      withClusterOptions(withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif'])))
         .option('failed', { type: 'boolean', describe: 'text: show only what needs work (FAIL and BLOCKED)' })
         .option('verbose', { type: 'boolean', describe: 'text: list the NOT APPLICABLE rules too (counted in one line otherwise)' })
         .example('$0 check', 'this machine against the baseline profile')
         .example('$0 --root ./examples/node-1.28 check --format junit', 'JUnit XML for CI')
         .example('$0 check --profile ./mine.yaml --skip kubelet.read-only-port', 'your own profile, one rule skipped')
         .example('$0 check --roots ./fleet --format json', 'every node root under ./fleet, in one document')
+        .example('$0 check --cluster cluster.json', "a worker's control-plane requirements decided from the control planes, and the settings they disagree on")
         .example('$0 check --failed', 'only the rules that need work, each with the plan command that shows its fix')
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
@@ -39,6 +42,10 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
 export async function runCheck(context: CommandContext, options: CheckOptions, toolVersion: string): Promise<number> {
   const { io, fs } = context.effects;
   const profile = await loadProfile(options.profile, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
+  const cluster = await optionalClusterFacts(context, options, profileIdentity(profile));
+  // With cluster facts, the control-plane settings that must agree are results of every node's check.
+  // (Not under --only, which names the profile's rules to look at.)
+  const agreement = cluster && ruleIds(options.only).length === 0 ? agreementResults(cluster.document) : [];
   const targets = await fleetTargets(fs, options);
   const outcomes: CheckOutcome[] = [];
   let worst: number = ExitCode.ok;
@@ -47,8 +54,8 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // Only what the report needs is kept of each node: a fleet's args files are not all held at once.
   const viewFlags = sharedViewer();
   const assessments = settledInOrder(targets, NODES_AT_ONCE, async (target) => {
-    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags);
-    return { version: model.report.version, results };
+    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules });
+    return { version: model.report.version, results: [...results, ...agreement] };
   });
   // A profile file is named by its file and its own name, so that it never reads as a shipped profile.
   const label = profile.shipped ? profile.name : `${path.basename(profile.file ?? profile.source)} "${profile.name}"`;
@@ -106,6 +113,7 @@ function planCommandFor(options: CheckOptions): (root: string, ruleId: string) =
     words.push('plan');
     if (options.profile !== DEFAULT_PROFILE) words.push('--profile', shellWord(options.profile));
     words.push('--only', ruleId);
+    if (options.cluster !== undefined) words.push('--cluster', shellWord(options.cluster));
     return words.join(' ');
   };
 }

@@ -193,3 +193,20 @@ export async function stateTarget(reader: StateReader, options: NodeOptions): Pr
 export function ruleIds(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((value) => value.split(',')).map((id) => id.trim()).filter(Boolean);
 }
+
+/** --cluster, --cluster-max-age: cluster facts for check, plan and apply on one node. */
+export function withClusterOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('cluster', { type: 'string', describe: 'cluster facts (harden cluster facts --out FILE): decide control-plane requirements from the control planes', requiresArg: true })
+    .option('cluster-max-age', { type: 'string', defaultDescription: '3600', describe: 'seconds cluster facts may be old', requiresArg: true });
+}
+
+export interface ClusterOptions {
+  readonly cluster?: string | undefined;
+  readonly clusterMaxAge?: unknown;
+}
+
+/** --cluster-max-age in seconds (default an hour), from 0 to a day. */
+export function clusterMaxAge(options: ClusterOptions): number {
+  return seconds('cluster-max-age', options.clusterMaxAge, 3600);
+}

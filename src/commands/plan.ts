@@ -12,9 +12,10 @@ import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js
 import { planJson, planText, type PlanOrigin } from '../ui/plan-view.js';
 import { shellWord } from '../ui/shell-word.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
-import { DEFAULT_PROFILE, nodeTargets, ruleIds, withNodeOptions, withOutputOptions, withRuleOptions, type NodeOptions } from './options.js';
+import { DEFAULT_PROFILE, nodeTargets, ruleIds, withClusterOptions, withNodeOptions, withOutputOptions, withRuleOptions, type ClusterOptions, type NodeOptions } from './options.js';
+import { optionalClusterFacts } from './cluster.js';
 
-type PlanOptions = NodeOptions &
+type PlanOptions = NodeOptions & ClusterOptions &
   OutputOptions & {
     profile?: string;
     only?: string[];
@@ -29,7 +30,7 @@ export function planCommand(context: CommandContext, toolVersion: string): Comma
     command: 'plan',
     describe: 'Show what applying a profile would change on one node: diffs per args file, files to create, modes, restarts',
     builder: (yargs) =>
-      withRuleOptions(withOutputOptions(withNodeOptions(yargs, false)))
+      withClusterOptions(withRuleOptions(withOutputOptions(withNodeOptions(yargs, false))))
         // No default here, so that --in can tell a --profile given from none (the default is still baseline).
         .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
         .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 with no changes, 2 with changes (1 on error)' })
@@ -82,7 +83,8 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
   if (options.out !== undefined) {
     // The command to run as it must be typed: the plan applies to the root it was made on.
     const where = path.resolve(origin.root) === '/' ? '' : `--root ${shellWord(origin.root)} `;
-    const saved = `Saved the plan to ${options.out}: apply it with harden ${where}apply ${shellWord(options.out)}\n`;
+    const cluster = options.cluster === undefined ? '' : ` --cluster ${shellWord(options.cluster)}`;
+    const saved = `Saved the plan to ${options.out}: apply it with harden ${where}apply ${shellWord(options.out)}${cluster}\n`;
     if (format === 'json') io.err(saved);
     else io.out(`\n${saved}`);
   }
@@ -100,7 +102,8 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   const { fs } = context.effects;
   const [target] = nodeTargets(options, false);
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
-  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules);
+  const cluster = await optionalClusterFacts(context, options, profileIdentity(profile));
+  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, undefined, { facts: cluster, mode: 'change', allRules: profile.allRules });
   await warnOwedRestarts(context, target.stateDir);
   await warnInterruptedChange(context, target.stateDir);
   await warnChangeInProgress(context, target.stateDir);
@@ -111,6 +114,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
     facts: answers,
     vars,
     profile: profileIdentity(profile),
+    cluster: cluster && { file: path.resolve(cluster.file), sha256: cluster.sha256 },
     templates: readTemplates(profile.rules),
     locks: facts.locks,
   });

@@ -3,6 +3,7 @@
 import { flagSupport, type FlagCatalogue } from './flag-catalogue.js';
 import type { NodeModel } from './node.js';
 import type { ExposureRow } from './exposure.js';
+import type { ClusterRequirement } from './cluster.js';
 import type { Requirement, Rule } from './profile.js';
 import { permittedNodePath, permittedText } from './rule-paths.js';
 import { readerResults } from './reader-check.js';
@@ -91,6 +92,7 @@ export function evaluateRules(
   facts: NodeFactAnswers,
   vars: Readonly<Record<string, string>>,
   catalogue: FlagCatalogue,
+  cluster?: ClusterRequirement,
 ): RuleResult[] {
   const first = rules.map((rule) => versionGate(model, rule, evaluateRule(model, rule, facts, vars), catalogue));
   // A failing rule whose requirements are not met cannot be fixed: it is blocked, with what to do. Blocking
@@ -101,20 +103,33 @@ export function evaluateRules(
     const byId = new Map(results.map((result) => [result.id, result]));
     results = results.map((result, index) => {
       if (result.status !== 'FAIL') return result;
-      const unmet = (rules[index].requires ?? []).map((req) => unmetRequirement(req, facts, byId, vars)).filter((text): text is string => text !== null);
+      const unmet = (rules[index].requires ?? []).map((req) => unmetRequirement(req, facts, byId, vars, cluster)).filter((text): text is string => text !== null);
       if (unmet.length === 0) return result;
       changed = true;
       return { ...result, status: 'BLOCKED' as const, reason: `${result.reason}; blocked: ${unmet.join('; ')}` };
+    });
+  }
+  // A failing rule whose control-plane requirement is met only by a plan not yet applied there (check) says so.
+  if (cluster) {
+    results = results.map((result, index) => {
+      if (result.status !== 'FAIL') return result;
+      const notes = (rules[index].requires ?? []).flatMap((req) => ('rule' in req ? [cluster(req.rule, rules.find((rule) => rule.id === req.rule)?.component)?.note ?? null] : [])).filter((note): note is string => note !== null);
+      return notes.length === 0 ? result : { ...result, reason: `${result.reason}; needs ${notes.join('; ')}` };
     });
   }
   // Then every args file its consumer cannot read or start with: a failure whatever the rules select.
   return [...results, ...readerResults(model)];
 }
 
-function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, results: ReadonlyMap<string, RuleResult>, vars: Readonly<Record<string, string>>): string | null {
+function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, results: ReadonlyMap<string, RuleResult>, vars: Readonly<Record<string, string>>, cluster?: ClusterRequirement): string | null {
   const why = requirement.why ? ` (${requirement.why})` : '';
   if ('rule' in requirement) {
     const other = results.get(requirement.rule);
+    // On a worker, a control-plane rule does not apply here: with cluster facts it is decided on the control planes.
+    if (cluster && (!other || other.status === 'NOT APPLICABLE')) {
+      const decided = cluster(requirement.rule, other?.component);
+      if (decided !== undefined) return decided.unmet === null ? null : `${decided.unmet}${why}`;
+    }
     if (!other) return `needs rule ${requirement.rule}, which is not selected${why}`;
     return other.status === 'PASS' || other.status === 'FAIL' ? null : `needs rule ${requirement.rule}, which is ${other.status}${why}`;
   }
@@ -172,7 +187,8 @@ export function untouchable(fact: EntryFact): string | null {
   return null;
 }
 
-const CONTROL_PLANE = new Set(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'k8s-dqlite']);
+/** Control-plane components: a worker runs none of them (cluster facts decide their rules there). */
+export const CONTROL_PLANE = new Set(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'k8s-dqlite']);
 
 function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): RuleResult {
   const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));

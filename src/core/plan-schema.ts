@@ -49,11 +49,7 @@ const DEFINITIONS = {
 /** `{ from, to }` of one kind of string, or null. */
 const change = (of: object) => ({ type: ['object', 'null'], additionalProperties: false, required: ['from', 'to'], properties: { from: of, to: of } });
 
-export const PLAN_DOCUMENT_SCHEMA = {
-  $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://harden.invalid/plan.schema.json',
-  title: `a saved harden plan (${PLAN_SCHEMA})`,
-  ...object({
+const PLAN_FIELDS = object({
     schema: { const: PLAN_SCHEMA },
     createdAt: string(64, { pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$' }),
     toolVersion: string(64, { pattern: '^[0-9A-Za-z.+-]+$' }),
@@ -73,6 +69,8 @@ export const PLAN_DOCUMENT_SCHEMA = {
         { if: { required: ['source'], properties: { source: { const: 'file' } } }, then: { properties: { file: { type: 'string' } } } },
       ],
     },
+    // Optional: only a plan decided with cluster facts (--cluster) has it.
+    cluster: object({ file: ref('rootPath'), sha256: ref('sha256') }),
     node: object({
       version: nullable(string(64)),
       revision: nullable(string(256, { pattern: '^[^/\\u0000]+$' })),
@@ -131,7 +129,14 @@ export const PLAN_DOCUMENT_SCHEMA = {
     },
     rules: list(ref('ruleId'), MAX_RULES, { uniqueItems: true }),
     sha256: ref('sha256'),
-  }),
+  });
+
+export const PLAN_DOCUMENT_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://harden.invalid/plan.schema.json',
+  title: `a saved harden plan (${PLAN_SCHEMA})`,
+  ...PLAN_FIELDS,
+  required: PLAN_FIELDS.required.filter((name) => name !== 'cluster'),
   definitions: DEFINITIONS,
 };
 

@@ -89,6 +89,8 @@ export interface PlanNote {
 export interface Plan {
   readonly schema: typeof PLAN_SCHEMA;
   readonly profile: ProfileIdentity;
+  /** The cluster facts the plan was decided with (--cluster): their file and sha256. Absent without them. */
+  readonly cluster?: PlanCluster;
   readonly node: {
     readonly version: string | null;
     readonly revision: string | null;
@@ -120,6 +122,11 @@ export interface Plan {
   };
 }
 
+export interface PlanCluster {
+  readonly file: string;
+  readonly sha256: string;
+}
+
 export interface PlanInputs {
   readonly model: NodeModel;
   readonly rules: readonly Rule[];
@@ -127,6 +134,7 @@ export interface PlanInputs {
   readonly facts: NodeFactAnswers;
   readonly vars: Readonly<Record<string, string>>;
   readonly profile: ProfileIdentity;
+  readonly cluster?: PlanCluster | null;
   /** Template texts by their name in profiles (`templates/audit-policy.yaml`). */
   readonly templates: Readonly<Record<string, string>>;
   /** The node's `var/lock/` entries. */
@@ -229,6 +237,7 @@ export function buildPlan(inputs: PlanInputs): Plan {
   return {
     schema: PLAN_SCHEMA,
     profile: inputs.profile,
+    ...(inputs.cluster ? { cluster: { file: inputs.cluster.file, sha256: inputs.cluster.sha256 } } : {}),
     node: {
       version: model.report.version,
       revision: model.report.revision,

@@ -1,6 +1,7 @@
 // Where a node stands against a set of rules: read the node, describe it, answer the facts the rules ask
 // about, and evaluate. `check` reports this; `plan` builds on it.
 import path from 'node:path';
+import { clusterRequirement, type ClusterFacts, type ClusterMode } from '../core/cluster.js';
 import { evaluateRules, factQueries, type NodeFactAnswers, type RuleResult } from '../core/evaluate.js';
 import { viewFlagsFile, type FlagsViewer } from '../core/file-view.js';
 import { describeNode, type NodeFacts, type NodeModel } from '../core/node.js';
@@ -30,6 +31,11 @@ export async function assessNode(
   target: { readonly root: string; readonly argsDir: string | undefined },
   rules: readonly Rule[],
   viewFlags: FlagsViewer = viewFlagsFile,
+  /**
+   * Cluster facts, how they count (check or change), and every rule of the profile (before --only and --skip):
+   * a requirement left out is still known by its component.
+   */
+  cluster?: { readonly facts: ClusterFacts | null; readonly mode: ClusterMode; readonly allRules: readonly Rule[] },
 ): Promise<Assessment> {
   // One reader for the whole reading: each path component under the root is looked at once.
   const reader = new RootedReader(fs, path.resolve(target.root));
@@ -44,7 +50,8 @@ export async function assessNode(
     const listeners = await readListeners(fs, target.root, undefined, reader);
     answers = { ...answers, exposure: listeners.available ? (await readExposure(fs, target.root, model, listeners)).rows : null };
   }
-  const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue());
+  const decide = cluster?.facts ? clusterRequirement(cluster.facts.document, model.report.role, cluster.mode, new Map(cluster.allRules.map((rule) => [rule.id, rule.component]))) : undefined;
+  const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue(), decide);
   return { facts, model, vars, answers, results };
 }
 

@@ -87,7 +87,9 @@ export function checkText(outcome: CheckOutcome, color: Palette, options: CheckT
 
 /** What to run to see a failing result's fix: plan for one rule; an args file its consumer cannot use is fixed by hand. */
 function fixText(result: RuleResult, root: string, planCommand: (root: string, ruleId: string) => string): string {
-  return isReaderCheck(result.id) ? 'by hand, as the reason says (harden inspect lists every finding of the file)' : planCommand(root, result.id);
+  if (isReaderCheck(result.id)) return 'by hand, as the reason says (harden inspect lists every finding of the file)';
+  if (result.id.startsWith('cluster.agree.')) return 'make it the same on every control-plane node: harden plan and apply on the nodes that differ';
+  return planCommand(root, result.id);
 }
 
 export function checkJson(outcomes: readonly CheckOutcome[]): string {

@@ -1946,4 +1946,97 @@ Score: high 1/2 (50%)
         'hint: fix the credentials the health probes read (credentials/client.config and the files it names), or pass --no-restart to write the files only\n',
     },
   },
+  {
+    id: 'cluster-facts-too-old',
+    group: 'Cluster facts',
+    what: '`--cluster` names cluster facts made more than an hour ago (the limit --cluster-max-age sets): a decision from stale facts is refused',
+    input: '"createdAt": "2020-01-01T00:00:00.000Z"',
+    argv: ['--root', '<root>', 'check', '--cluster', '<tmp>/cluster.json'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('cluster.json', clusterFacts('2020-01-01T00:00:00.000Z'));
+    },
+    expect: {
+      status: 1,
+      stderr:
+        'error: <tmp>/cluster.json was made 2020-01-01T00:00:00.000Z, more than 1h ago\n' +
+        'hint: gather the facts again (harden facts on each node, then harden cluster facts), or allow older ones with --cluster-max-age SECONDS\n',
+    },
+  },
+  {
+    id: 'cluster-facts-invalid',
+    group: 'Cluster facts',
+    what: 'cluster facts that do not pass the schema (a node whose role is neither control-plane nor worker): refused by field before any is used',
+    input: '"role": "leader"',
+    argv: ['--root', '<root>', 'plan', '--cluster', '<tmp>/cluster.json'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('cluster.json', clusterFacts(new Date().toISOString()).replace('"role": "worker"', '"role": "leader"'));
+    },
+    expect: { status: 1, stderr: 'error: <tmp>/cluster.json: nodes[1].role: must be one of "control-plane", "worker"\nhint: make them again with harden cluster facts NODE.json… --out FILE\n' },
+  },
+  {
+    id: 'cluster-facts-other-profile',
+    group: 'Cluster facts',
+    what: 'cluster facts gathered with another profile than the one this check uses',
+    input: '"profile": { "name": "baseline", "sha256": "sha256:1111…" }',
+    argv: ['--root', '<root>', 'check', '--profile', 'cis', '--cluster', '<tmp>/cluster.json'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('cluster.json', clusterFacts(new Date().toISOString()));
+    },
+    expect: {
+      status: 1,
+      stderr: `error: <tmp>/cluster.json holds facts for profile baseline (sha256 1111111111111111…), not cis (sha256 ${cisShort()}…)\nhint: use the profile the facts were gathered with (--profile), or gather them again with this one\n`,
+    },
+  },
+  {
+    id: 'cluster-facts-node-twice',
+    group: 'Cluster facts',
+    what: '`cluster facts` given two files of facts for the same node name',
+    argv: ['cluster', 'facts', '<tmp>/a.json', '<tmp>/b.json'],
+    setup: async (box) => {
+      const facts = nodeFacts(new Date().toISOString(), 'cp-1', 'control-plane');
+      await box.file('a.json', facts);
+      await box.file('b.json', facts);
+    },
+    expect: { status: 1, stderr: 'error: <tmp>/b.json and <tmp>/a.json are both node cp-1\nhint: give each node once, or name nodes apart with harden facts --node-name NAME\n' },
+  },
+  {
+    id: 'cluster-max-age-without-cluster',
+    group: 'Cluster facts',
+    what: '`--cluster-max-age` without `--cluster`: an age limit for no facts',
+    argv: ['--root', '<root>', 'check', '--cluster-max-age', '60'],
+    setup: async (box) => void (await box.node()),
+    expect: { status: 1, stderr: 'error: --cluster-max-age goes with --cluster\nhint: name the cluster facts with --cluster FILE\n' },
+  },
 ];
+
+/** The first 16 hex digits of the shipped cis profile's sha256, as refusals show it. */
+function cisShort(): string {
+  return '216911ea5ab57225';
+}
+
+const SETTINGS = [
+  'authorization-mode', 'enable-admission-plugins', 'disable-admission-plugins', 'anonymous-auth', 'token-auth-file', 'audit-log-path',
+  'audit-policy-file', 'tls-min-version', 'tls-cipher-suites', 'encryption-provider-config', 'kubelet-certificate-authority', 'service-account-issuer', 'profiling',
+];
+
+function nodeEntry(date: string, name: string, role: string): object {
+  return {
+    gatheredAt: date, name, role, version: '1.28.0', profile: { name: 'baseline', sha256: `sha256:${'1'.repeat(64)}` },
+    results: [{ id: 'kubelet.anonymous-auth', status: 'PASS' }],
+    settings: Object.fromEntries(SETTINGS.map((flag) => [`kube-apiserver --${flag}`, null])),
+    planned: [],
+  };
+}
+
+/** One node's facts (harden facts), made at `date`. */
+function nodeFacts(date: string, name: string, role: string): string {
+  return `${JSON.stringify({ schema: 'harden.node-facts/v1', ...nodeEntry(date, name, role) }, null, 2)}\n`;
+}
+
+/** Valid cluster facts made at `date`: a control plane and a worker, for a profile baseline of sha256 1111…. */
+function clusterFacts(date: string): string {
+  return `${JSON.stringify({ schema: 'harden.cluster/v1', createdAt: date, profile: { name: 'baseline', sha256: `sha256:${'1'.repeat(64)}` }, nodes: [nodeEntry(date, 'cp-1', 'control-plane'), nodeEntry(date, 'w-1', 'worker')] }, null, 2)}\n`;
+}

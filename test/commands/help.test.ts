@@ -16,9 +16,9 @@ test('an option another command takes: the commands that take it, not "did you m
   assertError(runBin(['check', '--yes']), 'check takes no --yes (apply and rollback do)', 'see harden check --help');
   assertError(runBin(['--root', '/', 'check', '--force']), 'check takes no --force (apply and rollback do)', 'see harden check --help');
   assertError(runBin(['plan', '--no-restart']), 'plan takes no --no-restart (apply and rollback do)', 'see harden plan --help');
-  assertError(runBin(['inspect', '--profile', 'cis']), 'inspect takes no --profile (check, plan and apply do)', 'see harden inspect --help');
+  assertError(runBin(['inspect', '--profile', 'cis']), 'inspect takes no --profile (check, plan, apply and facts do)', 'see harden inspect --help');
   assertError(runBin(['check', '--keep', '3']), 'check takes no --keep (snapshots does)', 'see harden check --help');
-  assertError(runBin(['snapshots', 'list', '--out=x']), 'snapshots takes no --out (plan does)', 'see harden snapshots --help');
+  assertError(runBin(['snapshots', 'list', '--out=x']), 'snapshots takes no --out (plan and cluster do)', 'see harden snapshots --help');
 });
 
 test("a real typo still gets the command's nearest option", () => {
@@ -76,7 +76,7 @@ test('without a terminal, --help is folded at 100 columns by words', () => {
     assertFolded(run.stdout, 100, args[0] === 'apply' ? APPLY_WORDS : []);
   }
   // The line yargs used to cut in the middle of a word at 100 columns.
-  assert.match(runBin(['apply', '--help']).stdout, '\n      --health-window   seconds each restarted unit must stay up with the same PID and restart count\n                        [string] [default: 5]\n');
+  assert.match(runBin(['apply', '--help']).stdout, '\n      --health-window    seconds each restarted unit must stay up with the same PID and restart\n                         count [string] [default: 5]\n');
 });
 
 test('in a terminal, --help is folded to its width', async () => {
@@ -85,7 +85,7 @@ test('in a terminal, --help is folded to its width', async () => {
     assert.is(await terminal.exited(), 0);
     const screen = terminal.screen();
     assertFolded(screen, 70, APPLY_WORDS);
-    assert.match(screen, '\n      --restart         restart the affected services (--no-restart\n                        writes only and records the restarts owed)\n');
+    assert.match(screen, '\n      --restart          restart the affected services (--no-restart\n                         writes only and records the restarts owed)\n');
     assert.match(screen, '\n  harden apply --profile cis --skip kubelet.protect-kernel-defaults\n  --yes\n      without questions\n');
   } finally {
     terminal.close();
