@@ -1946,4 +1946,12 @@ Score: high 1/2 (50%)
         'hint: fix the credentials the health probes read (credentials/client.config and the files it names), or pass --no-restart to write the files only\n',
     },
   },
+  {
+    id: 'rollout-id-not-a-word',
+    group: 'Command line',
+    what: '`--rollout` (the rollout id recorded in the snapshot) given a value with a space',
+    argv: ['--root', '<root>', 'apply', '--yes', '--rollout', 'a b'],
+    setup: async (box) => void (await box.node()),
+    expect: { status: 1, stderr: `error: --rollout takes 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit (got "a b")\nhint: for example --rollout 2026-12-06T23-50\n` },
+  },
 ];
