@@ -216,6 +216,11 @@ test('a control plane whose health gate fails puts itself back and stops the rol
     // cp1 stays applied, with its snapshot of this rollout.
     const cp1 = await snapshotManifests(node('cp1').stateDir);
     assert.equal([cp1.at(-1)!.rollout, cp1.at(-1)!.status], ['rollout-2', 'verified']);
+    // The summary, from the failing node: where the rollout stopped, and what it changed before.
+    assert.match(
+      run.stdout,
+      `"msg": "rollout rollout-2: stopped at cp2 (harden apply exit 3); 1 changed: cp1 (snapshot ${cp1.at(-1)!.id}); undo with: ansible-playbook playbooks/rollback.yml -e harden_rollout=rollout-2"`,
+    );
     // cp2 put itself back: its files as before, its snapshot put-back.
     const cp2 = await snapshotManifests(node('cp2').stateDir);
     assert.equal([cp2.at(-1)!.rollout, cp2.at(-1)!.status], ['rollout-2', 'put-back']);
