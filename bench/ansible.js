@@ -66,7 +66,7 @@ try {
       steps.push(deltas);
     }
     const applied = steps.flat().length;
-    const critical = steps.reduce((sum, deltas) => sum + Math.max(...deltas), 0);
+    const critical = steps.reduce((sum, deltas) => sum + deltas.reduce((a, b) => Math.max(a, b), 0), 0);
     const nodeCount = controlPlanes.length + workers.length;
     const row = (what, value) => console.log(`| ${what} | ${value} |`);
     console.log('| rollout over ssh on loopback | |\n| --- | --- |');
