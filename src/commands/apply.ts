@@ -22,6 +22,7 @@ import { inquirerPrompt } from '../effects/prompt.js';
 import { systemServices, type Services } from '../effects/services.js';
 import { setStatus, sha256Of } from '../effects/snapshots.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
+import { ROLLOUT_ID } from '../core/snapshot-manifest.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import { planText, profileLabel, type PlanDocument } from '../ui/plan-view.js';
 import { type ChangeEffects, type CommandContext, type OutputOptions } from './context.js';
@@ -45,6 +46,7 @@ export type ApplyOptions = NodeOptions & ClusterOptions &
     healthWindow?: string;
     force?: boolean;
     wait?: string;
+    rollout?: string;
   };
 
 export function applyCommand(context: CommandContext, toolVersion: string): CommandModule<object, ApplyOptions> {
@@ -59,6 +61,7 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
         .option('restart', { type: 'boolean', default: true, describe: 'restart the affected services (--no-restart writes only and records the restarts owed)' })
         .option('force', { type: 'boolean', describe: 'apply even when the node is unhealthy before the change, or a saved plan was made for another node' })
         .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' })
+        .option('rollout', { type: 'string', describe: 'record this rollout id in the snapshot (letters, digits, . _ : -), so a rollout can be undone as one', requiresArg: true })
         .example('$0 apply', 'plan the baseline profile, choose the changes, confirm, apply')
         .example('$0 apply --profile cis --skip kubelet.protect-kernel-defaults --yes', 'without questions')
         .example('$0 apply cis.plan.json', 'apply exactly a plan saved with harden plan --out')
@@ -90,6 +93,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   const { io, fs } = context.effects;
   const change = changeEffects(context);
   const times = gateTimes(options);
+  const rollout = rolloutId(options.rollout);
   const waitSeconds = lockWaitSeconds(options);
   const target = await stateTarget(change.ops, options);
   const paint = palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY }));
@@ -154,7 +158,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
 
     const plan = planned.plan;
     const newStore = await storeIsNew(change.ops, target.stateDir);
-    const snapshot = await takeSnapshot(change, target, planned, toolVersion, newStore);
+    const snapshot = await takeSnapshot(change, target, planned, toolVersion, newStore, rollout);
     say(`Snapshot ${snapshot.id} in ${target.stateDir}/snapshots/${snapshot.id}`);
     const staged = await writeAll(change.ops, target.root, plan, snapshot, target.stateDir, {
       patch: options.restart ? {} : { restartsOwed: [...plan.restarts] },
@@ -216,6 +220,16 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   } finally {
     await lock.release();
   }
+}
+
+/** --rollout: undefined when not given; a word matching ROLLOUT_ID otherwise (it is matched by playbooks and shown in listings). */
+function rolloutId(given: unknown): string | undefined {
+  if (given === undefined) return undefined;
+  const text = Array.isArray(given) ? given.map(String).join(' ') : String(given);
+  if (!ROLLOUT_ID.test(text)) {
+    throw new UsageError(`--rollout takes 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit (got ${JSON.stringify(text)})`, { hint: 'for example --rollout 2026-12-06T23-50' });
+  }
+  return text;
 }
 
 /** Before the first write, a signal ends the run: nothing was written (the caller's cleanup removes what it made). */

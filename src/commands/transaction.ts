@@ -29,7 +29,7 @@ export interface Planned {
  * The durable snapshot of everything the plan changes. When it cannot be taken, nothing was changed: no trace of
  * it is left (not even a snapshots dir this run made), and the error says so.
  */
-export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: Planned, toolVersion: string, storeIsNew: boolean): Promise<SnapshotManifest> {
+export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, planned: Planned, toolVersion: string, storeIsNew: boolean, rollout?: string): Promise<SnapshotManifest> {
   const { ops } = change;
   const plan = planned.plan;
   const copies: { file: SnapshotFile; content: Buffer | null }[] = [];
@@ -107,6 +107,7 @@ export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, pl
       restartsOwed: [],
       files: copies.map((c) => c.file),
       modes,
+      ...(rollout === undefined ? {} : { rollout }),
     },
     copies,
     change.now,

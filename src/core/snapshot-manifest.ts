@@ -60,7 +60,12 @@ export interface SnapshotManifest {
   restartsOwed: string[];
   files: SnapshotFile[];
   modes?: SnapshotModeChange[];
+  /** The rollout this change belongs to (`harden apply --rollout ID`): a rollback undoes exactly one rollout's snapshots. */
+  rollout?: string;
 }
+
+/** A rollout id: a word a playbook can pass and match, short enough to read in a listing. */
+export const ROLLOUT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** What is wrong with a parsed manifest, or null. */
 export function manifestProblem(value: unknown, id: string): string | null {
@@ -87,6 +92,7 @@ export function manifestProblem(value: unknown, id: string): string | null {
     if (!ok) return `has a malformed file entry ${index + 1}`;
   }
   if (value.modes !== undefined && !Array.isArray(value.modes)) return 'has a malformed modes list';
+  if (value.rollout !== undefined && !(typeof value.rollout === 'string' && ROLLOUT_ID.test(value.rollout))) return 'has a malformed rollout id';
   return null;
 }
 

@@ -2010,6 +2010,14 @@ Score: high 1/2 (50%)
     setup: async (box) => void (await box.node()),
     expect: { status: 1, stderr: 'error: --cluster-max-age goes with --cluster\nhint: name the cluster facts with --cluster FILE\n' },
   },
+  {
+    id: 'rollout-id-not-a-word',
+    group: 'Command line',
+    what: '`--rollout` (the rollout id recorded in the snapshot) given a value with a space',
+    argv: ['--root', '<root>', 'apply', '--yes', '--rollout', 'a b'],
+    setup: async (box) => void (await box.node()),
+    expect: { status: 1, stderr: `error: --rollout takes 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit (got "a b")\nhint: for example --rollout 2026-12-06T23-50\n` },
+  },
 ];
 
 /** The first 16 hex digits of the shipped cis profile's sha256, as refusals show it. */

@@ -53,3 +53,10 @@ test('manifestProblem: interrupted is a known status', () => {
 });
 
 test.run();
+
+test('manifestProblem: a rollout id is optional, and refused when it is not a plain word', () => {
+  assert.is(manifestProblem({ ...manifest('r', 'verified'), rollout: 'r-2026.12.06:1' }, 'r'), null);
+  for (const rollout of ['', '-x', 'a b', 'x'.repeat(65), 7, 'a/b']) {
+    assert.is(manifestProblem({ ...manifest('r', 'verified'), rollout } as unknown as SnapshotManifest, 'r'), 'has a malformed rollout id', String(rollout));
+  }
+});
