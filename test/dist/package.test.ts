@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { BIN, colourlessEnv, runInProcess, type Run } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { repoRoot } from '../helpers/paths.js';
+import { badProfile } from '../helpers/bad-profile.js';
 
 const EXAMPLE = path.join(repoRoot, 'examples', 'node-1.28');
 const BUNDLE = path.join(repoRoot, 'dist', 'harden.cjs');
@@ -26,22 +27,7 @@ function npm(args: readonly string[], cwd: string): string {
   return result.stdout;
 }
 
-/** A user profile with two schema errors, to see the single file's ahead-of-time check report them by line. */
-const BAD_PROFILE = `apiVersion: harden/v1
-kind: Profile
-name: mine
-title: Mine
-extends: baseline
-rules:
-  - id: kubelet.hostname
-    title: Pin the hostname
-    rationale: a test
-    severity: urgent
-    component: kubelet
-    operation: set-flag
-    flag: --hostname-override
-    value: "a b"
-`;
+const BAD_PROFILE = badProfile('baseline');
 
 const RUNS: readonly (readonly string[])[] = [
   ['--root', EXAMPLE, 'plan'],

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { BIN, colourlessEnv, type Run } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { repoRoot } from '../helpers/paths.js';
+import { badProfile } from '../helpers/bad-profile.js';
 
 const EXAMPLE = path.join(repoRoot, 'examples', 'node-1.28');
 const BUNDLE = path.join(repoRoot, 'dist', 'harden.cjs');
@@ -54,22 +55,7 @@ const standalone = (args: readonly string[]): Run => collect(EXECUTABLE, args, {
 /** The bundle as installed users run it. */
 const bundled = (args: readonly string[]): Run => collect(process.execPath, [BIN, ...args], colourlessEnv());
 
-/** A user profile with two schema errors: the ahead-of-time schema check inside the executable reports them by line. */
-const BAD_PROFILE = `apiVersion: harden/v1
-kind: Profile
-name: mine
-title: Mine
-extends: cis
-rules:
-  - id: kubelet.hostname
-    title: Pin the hostname
-    rationale: a test
-    severity: urgent
-    component: kubelet
-    operation: set-flag
-    flag: --hostname-override
-    value: "a b"
-`;
+const BAD_PROFILE = badProfile('cis');
 
 test('the executable is made from this build of the bundle, and no node is on the PATH it runs with', async () => {
   assert.ok(await carriesThisBundle(), `${EXECUTABLE} does not hold ${buildLine()}`);
