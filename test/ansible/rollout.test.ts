@@ -7,7 +7,8 @@
 // one at a time, then the workers in batches, each snapshot carrying the rollout id; a second run changes
 // nothing; the rollback playbook restores exactly that rollout (workers first) and leaves alone the worker the
 // rollout did not change; a control plane whose health gate fails puts itself back and stops the rollout with
-// the workers untouched; the join playbook hardens a node whose args/kubelet a join overwrote. Between the two
+// the workers untouched; the join playbook hardens a node whose args/kubelet a join overwrote (with the cluster
+// facts); cluster facts that cannot be built stop the rollout before the workers. Between the two
 // phases the rollout gathers the cluster facts again: a worker's kubelet anonymous auth and Webhook
 // authorization, BLOCKED when the worker is planned alone, are applied once the control planes pass the API
 // server rules they need.
@@ -269,12 +270,29 @@ test('join: a worker whose args/kubelet a join overwrote is hardened by the join
   const file = await inventory({ control_plane: CONTROL_PLANES, workers: ['w1', 'w2', 'w3'], joining: ['j1'] });
   const run = await playbook('join.yml', file, '-e', 'harden_join_rollout=join-1');
   assert.is(run.status, 0, run.stdout + run.stderr);
-  assert.equal(changedOf(run), { j1: 1 });
+  assert.equal(changedOf(run), { cp1: 0, cp2: 0, j1: 1 });
   const manifests = await snapshotManifests(j1.stateDir);
   assert.equal(manifests.map((m) => [m.rollout, m.status]), [['join-1', 'verified']]);
+  // It was planned with the cluster facts of the control planes and itself, gathered before the join's apply.
+  const facts = JSON.parse(await fs.readFile(path.join(dir, 'j1-cluster.json'), 'utf8'));
+  assert.equal(facts.nodes.map((n: { name: string; role: string }) => `${n.name} ${n.role}`), ['cp1 control-plane', 'cp2 control-plane', 'j1 worker']);
+  for (const n of facts.nodes) assert.ok(n.gatheredAt <= manifests[0].createdAt, `${n.name} gathered ${n.gatheredAt}`);
   const again = await playbook('join.yml', file, '-e', 'harden_join_rollout=join-2');
   assert.is(again.status, 0, again.stdout + again.stderr);
-  assert.equal(changedOf(again), { j1: 0 });
+  assert.equal(changedOf(again), { cp1: 0, cp2: 0, j1: 0 });
+});
+
+test('cluster facts that cannot be built stop the rollout after the control planes: no worker is touched', async () => {
+  const before = await trees(WORKERS, []);
+  const manifestsBefore = new Map(await Promise.all(WORKERS.map(async (name) => [name, (await snapshotManifests(node(name).stateDir)).length] as const)));
+  // `false` in place of harden on the controller: harden cluster facts fails there.
+  const run = await playbook('harden.yml', inventoryFile, '-e', 'harden_rollout=rollout-3', '-e', 'harden_local_bin=false');
+  assert.is(run.status, 2, run.stdout + run.stderr);
+  assert.match(run.stdout, 'TASK [harden : Build the cluster facts with harden on the controller]');
+  assert.not.match(run.stdout, 'PLAY [Harden the workers in batches]');
+  for (const name of WORKERS) assert.is(recap(run)[name].changed, 0, name);
+  sameTrees(before, await trees(WORKERS, []));
+  for (const name of WORKERS) assert.is((await snapshotManifests(node(name).stateDir)).length, manifestsBefore.get(name));
 });
 
 test('the collection is clean under ansible-lint --offline', () => {
