@@ -7,10 +7,11 @@
 // one at a time, then the workers in batches, each snapshot carrying the rollout id; a second run changes
 // nothing; the rollback playbook restores exactly that rollout (workers first) and leaves alone the worker the
 // rollout did not change; a control plane whose health gate fails puts itself back and stops the rollout with
-// the workers untouched; the join playbook hardens a node whose args/kubelet a join overwrote.
-//
-// Left for the cluster facts (harden --cluster, not here yet): a worker's kubelet anonymous auth and Webhook
-// authorization applied after the control planes pass their rules.
+// the workers untouched; the join playbook hardens a node whose args/kubelet a join overwrote (with the cluster
+// facts); cluster facts that cannot be built stop the rollout before the workers. Between the two
+// phases the rollout gathers the cluster facts again: a worker's kubelet anonymous auth and Webhook
+// authorization, BLOCKED when the worker is planned alone, are applied once the control planes pass the API
+// server rules they need.
 import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -58,7 +59,8 @@ test.after(async () => {
 
 function host(name: Name): InventoryHost {
   const n = node(name);
-  return { name, vars: { harden_root: n.root, harden_path: n.env.PATH } };
+  // Each worker gets the cluster facts in the test's directory, not in the machine's /etc/harden.
+  return { name, vars: { harden_root: n.root, harden_path: n.env.PATH, harden_cluster_dest: path.join(dir, `${name}-cluster.json`) } };
 }
 
 async function inventory(groups: Record<string, readonly Name[]>): Promise<string> {
@@ -113,8 +115,13 @@ let w3Hardened: Map<string, TreeEntry>;
 let inventoryFile: string;
 
 test('check mode with --diff: every planned node shows its plan as a diff, and nothing is written anywhere', async () => {
-  // w3 was hardened before this rollout (harden apply by hand): the rollout has nothing to change there.
+  // w1's kubelet still accepts anonymous requests; w1 and w2 authorize everything (no --authorization-mode).
+  const kubelet = node('w1').args('kubelet');
+  await fs.writeFile(kubelet, (await fs.readFile(kubelet, 'utf8')).replace(/^--anonymous-auth=false$/m, '--anonymous-auth=true'));
+  // w3 was hardened before this rollout (harden apply by hand, Webhook authorization set by hand too, since
+  // harden alone cannot decide it on a worker): the rollout has nothing to change there.
   const w3 = node('w3');
+  await fs.appendFile(w3.args('kubelet'), '--authorization-mode=Webhook\n');
   // Spawned without blocking: this process's servers answer the node's health gates.
   const by = await spawnCollecting(process.execPath, [BIN, 'apply', '--root', w3.root, '--yes', '--profile', 'cis', '--health-window', '0'], w3.env);
   assert.is(by.status, 0, by.stderr);
@@ -123,9 +130,16 @@ test('check mode with --diff: every planned node shows its plan as a diff, and n
   const everything = await trees(ALL, []);
   inventoryFile = await inventory({ control_plane: CONTROL_PLANES, workers: WORKERS });
 
+  // Planned alone, a worker cannot see the control planes: its kubelet rules that need them are BLOCKED.
+  const alone = await spawnCollecting(process.execPath, [BIN, 'check', '--json', '--root', node('w1').root, '--profile', 'cis'], node('w1').env);
+  const statusOf = (id: string) => (JSON.parse(alone.stdout).results as { id: string; status: string }[]).find((r) => r.id === id)!.status;
+  assert.equal([statusOf('kubelet.anonymous-auth'), statusOf('kubelet.authorization-mode')], ['BLOCKED', 'BLOCKED'], alone.stdout);
+
   const run = await playbook('harden.yml', inventoryFile, '--check', '--diff');
   assert.is(run.status, 0, run.stdout + run.stderr);
   sameTrees(everything, await trees(ALL, []));
+  // Check mode gathers no cluster facts (the control planes have not changed) and copies nothing.
+  for (const name of WORKERS) assert.is(existsSync(path.join(dir, `${name}-cluster.json`)), false, name);
   for (const name of ['cp1', 'cp2', 'w1', 'w2'] as const) {
     assert.is(await restarts(name), 0);
     assert.is(existsSync(node(name).stateDir), false, `${name} has a state dir`);
@@ -161,6 +175,17 @@ test('apply: control planes one at a time, then workers in batches, behind the g
   const s = (name: Name) => snapshots.get(name)!;
   assert.ok(s('cp1').verifiedAt <= s('cp2').createdAt, JSON.stringify([...snapshots]));
   for (const worker of ['w1', 'w2'] as const) assert.ok(s('cp2').verifiedAt <= s(worker).createdAt, JSON.stringify([...snapshots]));
+  // The workers planned with the cluster facts gathered after the control planes: w1's kubelet no longer takes
+  // anonymous requests, and both ask the API server (Webhook), which the control planes now authorize with RBAC.
+  const w1Kubelet = await fs.readFile(node('w1').args('kubelet'), 'utf8');
+  assert.match(w1Kubelet, /^--anonymous-auth=false$/m);
+  assert.not.match(w1Kubelet, /^--anonymous-auth=true$/m);
+  for (const worker of ['w1', 'w2'] as const) assert.match(await fs.readFile(node(worker).args('kubelet'), 'utf8'), /^--authorization-mode=Webhook$/m, worker);
+  const facts = JSON.parse(await fs.readFile(path.join(dir, 'w1-cluster.json'), 'utf8'));
+  assert.is(facts.schema, 'harden.cluster/v1');
+  assert.equal(facts.nodes.map((n: { name: string; role: string }) => `${n.name} ${n.role}`), ['cp1 control-plane', 'cp2 control-plane', 'w1 worker', 'w2 worker', 'w3 worker']);
+  for (const n of facts.nodes) assert.ok(s('cp2').verifiedAt <= n.gatheredAt, `${n.name} gathered ${n.gatheredAt}, cp2 verified ${s('cp2').verifiedAt}`);
+  assert.is(await fs.readFile(path.join(dir, 'w2-cluster.json'), 'utf8'), await fs.readFile(path.join(dir, 'w1-cluster.json'), 'utf8'));
   // w3 (already hardened) kept its one snapshot, taken without a rollout.
   const w3 = await snapshotManifests(node('w3').stateDir);
   assert.equal(w3.map((m) => m.rollout), [undefined]);
@@ -245,12 +270,29 @@ test('join: a worker whose args/kubelet a join overwrote is hardened by the join
   const file = await inventory({ control_plane: CONTROL_PLANES, workers: ['w1', 'w2', 'w3'], joining: ['j1'] });
   const run = await playbook('join.yml', file, '-e', 'harden_join_rollout=join-1');
   assert.is(run.status, 0, run.stdout + run.stderr);
-  assert.equal(changedOf(run), { j1: 1 });
+  assert.equal(changedOf(run), { cp1: 0, cp2: 0, j1: 1 });
   const manifests = await snapshotManifests(j1.stateDir);
   assert.equal(manifests.map((m) => [m.rollout, m.status]), [['join-1', 'verified']]);
+  // It was planned with the cluster facts of the control planes and itself, gathered before the join's apply.
+  const facts = JSON.parse(await fs.readFile(path.join(dir, 'j1-cluster.json'), 'utf8'));
+  assert.equal(facts.nodes.map((n: { name: string; role: string }) => `${n.name} ${n.role}`), ['cp1 control-plane', 'cp2 control-plane', 'j1 worker']);
+  for (const n of facts.nodes) assert.ok(n.gatheredAt <= manifests[0].createdAt, `${n.name} gathered ${n.gatheredAt}`);
   const again = await playbook('join.yml', file, '-e', 'harden_join_rollout=join-2');
   assert.is(again.status, 0, again.stdout + again.stderr);
-  assert.equal(changedOf(again), { j1: 0 });
+  assert.equal(changedOf(again), { cp1: 0, cp2: 0, j1: 0 });
+});
+
+test('cluster facts that cannot be built stop the rollout after the control planes: no worker is touched', async () => {
+  const before = await trees(WORKERS, []);
+  const manifestsBefore = new Map(await Promise.all(WORKERS.map(async (name) => [name, (await snapshotManifests(node(name).stateDir)).length] as const)));
+  // `false` in place of harden on the controller: harden cluster facts fails there.
+  const run = await playbook('harden.yml', inventoryFile, '-e', 'harden_rollout=rollout-3', '-e', 'harden_local_bin=false');
+  assert.is(run.status, 2, run.stdout + run.stderr);
+  assert.match(run.stdout, 'TASK [harden : Build the cluster facts with harden on the controller]');
+  assert.not.match(run.stdout, 'PLAY [Harden the workers in batches]');
+  for (const name of WORKERS) assert.is(recap(run)[name].changed, 0, name);
+  sameTrees(before, await trees(WORKERS, []));
+  for (const name of WORKERS) assert.is((await snapshotManifests(node(name).stateDir)).length, manifestsBefore.get(name));
 });
 
 test('the collection is clean under ansible-lint --offline', () => {
