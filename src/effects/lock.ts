@@ -157,7 +157,7 @@ export async function acquireLock(ops: FileOps, stateDir: string, pid: number = 
   const created = await ensurePrivateDir(ops, stateDir);
   const content: LockContent = { pid, startedAt: clock().toISOString(), bootId };
   const text = `${JSON.stringify(content)}\n`;
-  const isStale = (holder: LockContent) => (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) || !isAlive(holder.pid);
+  const isStale = (holder: LockContent) => holderIsStale(holder, bootId, isAlive);
   const wait = options.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const contender: Contender = { ops, dir: path.dirname(file), file, text, isStale, wait };
 
@@ -217,11 +217,15 @@ export async function liveHolder(reader: Pick<FileOps, 'readRegularFile'>, state
     const holder = parseHolder(read.data);
     if (holder === null) return null;
     const bootId = await (options.bootId ?? hostBootIdOf)();
-    const stale = (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) || !(options.isAlive ?? pidIsAlive)(holder.pid);
-    return stale ? null : { pid: holder.pid, startedAt: holder.startedAt };
+    return holderIsStale(holder, bootId, options.isAlive ?? pidIsAlive) ? null : { pid: holder.pid, startedAt: holder.startedAt };
   } catch {
     return null;
   }
+}
+
+/** A lock's holder is stale when it wrote the lock in another boot, or no longer runs. */
+function holderIsStale(holder: LockContent, bootId: string | null, isAlive: (pid: number) => boolean): boolean {
+  return (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) || !isAlive(holder.pid);
 }
 
 async function hostBootIdOf(): Promise<string | null> {
