@@ -15,6 +15,7 @@ import { completeWords } from './commands/completion.js';
 import type { CommandContext, Effects } from './commands/context.js';
 import { embeddedFiles } from './effects/embedded-files.js';
 import { realFileSystem } from './effects/file-system.js';
+import { readStandardInput } from './effects/input.js';
 import { descriptorWriter, isTerminal, terminalColumns } from './effects/output.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from './errors.js';
 import { shown, terminalSafe } from './ui/terminal-text.js';
@@ -224,6 +225,7 @@ function processEffects(): Effects {
       },
       env: process.env,
       columns: () => terminalColumns(1),
+      readInput: (max) => readStandardInput(max),
     },
   };
 }

@@ -31,6 +31,7 @@ import { confirmClosedPorts } from './ports.js';
 import { shellWord } from '../ui/shell-word.js';
 import { DEFAULT_PROFILE, gateTimes, lockWaitSeconds, ruleIds, stateTarget, withClusterOptions, withGateOptions, withNodeOptions, withRuleOptions, withWaitOption, type ClusterOptions, type NodeOptions, type NodeTarget } from './options.js';
 import { optionalClusterFacts } from './cluster.js';
+import { STANDARD_INPUT } from '../effects/cluster-store.js';
 import { shown } from '../ui/terminal-text.js';
 import { progressWriter } from '../ui/gate-progress.js';
 
@@ -334,7 +335,9 @@ function savedPlanCluster(file: string, document: PlanDocument, options: ApplyOp
     throw new HardenError(`${file} was made without cluster facts, and --cluster was given`, { hint: 'apply it without --cluster, or make a new plan with harden plan --cluster FILE --out' });
   }
   if (recorded && options.cluster === undefined) {
-    throw new HardenError(`${file} was made with the cluster facts ${recorded.file} (sha256 ${recorded.sha256.replace(/^sha256:/, '').slice(0, 16)}…)`, { hint: `apply it with --cluster ${recorded.file}` });
+    const named = recorded.file === STANDARD_INPUT ? 'cluster facts piped in on standard input' : `the cluster facts ${recorded.file}`;
+    const again = recorded.file === STANDARD_INPUT ? '--cluster - and the same facts on standard input' : `--cluster ${recorded.file}`;
+    throw new HardenError(`${file} was made with ${named} (sha256 ${recorded.sha256.replace(/^sha256:/, '').slice(0, 16)}…)`, { hint: `apply it with ${again}` });
   }
 }
 
@@ -393,7 +396,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     facts: assessment.answers,
     vars: assessment.vars,
     profile: profileIdentity(profile),
-    cluster: cluster && { file: path.resolve(cluster.file), sha256: cluster.sha256 },
+    cluster: cluster && { file: cluster.file === STANDARD_INPUT ? STANDARD_INPUT : path.resolve(cluster.file), sha256: cluster.sha256 },
     templates: readTemplates(selected),
     locks: assessment.facts.locks,
   });

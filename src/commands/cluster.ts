@@ -77,5 +77,5 @@ export async function optionalClusterFacts(context: CommandContext, options: Clu
     if (options.clusterMaxAge !== undefined) throw new UsageError('--cluster-max-age goes with --cluster', { hint: 'name the cluster facts with --cluster FILE' });
     return null;
   }
-  return readClusterFacts(context.effects.fs, options.cluster, { now: now(context), maxAge: clusterMaxAge(options), profile });
+  return readClusterFacts(context.effects.fs, options.cluster, { now: now(context), maxAge: clusterMaxAge(options), profile, input: context.effects.io.readInput });
 }

@@ -18,6 +18,8 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The terminal's width in columns, or null without a terminal: asked by --help alone. */
   readonly columns?: () => number | null;
+  /** Standard input read whole, at most `max` bytes (`--cluster -`); throws an InputError. Absent: nothing piped. */
+  readonly readInput?: (max: number) => Buffer;
 }
 
 export interface Effects {

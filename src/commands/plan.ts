@@ -14,6 +14,7 @@ import { shellWord } from '../ui/shell-word.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { DEFAULT_PROFILE, nodeTargets, ruleIds, withClusterOptions, withNodeOptions, withOutputOptions, withRuleOptions, type ClusterOptions, type NodeOptions } from './options.js';
 import { optionalClusterFacts } from './cluster.js';
+import { STANDARD_INPUT } from '../effects/cluster-store.js';
 
 type PlanOptions = NodeOptions & ClusterOptions &
   OutputOptions & {
@@ -23,6 +24,7 @@ type PlanOptions = NodeOptions & ClusterOptions &
     detailedExitcode?: boolean;
     out?: string;
     in?: string;
+    assumePlanned?: boolean;
   };
 
 export function planCommand(context: CommandContext, toolVersion: string): CommandModule<object, PlanOptions> {
@@ -36,6 +38,10 @@ export function planCommand(context: CommandContext, toolVersion: string): Comma
         .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 with no changes, 2 with changes (1 on error)' })
         .option('out', { type: 'string', describe: 'save the plan as JSON to FILE, for harden apply', requiresArg: true })
         .option('in', { type: 'string', describe: 'show a plan saved with --out instead of reading a node', requiresArg: true })
+        .option('assume-planned', {
+          type: 'boolean',
+          describe: "with --cluster: count a control-plane rule as met where that node's own plan fixes it (a preview of a rollout, as check does; not for --out)",
+        })
         .example('$0 --root ./examples/node-1.28 plan', 'what the baseline profile would change on the example node')
         .example('$0 plan --profile cis --out cis.plan.json', 'save the plan, to review it and apply it later')
         .example('$0 plan --in cis.plan.json', 'show a saved plan again')
@@ -55,9 +61,9 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
     format === 'json' ? planJson(plan, origin.full()) : planText(plan, outputPalette(options, io), { root: origin.root, reasons: origin.reasons, selection });
 
   if (options.in !== undefined) {
-    const given = (['out', 'profile', 'only', 'skip'] as const).filter((name) => options[name] !== undefined);
+    const given = (['out', 'profile', 'only', 'skip', 'cluster', 'assumePlanned'] as const).filter((name) => options[name] !== undefined);
     if (given.length > 0) {
-      throw new UsageError(`--in shows a saved plan and does not take ${given.map((name) => `--${name}`).join(', ')}`, {
+      throw new UsageError(`--in shows a saved plan and does not take ${given.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, {
         hint: 'the plan file already says what it changes; to make a new plan, leave out --in',
       });
     }
@@ -66,6 +72,14 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
     return exitCode(document, options);
   }
 
+  if (options.assumePlanned && options.cluster === undefined) {
+    throw new UsageError('--assume-planned goes with --cluster', { hint: 'name the cluster facts with --cluster FILE: what the control planes plan is in them' });
+  }
+  if (options.assumePlanned && options.out !== undefined) {
+    throw new UsageError('--assume-planned does not go with --out: that plan counts changes the control planes have not made yet', {
+      hint: 'save the plan once the control planes are hardened, without --assume-planned',
+    });
+  }
   const { plan, origin } = await makePlan(context, options, toolVersion);
   if (plan.problems.length > 0) {
     const [first, ...more] = plan.problems.map((problem) => {
@@ -103,7 +117,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   const [target] = nodeTargets(options, false);
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const cluster = await optionalClusterFacts(context, options, profileIdentity(profile));
-  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, undefined, { facts: cluster, mode: 'change', allRules: profile.allRules });
+  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, undefined, { facts: cluster, mode: options.assumePlanned ? 'check' : 'change', allRules: profile.allRules });
   await warnOwedRestarts(context, target.stateDir);
   await warnInterruptedChange(context, target.stateDir);
   await warnChangeInProgress(context, target.stateDir);
@@ -114,7 +128,7 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
     facts: answers,
     vars,
     profile: profileIdentity(profile),
-    cluster: cluster && { file: path.resolve(cluster.file), sha256: cluster.sha256 },
+    cluster: cluster && { file: cluster.file === STANDARD_INPUT ? STANDARD_INPUT : path.resolve(cluster.file), sha256: cluster.sha256 },
     templates: readTemplates(profile.rules),
     locks: facts.locks,
   });

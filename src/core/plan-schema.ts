@@ -69,8 +69,8 @@ const PLAN_FIELDS = object({
         { if: { required: ['source'], properties: { source: { const: 'file' } } }, then: { properties: { file: { type: 'string' } } } },
       ],
     },
-    // Optional: only a plan decided with cluster facts (--cluster) has it.
-    cluster: object({ file: ref('rootPath'), sha256: ref('sha256') }),
+    // Optional: only a plan decided with cluster facts (--cluster) has it; `-`: they were piped in.
+    cluster: object({ file: { anyOf: [ref('rootPath'), { const: '-' }] }, sha256: ref('sha256') }),
     node: object({
       version: nullable(string(64)),
       revision: nullable(string(256, { pattern: '^[^/\\u0000]+$' })),

@@ -5,6 +5,7 @@ import { describePlanError, type PlanValidator } from '../core/plan-schema.js';
 import { HardenError } from '../errors.js';
 import { clusterValidator, nodeFactsValidator } from './cluster-validator.js';
 import { errorCode, type FileSystem } from './file-system.js';
+import { InputError } from './input.js';
 import { sha256Of } from './snapshots.js';
 
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -50,9 +51,29 @@ export async function readNodeFactsFile(fs: FileSystem, file: string): Promise<N
   return parseChecked(bytes, file, NODE_FACTS_SCHEMA, nodeFactsValidator(), NODE_HINT) as NodeFactsDocument;
 }
 
-/** Cluster facts for a command: valid, for this profile, and not older than `maxAge` seconds (nor any node's). */
-export async function readClusterFacts(fs: FileSystem, file: string, options: { now: Date; maxAge: number; profile?: { name: string; sha256: string } }): Promise<ClusterFacts> {
-  const bytes = await readBytes(fs, file, 'cluster facts', CLUSTER_HINT);
+/** `-`: the cluster facts piped in on standard input. */
+export const STANDARD_INPUT = '-';
+
+function readPiped(input: ((max: number) => Buffer) | undefined): Buffer {
+  const hint = 'pipe them in (harden plan --cluster - < cluster.json), or name the file: --cluster FILE';
+  if (!input) throw new HardenError('cannot read the cluster facts from standard input: nothing is piped in', { hint });
+  try {
+    return input(MAX_BYTES);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    if (error.reason === 'too-large') throw new HardenError(`standard input is not cluster facts: it is larger than ${MAX_BYTES / 1024 / 1024} MiB`, { hint: CLUSTER_HINT });
+    throw new HardenError(`cannot read the cluster facts from standard input: ${error.reason === 'terminal' ? 'it is a terminal' : error.message}`, { hint });
+  }
+}
+
+/**
+ * Cluster facts for a command: valid, for this profile, and not older than `maxAge` seconds (nor any node's).
+ * `file` `-` reads them from standard input (`input`), named "standard input" in errors.
+ */
+export async function readClusterFacts(fs: FileSystem, given: string, options: { now: Date; maxAge: number; profile?: { name: string; sha256: string }; input?: (max: number) => Buffer }): Promise<ClusterFacts> {
+  const piped = given === STANDARD_INPUT;
+  const bytes = piped ? readPiped(options.input) : await readBytes(fs, given, 'cluster facts', CLUSTER_HINT);
+  const file = piped ? 'standard input' : given;
   const document = parseChecked(bytes, file, CLUSTER_SCHEMA, clusterValidator(), CLUSTER_HINT) as ClusterDocument;
   const tooOld = ageProblem(document.createdAt, options.now, options.maxAge);
   if (tooOld) throw new HardenError(`${file} ${tooOld}`, { hint: `gather the facts again (harden facts on each node, then harden cluster facts), or allow older ones with --cluster-max-age SECONDS` });
@@ -66,5 +87,5 @@ export async function readClusterFacts(fs: FileSystem, file: string, options: { 
       hint: 'use the profile the facts were gathered with (--profile), or gather them again with this one',
     });
   }
-  return { file, sha256: sha256Of(bytes), document };
+  return { file: given, sha256: sha256Of(bytes), document };
 }

@@ -42,7 +42,7 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
   const reasons = options.reasons ?? {};
   // Paths, file lines, values and the texts of the profile and of a saved plan are shown escaped.
   const out: string[] = [color.bold(`Plan for ${shown(profileLabel(plan.profile))} on ${shown(options.root)} (MicroK8s ${shown(plan.node.version ?? 'version unknown')})`)];
-  if (plan.cluster) out.push(`With cluster facts ${shown(plan.cluster.file)} (sha256 ${plan.cluster.sha256.replace(/^sha256:/, '').slice(0, 16)}…)`);
+  if (plan.cluster) out.push(`With cluster facts ${plan.cluster.file === '-' ? 'from standard input' : shown(plan.cluster.file)} (sha256 ${plan.cluster.sha256.replace(/^sha256:/, '').slice(0, 16)}…)`);
   out.push('');
   const changes = plan.files.length + plan.companions.length + plan.modes.length > 0;
   if (changes) out.push(`Symbols: ${color.green('+ add')}, ${color.yellow('~ change')}, ${color.red('- remove')}`, '');

@@ -2011,6 +2011,36 @@ Score: high 1/2 (50%)
     expect: { status: 1, stderr: 'error: --cluster-max-age goes with --cluster\nhint: name the cluster facts with --cluster FILE\n' },
   },
   {
+    id: 'cluster-stdin-nothing-piped',
+    group: 'Cluster facts',
+    what: '`--cluster -` (the facts on standard input) with nothing piped in',
+    argv: ['--root', '<root>', 'plan', '--cluster', '-'],
+    setup: async (box) => void (await box.node()),
+    expect: { status: 1, stderr: 'error: cannot read the cluster facts from standard input: nothing is piped in\nhint: pipe them in (harden plan --cluster - < cluster.json), or name the file: --cluster FILE\n' },
+  },
+  {
+    id: 'assume-planned-without-cluster',
+    group: 'Cluster facts',
+    what: "`plan --assume-planned` (count what the control planes' own plans fix) without cluster facts",
+    argv: ['--root', '<root>', 'plan', '--assume-planned'],
+    setup: async (box) => void (await box.node()),
+    expect: { status: 1, stderr: 'error: --assume-planned goes with --cluster\nhint: name the cluster facts with --cluster FILE: what the control planes plan is in them\n' },
+  },
+  {
+    id: 'assume-planned-saved',
+    group: 'Cluster facts',
+    what: '`plan --assume-planned --out`: a saved plan that counts changes not yet made on the control planes',
+    argv: ['--root', '<root>', 'plan', '--cluster', '<tmp>/cluster.json', '--assume-planned', '--out', '<tmp>/plan.json'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('cluster.json', clusterFacts(new Date().toISOString()));
+    },
+    expect: {
+      status: 1,
+      stderr: 'error: --assume-planned does not go with --out: that plan counts changes the control planes have not made yet\nhint: save the plan once the control planes are hardened, without --assume-planned\n',
+    },
+  },
+  {
     id: 'rollout-id-not-a-word',
     group: 'Command line',
     what: '`--rollout` (the rollout id recorded in the snapshot) given a value with a space',

@@ -2,7 +2,7 @@
 // with --cluster on one node, and the cluster view `harden cluster check`. A cluster of four node roots: two
 // control planes and two workers (1.28, var/lock/clustered.lock).
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,17 +37,17 @@ async function cluster(): Promise<Cluster> {
 }
 
 /** Each node's facts (in-process, at GATHERED), then the cluster facts; returns the cluster file. */
-async function gather(c: Cluster): Promise<string> {
+async function gather(c: Cluster, when: Date = GATHERED): Promise<string> {
   const files: string[] = [];
   for (const [name, root] of [['cp-1', c.cp1], ['cp-2', c.cp2], ['w-1', c.w1], ['w-2', c.w2]] as const) {
-    const run = await runInProcessWith(['--root', root, 'facts', '--node-name', name], at(GATHERED));
+    const run = await runInProcessWith(['--root', root, 'facts', '--node-name', name], at(when));
     assert.is(run.status, 0, run.stderr);
     const file = path.join(c.dir, `${name}.json`);
     await fs.writeFile(file, run.stdout);
     files.push(file);
   }
   const out = path.join(c.dir, 'cluster.json');
-  const run = await runInProcessWith(['cluster', 'facts', ...files, '--out', out], at(GATHERED));
+  const run = await runInProcessWith(['cluster', 'facts', ...files, '--out', out], at(when));
   assert.is(run.status, 0, run.stderr);
   assert.is(run.stderr, `Wrote cluster facts for 4 nodes to ${out}\n`);
   assert.is(run.stdout, '');
@@ -163,6 +163,64 @@ test('planned on a control plane but not yet applied: check counts it and says s
     plan.stdout,
   );
   assert.not.ok(plan.stdout.includes('+ --anonymous-auth=false'));
+  // A preview of a rollout (Ansible's check mode) counts it, as check does, and says so in the plan.
+  const preview = await runInProcessWith(['--root', c.w1, 'plan', '--cluster', file, '--assume-planned'], at(LATER));
+  assert.is(preview.status, 0, preview.stderr);
+  assert.ok(preview.stdout.includes('    - --anonymous-auth=true\n    + --anonymous-auth=false\n'), preview.stdout);
+  assert.ok(preview.stdout.includes('needs apiserver.kubelet-client-certificate planned on cp-2, not yet applied'), preview.stdout);
+});
+
+test('--assume-planned needs --cluster, and a plan made with it cannot be saved or shown with --in', async () => {
+  const c = await cluster();
+  const file = await gather(c);
+  const alone = await runInProcessWith(['--root', c.w1, 'plan', '--assume-planned'], at(LATER));
+  assert.equal([alone.status, alone.stdout, alone.stderr], [1, '', 'error: --assume-planned goes with --cluster\nhint: name the cluster facts with --cluster FILE: what the control planes plan is in them\n']);
+  const out = path.join(c.dir, 'preview.json');
+  const saved = await runInProcessWith(['--root', c.w1, 'plan', '--cluster', file, '--assume-planned', '--out', out], at(LATER));
+  assert.equal([saved.status, saved.stdout, saved.stderr], [
+    1,
+    '',
+    'error: --assume-planned does not go with --out: that plan counts changes the control planes have not made yet\nhint: save the plan once the control planes are hardened, without --assume-planned\n',
+  ]);
+  assert.is(existsSync(out), false);
+  const shown = await runInProcessWith(['plan', '--in', out, '--cluster', file, '--assume-planned'], at(LATER));
+  assert.is(shown.status, 1);
+  assert.ok(shown.stderr.startsWith('error: --in shows a saved plan and does not take --cluster, --assume-planned\n'), shown.stderr);
+  // apply has no such option: it changes the node now, so only what is applied on the control planes counts.
+  const apply = await runInProcessWith(['--root', c.w1, 'apply', '--yes', '--cluster', file, '--assume-planned'], at(LATER));
+  assert.is(apply.status, 1);
+  assert.equal([apply.status, apply.stderr], [1, 'error: apply takes no --assume-planned (plan does)\nhint: see harden apply --help\n']);
+});
+
+test('--cluster - reads the facts from standard input: the same decision, the digest of the bytes piped in', async () => {
+  const c = await cluster();
+  // Gathered now: the bin reads the real clock.
+  const now = new Date();
+  const file = await gather(c, now);
+  const bytes = await fs.readFile(file, 'utf8');
+  const digest = await sha256(file);
+  // The bin, with the facts on a real pipe.
+  const piped = runBin(['--root', c.w1, 'plan', '--cluster', '-'], {}, bytes);
+  const named = runBin(['--root', c.w1, 'plan', '--cluster', file]);
+  assert.is(piped.status, 0, piped.stderr);
+  assert.is(piped.stdout.split('\n')[1], `With cluster facts from standard input (sha256 ${digest.slice(7, 23)}…)`);
+  assert.is(piped.stdout.split('\n').slice(2).join('\n'), named.stdout.split('\n').slice(2).join('\n'));
+  assert.ok(piped.stdout.includes('+ --anonymous-auth=false'), piped.stdout);
+  // A saved plan records that they were piped in; apply takes them the same way, and no other way.
+  const out = path.join(c.dir, 'plan.json');
+  const save = await runInProcessWith(['--root', c.w1, 'plan', '--cluster', '-', '--out', out], { ...at(now), input: bytes });
+  assert.is(save.status, 0, save.stderr);
+  assert.equal(JSON.parse(await fs.readFile(out, 'utf8')).cluster, { file: '-', sha256: digest });
+  const without = await runInProcessWith(['--root', c.w1, 'apply', out, '--yes', '--no-restart'], at(now));
+  assert.is(without.stderr, `error: ${out} was made with cluster facts piped in on standard input (sha256 ${digest.slice(7, 23)}…)\nhint: apply it with --cluster - and the same facts on standard input\n`);
+  const applied = await runInProcessWith(['--root', c.w1, 'apply', out, '--yes', '--no-restart', '--cluster', '-'], { ...at(now), input: bytes });
+  assert.is(applied.status, 0, applied.stderr);
+  assert.match(await fs.readFile(argsOf(c.w1, 'kubelet'), 'utf8'), /^--anonymous-auth=false$/m);
+  // Nothing piped in, or not facts: the usual one-line errors, naming standard input.
+  const nothing = await runInProcessWith(['--root', c.w2, 'check', '--cluster', '-'], at(now));
+  assert.equal([nothing.status, nothing.stderr], [1, 'error: cannot read the cluster facts from standard input: nothing is piped in\nhint: pipe them in (harden plan --cluster - < cluster.json), or name the file: --cluster FILE\n']);
+  const empty = runBin(['--root', c.w2, 'check', '--cluster', '-'], {}, '');
+  assert.equal([empty.status, empty.stdout, empty.stderr], [1, '', 'error: standard input is not harden.cluster/v1: not JSON\nhint: make them again with harden cluster facts NODE.json… --out FILE\n']);
 });
 
 test('check --cluster reports a control-plane setting that differs, with its own id; agreeing ones pass', async () => {

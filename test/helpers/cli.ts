@@ -21,8 +21,8 @@ export function colourlessEnv(): NodeJS.ProcessEnv {
 }
 
 /** Spawns bin/harden.cjs without a shell, with no terminal and no colour variables. */
-export function runBin(args: readonly string[], env: Record<string, string> = {}): Run {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...colourlessEnv(), ...env }, cwd: repoRoot });
+export function runBin(args: readonly string[], env: Record<string, string> = {}, input?: string): Run {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...colourlessEnv(), ...env }, cwd: repoRoot, ...(input === undefined ? {} : { input }) });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -66,6 +66,8 @@ export interface InProcessOptions {
   /** Whether questions may be asked (a terminal on stdin and stdout). Default false. */
   readonly interactive?: boolean;
   readonly env?: Record<string, string | undefined>;
+  /** What standard input holds (`--cluster -`); absent: nothing is piped in. */
+  readonly input?: string;
 }
 
 /** runInProcess with change effects and a terminal (or not). */
@@ -75,7 +77,14 @@ export async function runInProcessWith(args: readonly string[], options: InProce
   const interactive = options.interactive ?? false;
   const effects: Effects = {
     fs: options.fs ?? realFileSystem,
-    io: { out: (text) => { stdout += text; }, err: (text) => { stderr += text; }, isTTY: interactive, interactive, env: options.env ?? { NO_COLOR: '1' } },
+    io: {
+      out: (text) => { stdout += text; },
+      err: (text) => { stderr += text; },
+      isTTY: interactive,
+      interactive,
+      env: options.env ?? { NO_COLOR: '1' },
+      ...(options.input === undefined ? {} : { readInput: () => Buffer.from(options.input!, 'utf8') }),
+    },
     change: options.change,
   };
   const status = await main(args, effects);
