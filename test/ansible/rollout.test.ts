@@ -3,21 +3,26 @@
 // its own snap/systemctl stand-ins and loopback health servers (test/helpers/live-node.ts), reached as separate
 // inventory hosts. The cluster gate is a stand-in that logs each call in order and can be made to fail.
 //
-// One rollout story, in order: check mode writes nothing; the rollout changes the nodes control planes first,
+// One rollout story, in order: check mode writes nothing and previews each worker with what the control planes
+// plan (facts gathered, piped to harden); the rollout changes the nodes control planes first,
 // one at a time, then the workers in batches, each snapshot carrying the rollout id; a second run changes
 // nothing; the rollback playbook restores exactly that rollout (workers first) and leaves alone the worker the
 // rollout did not change; a control plane whose health gate fails puts itself back and stops the rollout with
 // the workers untouched; the join playbook hardens a node whose args/kubelet a join overwrote (with the cluster
-// facts); cluster facts that cannot be built stop the rollout before the workers. Between the two
+// facts); the executable is copied only with its sha256 (checked on the controller first), and check mode runs
+// a temporary copy; cluster facts that cannot be built, or a run limited to workers alone, stop the rollout
+// before the workers. Between the two
 // phases the rollout gathers the cluster facts again: a worker's kubelet anonymous auth and Webhook
 // authorization, BLOCKED when the worker is planned alone, are applied once the control planes pass the API
 // server rules they need.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BIN, spawnCollecting, type Run } from '../helpers/cli.js';
+import { currentExecutable } from '../helpers/executable.js';
 import { makeLiveNode, readTree, snapshotManifests, treeDiff, type LiveNode, type TreeEntry } from '../helpers/live-node.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -59,8 +64,7 @@ test.after(async () => {
 
 function host(name: Name): InventoryHost {
   const n = node(name);
-  // Each worker gets the cluster facts in the test's directory, not in the machine's /etc/harden.
-  return { name, vars: { harden_root: n.root, harden_path: n.env.PATH, harden_cluster_dest: path.join(dir, `${name}-cluster.json`) } };
+  return { name, vars: { harden_root: n.root, harden_path: n.env.PATH } };
 }
 
 async function inventory(groups: Record<string, readonly Name[]>): Promise<string> {
@@ -74,6 +78,8 @@ async function inventory(groups: Record<string, readonly Name[]>): Promise<strin
       harden_health_timeout: '10',
       harden_health_window: '0',
       harden_cluster_gate: `${path.join(dir, 'gate')} {{ inventory_hostname }}`,
+      // The rollout keeps the cluster facts it built here, on the controller (nothing is copied to a node).
+      harden_cluster_keep: path.join(dir, 'cluster.json'),
     },
   );
   await fs.writeFile(file, text);
@@ -138,8 +144,6 @@ test('check mode with --diff: every planned node shows its plan as a diff, and n
   const run = await playbook('harden.yml', inventoryFile, '--check', '--diff');
   assert.is(run.status, 0, run.stdout + run.stderr);
   sameTrees(everything, await trees(ALL, []));
-  // Check mode gathers no cluster facts (the control planes have not changed) and copies nothing.
-  for (const name of WORKERS) assert.is(existsSync(path.join(dir, `${name}-cluster.json`)), false, name);
   for (const name of ['cp1', 'cp2', 'w1', 'w2'] as const) {
     assert.is(await restarts(name), 0);
     assert.is(existsSync(node(name).stateDir), false, `${name} has a state dir`);
@@ -153,6 +157,18 @@ test('check mode with --diff: every planned node shows its plan as a diff, and n
   const changed = changedOf(run);
   for (const name of ['cp1', 'cp2', 'w1', 'w2']) assert.ok(changed[name] > 0, `${name} shows changes: ${JSON.stringify(changed)}`);
   assert.is(changed.w3, 0);
+  // Check mode gathers the cluster facts too (harden facts only reads): the control planes have not changed, so
+  // each worker's plan counts what their own plans fix, and says so. w1's Webhook authorization, BLOCKED alone,
+  // is in its preview.
+  const facts = JSON.parse(await fs.readFile(path.join(dir, 'cluster.json'), 'utf8'));
+  assert.equal(facts.nodes.map((n: { name: string; role: string }) => `${n.name} ${n.role}`), ['cp1 control-plane', 'cp2 control-plane', 'w1 worker', 'w2 worker', 'w3 worker']);
+  const w1Diff = run.stdout.slice(run.stdout.indexOf(`--- before: ${node('w1').root}/var/snap/microk8s/current/args/kubelet`));
+  assert.match(w1Diff.slice(0, w1Diff.indexOf('changed: [')), /^\+--authorization-mode=Webhook$/m);
+  assert.match(
+    run.stdout,
+    '"msg": "kubelet.authorization-mode: --authorization-mode must be Webhook (or anything but AlwaysAllow), found AlwaysAllow; needs apiserver.authorization-mode.node-rbac planned on cp1, cp2, not yet applied"',
+  );
+  await fs.rm(path.join(dir, 'cluster.json'));
 });
 
 test('apply: control planes one at a time, then workers in batches, behind the gate; every snapshot records the rollout; the summary names them', async () => {
@@ -181,11 +197,10 @@ test('apply: control planes one at a time, then workers in batches, behind the g
   assert.match(w1Kubelet, /^--anonymous-auth=false$/m);
   assert.not.match(w1Kubelet, /^--anonymous-auth=true$/m);
   for (const worker of ['w1', 'w2'] as const) assert.match(await fs.readFile(node(worker).args('kubelet'), 'utf8'), /^--authorization-mode=Webhook$/m, worker);
-  const facts = JSON.parse(await fs.readFile(path.join(dir, 'w1-cluster.json'), 'utf8'));
+  const facts = JSON.parse(await fs.readFile(path.join(dir, 'cluster.json'), 'utf8'));
   assert.is(facts.schema, 'harden.cluster/v1');
   assert.equal(facts.nodes.map((n: { name: string; role: string }) => `${n.name} ${n.role}`), ['cp1 control-plane', 'cp2 control-plane', 'w1 worker', 'w2 worker', 'w3 worker']);
   for (const n of facts.nodes) assert.ok(s('cp2').verifiedAt <= n.gatheredAt, `${n.name} gathered ${n.gatheredAt}, cp2 verified ${s('cp2').verifiedAt}`);
-  assert.is(await fs.readFile(path.join(dir, 'w2-cluster.json'), 'utf8'), await fs.readFile(path.join(dir, 'w1-cluster.json'), 'utf8'));
   // w3 (already hardened) kept its one snapshot, taken without a rollout.
   const w3 = await snapshotManifests(node('w3').stateDir);
   assert.equal(w3.map((m) => m.rollout), [undefined]);
@@ -274,12 +289,53 @@ test('join: a worker whose args/kubelet a join overwrote is hardened by the join
   const manifests = await snapshotManifests(j1.stateDir);
   assert.equal(manifests.map((m) => [m.rollout, m.status]), [['join-1', 'verified']]);
   // It was planned with the cluster facts of the control planes and itself, gathered before the join's apply.
-  const facts = JSON.parse(await fs.readFile(path.join(dir, 'j1-cluster.json'), 'utf8'));
+  const facts = JSON.parse(await fs.readFile(path.join(dir, 'cluster.json'), 'utf8'));
   assert.equal(facts.nodes.map((n: { name: string; role: string }) => `${n.name} ${n.role}`), ['cp1 control-plane', 'cp2 control-plane', 'j1 worker']);
   for (const n of facts.nodes) assert.ok(n.gatheredAt <= manifests[0].createdAt, `${n.name} gathered ${n.gatheredAt}`);
   const again = await playbook('join.yml', file, '-e', 'harden_join_rollout=join-2');
   assert.is(again.status, 0, again.stdout + again.stderr);
   assert.equal(changedOf(again), { cp1: 0, cp2: 0, j1: 0 });
+});
+
+test('the executable is copied only with the right sha256, checked on the controller first; check mode runs a temporary copy and leaves nothing', async () => {
+  const executable = await currentExecutable();
+  const sha256 = createHash('sha256').update(await fs.readFile(executable)).digest('hex');
+  const file = await inventory({ control_plane: CONTROL_PLANES, workers: ['w1', 'w2', 'w3'], joining: ['j1'] });
+  const bins = path.join(dir, 'bin');
+  const checkDir = path.join(dir, 'check');
+  for (const name of ['cp1', 'cp2', 'j1']) await fs.mkdir(path.join(bins, name), { recursive: true });
+  await fs.mkdir(checkDir);
+  // harden_bin names nothing that runs: on the nodes only the copied executable can answer (the controller runs
+  // the same executable).
+  const copied = (...args: string[]) =>
+    playbook('join.yml', file, '-e', 'harden_bin=false', '-e', `harden_local_bin=${executable}`, '-e', `harden_bin_src=${executable}`, '-e', `harden_bin_dest=${bins}/{{ inventory_hostname }}/harden`, '-e', `harden_check_dir=${checkDir}`, ...args);
+
+  const wrong = await copied('-e', `harden_bin_sha256=${'0'.repeat(64)}`, '-e', 'harden_join_rollout=join-wrong');
+  assert.is(wrong.status, 2, wrong.stdout + wrong.stderr);
+  assert.match(wrong.stdout, `${executable} does not have the sha256 harden_bin_sha256 names (or harden_bin_sha256 is empty); nothing was copied`);
+  for (const name of ['cp1', 'cp2', 'j1']) assert.equal(await fs.readdir(path.join(bins, name)), [], name);
+
+  const before = await readTree(node('j1').root, []);
+  const check = await copied('-e', `harden_bin_sha256=${sha256}`, '-e', 'harden_join_rollout=join-check', '--check', '--diff');
+  assert.is(check.status, 0, check.stdout + check.stderr);
+  // cp2 put itself back above: j1's preview counts what cp2's own plan fixes (its Webhook authorization), which
+  // the real run below does not.
+  assert.equal(changedOf(check), { cp1: 0, cp2: 0, j1: 1 });
+  assert.match(check.stdout, 'needs apiserver.authorization-mode.node-rbac planned on cp2, not yet applied', check.stdout);
+  for (const name of ['cp1', 'cp2', 'j1']) assert.equal(await fs.readdir(path.join(bins, name)), [], name);
+  assert.equal(await fs.readdir(checkDir), []);
+  assert.equal(treeDiff(before, await readTree(node('j1').root, [])), []);
+
+  const run = await copied('-e', `harden_bin_sha256=${sha256}`, '-e', 'harden_join_rollout=join-copied');
+  assert.is(run.status, 0, run.stdout + run.stderr);
+  // Installing harden is the one change: j1 was hardened by the join before.
+  assert.equal(changedOf(run), { cp1: 1, cp2: 1, j1: 1 });
+  for (const name of ['cp1', 'cp2', 'j1']) {
+    const copy = path.join(bins, name, 'harden');
+    assert.is(createHash('sha256').update(await fs.readFile(copy)).digest('hex'), sha256, name);
+    assert.is((await fs.stat(copy)).mode & 0o777, 0o755, name);
+  }
+  assert.equal(treeDiff(before, await readTree(node('j1').root, [])), []);
 });
 
 test('cluster facts that cannot be built stop the rollout after the control planes: no worker is touched', async () => {
@@ -293,6 +349,17 @@ test('cluster facts that cannot be built stop the rollout after the control plan
   for (const name of WORKERS) assert.is(recap(run)[name].changed, 0, name);
   sameTrees(before, await trees(WORKERS, []));
   for (const name of WORKERS) assert.is((await snapshotManifests(node(name).stateDir)).length, manifestsBefore.get(name));
+});
+
+test('a rollout limited to workers alone stops before any worker: the cluster facts need a control plane', async () => {
+  const before = await readTree(node('w1').root, []);
+  const manifests = (await snapshotManifests(node('w1').stateDir)).length;
+  const run = await playbook('harden.yml', inventoryFile, '--limit', 'w1', '-e', 'harden_rollout=rollout-4');
+  assert.is(run.status, 2, run.stdout + run.stderr);
+  assert.match(run.stdout, 'error: no control-plane node among the facts given');
+  assert.not.match(run.stdout, 'PLAY [Harden the workers in batches]');
+  assert.equal(treeDiff(before, await readTree(node('w1').root, [])), []);
+  assert.is((await snapshotManifests(node('w1').stateDir)).length, manifests);
 });
 
 test('the collection is clean under ansible-lint --offline', () => {

@@ -12,34 +12,15 @@ import { BIN, colourlessEnv, type Run } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { repoRoot } from '../helpers/paths.js';
 import { badProfile } from '../helpers/bad-profile.js';
+import { EXECUTABLE, buildLine, carriesThisBundle, currentExecutable } from '../helpers/executable.js';
 
 const EXAMPLE = path.join(repoRoot, 'examples', 'node-1.28');
-const BUNDLE = path.join(repoRoot, 'dist', 'harden.cjs');
-const EXECUTABLE = path.join(repoRoot, 'dist', `harden-${process.platform}-${process.arch}`);
-
-/** The bundle's `// harden build <sha256>` line: the executable holds the bundle's text, this line with it. */
-function buildLine(): string {
-  const line = readFileSync(BUNDLE, 'utf8').split('\n', 2)[1] ?? '';
-  assert.match(line, /^\/\/ harden build [0-9a-f]{64}$/);
-  return line;
-}
-
-async function carriesThisBundle(): Promise<boolean> {
-  try {
-    return (await fs.readFile(EXECUTABLE)).includes(buildLine());
-  } catch {
-    return false;
-  }
-}
 
 let noNode = '';
 let work = '';
 
 test.before(async () => {
-  if (!(await carriesThisBundle())) {
-    const built = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-sea.js')], { cwd: repoRoot, encoding: 'utf8' });
-    assert.is(built.status, 0, built.stderr);
-  }
+  await currentExecutable();
   noNode = await makeTempDir('harden-sea-path-');
   work = await makeTempDir('harden-sea-work-');
 });
