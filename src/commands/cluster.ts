@@ -2,7 +2,7 @@
 // `harden cluster check FILE` shows them: a row per node and the control-plane settings that differ.
 import type { CommandModule } from 'yargs';
 import { ageProblem, agreementResults, clusterDocument, clusterProblem, type ClusterFacts } from '../core/cluster.js';
-import { readClusterFacts, readNodeFactsFile } from '../effects/cluster-store.js';
+import { readClusterFacts, readNodeFactsFile, readPipedNodeFacts } from '../effects/cluster-store.js';
 import { atomicWrite } from '../effects/plan-store.js';
 import { ExitCode, HardenError, UsageError } from '../errors.js';
 import { clusterCompliant, clusterJson, clusterJunit, clusterSarif, clusterText, clusterView } from '../ui/cluster-view.js';
@@ -10,7 +10,7 @@ import { jsonText, shown } from '../ui/terminal-text.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { clusterMaxAge, withOutputOptions, type ClusterOptions } from './options.js';
 
-type ClusterCommandOptions = OutputOptions & { action: string; files?: string[]; out?: string; clusterMaxAge?: unknown };
+type ClusterCommandOptions = OutputOptions & { action: string; files?: string[]; out?: string; stdin?: boolean; clusterMaxAge?: unknown };
 
 export function clusterCommand(context: CommandContext, toolVersion: string): CommandModule<object, ClusterCommandOptions> {
   return {
@@ -21,8 +21,10 @@ export function clusterCommand(context: CommandContext, toolVersion: string): Co
         .positional('action', { choices: ['facts', 'check'], describe: 'what to do' })
         .positional('files', { type: 'string', array: true, describe: 'facts: one harden facts file per node; check: one cluster facts file' })
         .option('out', { type: 'string', describe: 'facts: write the cluster facts to this file (stdout otherwise)', requiresArg: true })
+        .option('stdin', { type: 'boolean', describe: "facts: read every node's facts from standard input, as one JSON array, instead of files" })
         .option('cluster-max-age', { type: 'string', defaultDescription: '3600', describe: 'seconds the facts may be old', requiresArg: true })
         .example('$0 cluster facts cp-1.json cp-2.json w-1.json --out cluster.json', 'every node, gathered with harden facts on each')
+        .example("jq -s . *.json | $0 cluster facts --stdin", 'the same, the nodes\' facts piped in as one array')
         .example('$0 cluster check cluster.json', 'a row per node, and the control-plane settings that differ') as never,
     handler: async (options) => {
       context.setExitCode(options.action === 'facts' ? await runClusterFacts(context, options) : await runClusterCheck(context, options, toolVersion));
@@ -36,12 +38,15 @@ function now(context: CommandContext): Date {
 
 async function runClusterFacts(context: CommandContext, options: ClusterCommandOptions): Promise<number> {
   const files = options.files ?? [];
-  if (files.length === 0) throw new UsageError('cluster facts needs one harden facts file per node', { hint: 'on each node: harden facts > NODE.json; then harden cluster facts *.json --out cluster.json' });
+  if (options.stdin && files.length > 0) throw new UsageError('cluster facts takes the nodes\' facts from files or from --stdin, not both', { hint: 'name the files, or pipe them all in as one JSON array' });
+  if (files.length === 0 && !options.stdin) throw new UsageError('cluster facts needs one harden facts file per node', { hint: 'on each node: harden facts > NODE.json; then harden cluster facts *.json --out cluster.json' });
   const maxAge = clusterMaxAge(options);
   const at = now(context);
   const nodes = [];
-  for (const file of files) {
-    const facts = await readNodeFactsFile(context.effects.fs, file);
+  const given = options.stdin ? readPipedNodeFacts(context.effects.io.readInput) : [];
+  // One file after another: the first bad one (in the order given) is the one named.
+  for (const file of files) given.push({ file, facts: await readNodeFactsFile(context.effects.fs, file) });
+  for (const { file, facts } of given) {
     const stale = ageProblem(facts.gatheredAt, at, maxAge);
     if (stale) throw new HardenError(`${file} ${stale.replace(/^was made /, 'was gathered ')}`, { hint: 'gather it again with harden facts, or allow older facts with --cluster-max-age SECONDS' });
     nodes.push({ file, facts });
@@ -59,6 +64,7 @@ async function runClusterFacts(context: CommandContext, options: ClusterCommandO
 
 async function runClusterCheck(context: CommandContext, options: ClusterCommandOptions, toolVersion: string): Promise<number> {
   const files = options.files ?? [];
+  if (options.stdin) throw new UsageError('--stdin goes with cluster facts', { hint: 'harden cluster check cluster.json' });
   if (files.length !== 1) throw new UsageError('cluster check takes one cluster facts file', { hint: 'harden cluster check cluster.json' });
   const facts = await readClusterFacts(context.effects.fs, files[0], { now: now(context), maxAge: clusterMaxAge(options) });
   const view = clusterView(facts, agreementResults(facts.document));

@@ -35,6 +35,10 @@ function parseChecked(bytes: Buffer, file: string, schema: string, validate: Pla
   } catch {
     throw new HardenError(`${file} is not ${schema}: not JSON`, { hint });
   }
+  return checked(data, file, schema, validate, hint);
+}
+
+function checked(data: unknown, file: string, schema: string, validate: PlanValidator, hint: string): unknown {
   if (data === null || typeof data !== 'object' || (data as { schema?: unknown }).schema !== schema) {
     const found = data !== null && typeof data === 'object' ? (data as { schema?: unknown }).schema : undefined;
     throw new HardenError(`${file} is not ${schema}${typeof found === 'string' ? ` (it says ${JSON.stringify(found).slice(0, 80)})` : ''}`, { hint });
@@ -44,6 +48,35 @@ function parseChecked(bytes: Buffer, file: string, schema: string, validate: Pla
     throw new HardenError(`${file}: ${where}: ${what}`, { hint });
   }
   return data;
+}
+
+/**
+ * Every node's facts piped in at once (`harden cluster facts --stdin`): one JSON array of harden.node-facts/v1
+ * documents, each held to the schema and named `standard input[N]` in errors.
+ */
+export function readPipedNodeFacts(input: ((max: number) => Buffer) | undefined): { file: string; facts: NodeFactsDocument }[] {
+  const hint = 'pipe in a JSON array of the nodes\' harden facts documents, or name one file per node';
+  let bytes: Buffer;
+  try {
+    if (!input) throw new InputError('unreadable', 'nothing is piped in');
+    bytes = input(MAX_BYTES);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    if (error.reason === 'too-large') throw new HardenError(`standard input is not node facts: it is larger than ${MAX_BYTES / 1024 / 1024} MiB`, { hint });
+    throw new HardenError(`cannot read the node facts from standard input: ${error.reason === 'terminal' ? 'it is a terminal' : error.message}`, { hint });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new HardenError('standard input is not a JSON array of node facts: not JSON', { hint });
+  }
+  if (!Array.isArray(data)) throw new HardenError('standard input is not a JSON array of node facts', { hint });
+  const validate = nodeFactsValidator();
+  return data.map((item, index) => {
+    const file = `standard input[${index}]`;
+    return { file, facts: checked(item, file, NODE_FACTS_SCHEMA, validate, NODE_HINT) as NodeFactsDocument };
+  });
 }
 
 export async function readNodeFactsFile(fs: FileSystem, file: string): Promise<NodeFactsDocument> {

@@ -2019,6 +2019,14 @@ Score: high 1/2 (50%)
     expect: { status: 1, stderr: 'error: cannot read the cluster facts from standard input: nothing is piped in\nhint: pipe them in (harden plan --cluster - < cluster.json), or name the file: --cluster FILE\n' },
   },
   {
+    id: 'cluster-facts-stdin-nothing-piped',
+    group: 'Cluster facts',
+    what: "`cluster facts --stdin` (every node's facts as one JSON array on standard input) with nothing piped in",
+    argv: ['cluster', 'facts', '--stdin'],
+    setup: async () => {},
+    expect: { status: 1, stderr: "error: cannot read the node facts from standard input: nothing is piped in\nhint: pipe in a JSON array of the nodes' harden facts documents, or name one file per node\n" },
+  },
+  {
     id: 'assume-planned-without-cluster',
     group: 'Cluster facts',
     what: "`plan --assume-planned` (count what the control planes' own plans fix) without cluster facts",

@@ -223,6 +223,35 @@ test('--cluster - reads the facts from standard input: the same decision, the di
   assert.equal([empty.status, empty.stdout, empty.stderr], [1, '', 'error: standard input is not harden.cluster/v1: not JSON\nhint: make them again with harden cluster facts NODE.json… --out FILE\n']);
 });
 
+test('cluster facts --stdin: every node\'s facts piped in as one JSON array make the same document as the files', async () => {
+  const c = await cluster();
+  const file = await gather(c);
+  const names = ['cp-1', 'cp-2', 'w-1', 'w-2'];
+  const docs = await Promise.all(names.map(async (name) => JSON.parse(await fs.readFile(path.join(c.dir, `${name}.json`), 'utf8'))));
+  const piped = await runInProcessWith(['cluster', 'facts', '--stdin'], { ...at(GATHERED), input: JSON.stringify(docs) });
+  assert.is(piped.status, 0, piped.stderr);
+  assert.is(piped.stdout, await fs.readFile(file, 'utf8'));
+  // The bin, on a real pipe.
+  const real = runBin(['cluster', 'facts', '--stdin', '--cluster-max-age', '86400'], {}, JSON.stringify(docs));
+  assert.is(real.status, 1);
+  assert.match(real.stderr, /^error: standard input\[0\] was gathered 2026-03-01T10:00:00.000Z, more than 24h ago\n/);
+  const bad = structuredClone(docs);
+  bad[1].role = 'leader';
+  const cases: [string[], string | undefined, string][] = [
+    [['--stdin'], JSON.stringify(bad), 'error: standard input[1]: role: must be one of "control-plane", "worker"\nhint: make it on the node with harden facts > NODE.json\n'],
+    [['--stdin'], JSON.stringify(docs[0]), "error: standard input is not a JSON array of node facts\nhint: pipe in a JSON array of the nodes' harden facts documents, or name one file per node\n"],
+    [['--stdin'], 'nope', "error: standard input is not a JSON array of node facts: not JSON\nhint: pipe in a JSON array of the nodes' harden facts documents, or name one file per node\n"],
+    [['--stdin'], undefined, "error: cannot read the node facts from standard input: nothing is piped in\nhint: pipe in a JSON array of the nodes' harden facts documents, or name one file per node\n"],
+    [['--stdin', file], JSON.stringify(docs), "error: cluster facts takes the nodes' facts from files or from --stdin, not both\nhint: name the files, or pipe them all in as one JSON array\n"],
+  ];
+  for (const [args, input, stderr] of cases) {
+    const run = await runInProcessWith(['cluster', 'facts', ...args], { ...at(GATHERED), ...(input === undefined ? {} : { input }) });
+    assert.equal([run.status, run.stdout, run.stderr], [1, '', stderr], args.join(' '));
+  }
+  const check = await runInProcessWith(['cluster', 'check', file, '--stdin'], at(GATHERED));
+  assert.equal([check.status, check.stderr], [1, 'error: --stdin goes with cluster facts\nhint: harden cluster check cluster.json\n']);
+});
+
 test('check --cluster reports a control-plane setting that differs, with its own id; agreeing ones pass', async () => {
   const c = await cluster();
   await edit(c.cp2, 'kube-apiserver', /--authorization-mode=AlwaysAllow/, '--authorization-mode=Node,RBAC');
