@@ -7,6 +7,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { planCommand } from './commands/plan.js';
 import { applyCommand } from './commands/apply.js';
 import { rollbackCommand, snapshotsCommand } from './commands/rollback.js';
+import { driftCommand } from './commands/drift.js';
 import { portsCommand } from './commands/ports.js';
 import { profilesCommand } from './commands/profiles.js';
 import { factsCommand } from './commands/facts.js';
@@ -35,7 +36,7 @@ function commandModules(context: CommandContext): CommandModule<object, never>[]
   return [
     inspectCommand(context), checkCommand(context, version_), planCommand(context, version_), applyCommand(context, version_),
     rollbackCommand(context, version_), snapshotsCommand(context), portsCommand(context), profilesCommand(context),
-    factsCommand(context), clusterCommand(context, version_),
+    factsCommand(context), clusterCommand(context, version_), driftCommand(context, version_),
   ] as unknown as CommandModule<object, never>[];
 }
 

@@ -205,7 +205,9 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
       const files = await Promise.all(
         snapshot.files.map(async (file) => ({ ...file, sha256AfterRestart: await nodeBytes(change.ops, target.root, file.path).then((bytes) => (bytes ? sha256Of(bytes) : null)) })),
       );
-      await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files }).catch((error: Error) => {
+      // What drift holds the node to: the rules that pass now, as found.
+      const passed = now.results.filter((r) => r.status === 'PASS').map((r) => r.id).sort();
+      await setStatus(change.ops, target.stateDir, snapshot.id, 'verified', { files, passed }).catch((error: Error) => {
         io.err(`warning: the change is applied and healthy, but the snapshot ${snapshot.id} still says restarted: ${error.message}\n`);
       });
       await confirmClosedPorts(context, target.root, planned.assessment.model, now.model);

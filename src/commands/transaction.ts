@@ -108,6 +108,8 @@ export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, pl
       files: copies.map((c) => c.file),
       modes,
       ...(rollout === undefined ? {} : { rollout }),
+      passed: passedAfter(planned),
+      locks: locksAfter(planned),
     },
     copies,
     change.now,
@@ -118,6 +120,19 @@ export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, pl
     if (error instanceof HardenError) throw new HardenError(`${error.message}; nothing was changed`, { hint: error.hint ?? undefined });
     throw error;
   });
+}
+
+/** The node's `var/lock` entries once the plan is carried out: those there now, and the lock files it creates. */
+function locksAfter(planned: Planned): string[] {
+  const created = planned.plan.companions.flatMap((c) => (/^\/var\/snap\/microk8s\/[^/]+\/var\/lock\/[^/]+$/.test(c.path) ? [c.path.slice(c.path.lastIndexOf('/') + 1)] : []));
+  return [...new Set([...planned.assessment.facts.locks, ...created])].sort();
+}
+
+/** The rules that pass once the plan is carried out: those passing now, and those it fixes. */
+function passedAfter(planned: Planned): string[] {
+  const { plan } = planned;
+  const fixed = [...plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)), ...plan.companions.map((c) => c.ruleId), ...plan.modes.flatMap((m) => m.ruleIds)];
+  return [...new Set([...planned.assessment.results.filter((r) => r.status === 'PASS').map((r) => r.id), ...fixed])].sort();
 }
 
 /** The entry a file-mode change was planned from: the rule's own path, or an entry of the directory it matched. */

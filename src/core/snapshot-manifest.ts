@@ -62,6 +62,10 @@ export interface SnapshotManifest {
   modes?: SnapshotModeChange[];
   /** The rollout this change belongs to (`harden apply --rollout ID`): a rollback undoes exactly one rollout's snapshots. */
   rollout?: string;
+  /** The rules that pass once the change is made (verified: as found then), what `harden drift` holds the node to. */
+  passed?: string[];
+  /** The node's `var/lock` entries when the change was planned (drift tells the cis-hardening addon's disable by them). */
+  locks?: string[];
 }
 
 /** A rollout id: a word a playbook can pass and match, short enough to read in a listing. */
@@ -93,6 +97,10 @@ export function manifestProblem(value: unknown, id: string): string | null {
   }
   if (value.modes !== undefined && !Array.isArray(value.modes)) return 'has a malformed modes list';
   if (value.rollout !== undefined && !(typeof value.rollout === 'string' && ROLLOUT_ID.test(value.rollout))) return 'has a malformed rollout id';
+  for (const field of ['passed', 'locks'] as const) {
+    const list = value[field];
+    if (list !== undefined && !(Array.isArray(list) && list.length <= 100_000 && list.every((item) => typeof item === 'string' && item.length <= 256))) return `has a malformed ${field} list`;
+  }
   return null;
 }
 

@@ -12,6 +12,8 @@ export interface EntryStat {
   readonly dev: number;
   readonly ino: number;
   readonly nlink: number;
+  /** Last modification, in ms since the epoch (what `harden drift` dates changes by); absent from test fakes. */
+  readonly mtimeMs?: number;
 }
 
 export interface FileSystem {
