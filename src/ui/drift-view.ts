@@ -2,6 +2,7 @@
 // (`--format jsonl`, for the journal: `journalctl -t harden-drift -o json`). Pure.
 import type { Drift, DriftCauseKind, DriftReport } from '../core/drift.js';
 import type { Palette } from './color.js';
+import { appendAll } from '../core/lists.js';
 import { jsonText, shown } from './terminal-text.js';
 
 export const DRIFT_SCHEMA = 'harden.drift/v1';
@@ -30,7 +31,7 @@ export function driftText(report: DriftReport, palette: Palette, context: DriftC
   const moved = revisions.length > 0 && context.revision !== null && !revisions.includes(context.revision) ? `; revision ${revisions.join(', ')} then, ${context.revision} now` : '';
   if (report.drifts.length === 0) {
     out.push(`No drift on ${shown(context.root)}: the ${report.compared} settings and rules harden left still hold (snapshots ${shown(since)}${shown(moved)}).`);
-    out.push(...heldText(report));
+    appendAll(out, heldText(report));
     return `${out.join('\n')}\n`;
   }
   out.push(`Drift on ${shown(context.root)}: ${report.drifts.length} of the ${report.compared} settings and rules harden left no longer hold (snapshots ${shown(since)}${shown(moved)})`);
@@ -43,7 +44,7 @@ export function driftText(report: DriftReport, palette: Palette, context: DriftC
     out.push(`  cause   ${shown(CAUSE_WORDS[drift.cause.kind])}: ${shown(drift.cause.detail)}`);
     if (!drift.reapplicable) out.push('  (its rules do not apply to this node now: --reapply leaves it)');
   }
-  out.push(...heldText(report));
+  appendAll(out, heldText(report));
   const counts = new Map<string, number>();
   for (const drift of report.drifts) counts.set(CAUSE_WORDS[drift.cause.kind], (counts.get(CAUSE_WORDS[drift.cause.kind]) ?? 0) + 1);
   out.push('');

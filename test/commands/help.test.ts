@@ -13,7 +13,7 @@ function assertError(run: Run, error: string, hint: string): void {
 }
 
 test('an option another command takes: the commands that take it, not "did you mean" the same option', () => {
-  assertError(runBin(['check', '--yes']), 'check takes no --yes (apply and rollback do)', 'see harden check --help');
+  assertError(runBin(['check', '--yes']), 'check takes no --yes (apply, rollback and drift do)', 'see harden check --help');
   assertError(runBin(['--root', '/', 'check', '--force']), 'check takes no --force (apply and rollback do)', 'see harden check --help');
   assertError(runBin(['plan', '--no-restart']), 'plan takes no --no-restart (apply and rollback do)', 'see harden plan --help');
   assertError(runBin(['inspect', '--profile', 'cis']), 'inspect takes no --profile (check, plan, apply and facts do)', 'see harden inspect --help');
