@@ -187,7 +187,8 @@ const withoutKineLine = (text: string) => {
 
 const GATES_CASES: GatesCase[] = [
   {
-    // No gates line: harden appends one, the hook appends its three gates to harden's line.
+    // No gates line: harden appends one, the hook appends its three gates to harden's line. (The hook adds them
+    // from 1.34 on; the 1.28 file stands for any node without a gates line.)
     name: '1.28 defaults (no --feature-gates)',
     version: '1.28',
     start: (text) => text,
