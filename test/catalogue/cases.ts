@@ -2056,6 +2056,14 @@ Score: high 1/2 (50%)
     setup: async (box) => void (await box.node()),
     expect: { status: 1, stderr: `error: --rollout takes 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit (got "a b")\nhint: for example --rollout 2026-12-06T23-50\n` },
   },
+  {
+    id: 'drift-yes-without-reapply',
+    group: 'Command line',
+    what: '`drift --yes` without `--reapply`: there is nothing to confirm',
+    argv: ['--root', '<root>', 'drift', '--yes'],
+    setup: async (box) => void (await box.node()),
+    expect: { status: 1, stderr: 'error: --yes goes with --reapply\nhint: harden drift --reapply --yes puts back what drifted without asking\n' },
+  },
 ];
 
 /** The first 16 hex digits of the shipped cis profile's sha256, as refusals show it. */

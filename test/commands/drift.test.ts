@@ -12,6 +12,7 @@ import { runBinAsync, runInProcessWith, type Run } from '../helpers/cli.js';
 import { makeLiveNode } from '../helpers/live-node.js';
 import { MICROK8S_GID, makeNode } from '../helpers/node-root.js';
 import { readLog } from '../helpers/stand-ins.js';
+import { harden } from '../helpers/terminal.js';
 
 const DATA = 'var/snap/microk8s/current';
 const args = (root: string, name: string) => path.join(root, DATA, 'args', name);
@@ -239,6 +240,32 @@ test('--reapply on a live node: the drifted rules only, one restart, verified; r
     const again = await runBinAsync(['--root', node.root, 'drift', '--reapply', '--yes', '--health-window', '0'], node.env);
     assert.equal([again.status, again.stderr], [0, 'Nothing drifted: nothing to put back.\n'], again.stdout);
     assert.is((await readLog(node.standIns)).filter((l) => l.startsWith('snap restart')).length, restartsBefore + 1);
+  } finally {
+    await node.close();
+  }
+});
+
+test('--reapply in a terminal: the drift, then apply\'s own checklist and confirm; answered yes, it is put back', async () => {
+  const node = await makeLiveNode({ version: '1.28' });
+  try {
+    const first = await runBinAsync(['--root', node.root, 'apply', '--yes', '--profile', 'cis', '--health-window', '0'], node.env);
+    assert.is(first.status, 0, first.stderr);
+    const hardened = await fs.readFile(node.args('kubelet'), 'utf8');
+    await fs.writeFile(node.args('kubelet'), hardened.replace('--anonymous-auth=false', '--anonymous-auth=true'));
+    const live = harden(['--root', node.root, 'drift', '--reapply', '--health-window', '0'], { env: node.env, rows: 60 });
+    try {
+      await live.waitFor('[DRIFT] kubelet.anonymous-auth');
+      await live.waitFor('Changes to make');
+      live.keys('Enter');
+      await live.waitFor('Apply these changes?');
+      live.type('y');
+      live.keys('Enter');
+      assert.is(await live.exited(), 0, live.screen());
+      assert.match(live.screen(), 'Applied and verified: 1 rules now pass.');
+    } finally {
+      live.close();
+    }
+    assert.is(await fs.readFile(node.args('kubelet'), 'utf8'), hardened);
   } finally {
     await node.close();
   }
