@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { DEFAULT_MAX_PER_HOUR, MAX_PER_HOUR_LIMIT, disableAuto, enableAuto, policyText, type WatchPolicy } from '../core/watch-policy.js';
-import { DEFAULT_INTERVAL, SYSLOG_IDENTIFIER, TRIGGER_UNITS, UNIT_DIR, WATCH_UNITS, parseInterval, timerInterval, unitPathProblem, watchUnits, type UnitFile } from '../core/watch-units.js';
+import { DEFAULT_INTERVAL, executableProblem, SYSLOG_IDENTIFIER, TRIGGER_UNITS, UNIT_DIR, WATCH_UNITS, parseInterval, timerInterval, unitPathProblem, watchUnits, type UnitFile } from '../core/watch-units.js';
 import { ensurePrivateDir, type FileOps } from '../effects/file-ops.js';
 import { systemUnits } from '../effects/services.js';
 import { policyPath, readUnits, readWatchPolicy, refuseOther, removeUnit, runningHarden, unitDirectory, writeAtomically, writeWatchPolicy, type UnitOnDisk } from '../effects/watch-state.js';
@@ -113,7 +113,10 @@ function unitsFor(place: Where, interval: string): UnitFile[] {
     const problem = unitPathProblem(value);
     if (problem !== null) throw new HardenError(`cannot write a systemd unit for ${option} ${value}: ${problem}`, { hint: 'give a path of plain characters (a symlink to the real place will do)' });
   }
-  return watchUnits({ harden: runningHarden(), root: place.root, stateDir: place.givenStateDir, interval });
+  const harden = runningHarden();
+  const problem = executableProblem(harden[0]);
+  if (problem !== null) throw new HardenError(`cannot write a systemd unit that runs ${harden[0]}: ${problem}`, { hint: 'run harden from a plain path (for example /usr/local/bin/harden), then install again' });
+  return watchUnits({ harden, root: place.root, stateDir: place.givenStateDir, interval });
 }
 
 async function unitDirOrRefuse(ops: FileOps, root: string): Promise<string> {

@@ -60,17 +60,25 @@ export function unitPathProblem(value: string): string | null {
 }
 
 /**
- * One word of a command line for `ExecStart=`, per systemd.syntax(7): in double quotes, with `\` and `"`
- * escaped, control characters as `\xNN`, and `%` and `$` doubled so that systemd expands no specifier and no
- * variable in it.
+ * One word of a command line for `ExecStart=`, per systemd.syntax(7) and systemd.service(5): in double quotes,
+ * with `\` and `"` escaped, control characters as `\xNN`, `%` doubled (no specifier is expanded), and in an
+ * argument `$` doubled (no variable is substituted; systemd substitutes none in the executable's path).
  */
-export function systemdWord(word: string): string {
+export function systemdWord(word: string, executable = false): string {
   const escaped = word.replace(/[\\"\x00-\x1f\x7f%$]/g, (c) => {
     if (c === '\\' || c === '"') return `\\${c}`;
-    if (c === '%' || c === '$') return c + c;
+    if (c === '%') return '%%';
+    if (c === '$') return executable ? c : '$$';
     return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
   });
   return `"${escaped}"`;
+}
+
+/** Why systemd would refuse this executable path in `ExecStart=` ("contains special characters"), or null. */
+export function executableProblem(file: string): string | null {
+  if (!file.startsWith('/')) return 'it is not an absolute path';
+  const bad = /["'\\\x00-\x1f\x7f]/.exec(file);
+  return bad ? `it holds ${JSON.stringify(bad[0])}, which systemd refuses in the path of the program a unit runs` : null;
 }
 
 /** The argv the service runs: `harden drift --root R [--state-dir S] --format jsonl --watch`. */
@@ -98,7 +106,7 @@ After=snap.microk8s.daemon-kubelite.service
 
 [Service]
 Type=oneshot
-ExecStart=${driftArgv(options).map(systemdWord).join(' ')}
+ExecStart=${driftArgv(options).map((word, index) => systemdWord(word, index === 0)).join(' ')}
 # 2: drift found (one JSON line per drifted setting, in the journal); 1, 3 and 4 fail the unit.
 SuccessExitStatus=2
 SyslogIdentifier=${SYSLOG_IDENTIFIER}

@@ -10,7 +10,7 @@ import { UNIT_DIR } from '../core/watch-units.js';
 import { HardenError } from '../errors.js';
 import { ensurePrivateDir, errorHint, realFileOps, tempPath, type FileOps } from './file-ops.js';
 import { errorCode, fileTypeOf, type EntryStat } from './file-system.js';
-import { resolveEntry, resolveNode, throughLink } from './node-writer.js';
+import { resolveEntry, resolveNode } from './node-writer.js';
 import { stateEntryProblem, type StateReader } from './state-dir.js';
 
 export const POLICY_FILE = 'watch.json';
@@ -166,7 +166,11 @@ export async function readUnits(ops: FileOps, root: string, names: readonly stri
 /** Refuses a unit that is there as something harden would not replace or remove: a symlink, a directory. */
 export function refuseOther(unit: UnitOnDisk, what: 'write' | 'remove'): void {
   if (unit.other === null) return;
-  if (unit.other.startsWith('a symlink')) throw throughLink(unit.file, `${what} ${unit.file}`, unit.other.replace(/^a symlink \(to (.*)\)$/, '$1'));
+  if (unit.other.startsWith('a symlink')) {
+    throw new HardenError(`cannot ${what} ${unit.file}: it is ${unit.other}, and harden never ${what}s through one`, {
+      hint: 'remove the link (whoever can write that directory may have planted it), then run harden watch again',
+    });
+  }
   throw new HardenError(`cannot ${what} ${unit.file}: it is ${unit.other}, not a unit file harden wrote`, { hint: 'move it out of the way, then run harden watch again' });
 }
 
