@@ -101,7 +101,6 @@ export function watchUnits(options: WatchUnitOptions): UnitFile[] {
   const writable = [under(root, '/var/snap/microk8s'), stateDir, under(root, '/var/log/apiserver'), under(root, '/etc/systemd/system'), under(root, '/etc/sysctl.d')];
   const service = `${header}[Unit]
 Description=harden drift: compare the MicroK8s args with what harden left
-Documentation=man:systemd.path(5)
 After=snap.microk8s.daemon-kubelite.service
 
 [Service]

@@ -12,7 +12,6 @@ test('the service runs drift as a fixed argv, quoted word by word, with exit 2 a
   assert.is(service.text, `# Written by harden watch install; harden watch remove removes it, harden watch status compares it.
 [Unit]
 Description=harden drift: compare the MicroK8s args with what harden left
-Documentation=man:systemd.path(5)
 After=snap.microk8s.daemon-kubelite.service
 
 [Service]
