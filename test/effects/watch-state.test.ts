@@ -7,9 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CommandContext } from '../../src/commands/context.js';
 import { DEFAULT_POLICY, enableAuto, policyDocument } from '../../src/core/watch-policy.js';
-import { realFileOps } from '../../src/effects/file-ops.js';
+import { realFileOps, type FileOps } from '../../src/effects/file-ops.js';
 import { realFileSystem } from '../../src/effects/file-system.js';
-import { MAX_POLICY_BYTES, readWatchPolicy, watchPolicy } from '../../src/effects/watch-state.js';
+import { MAX_POLICY_BYTES, readWatchPolicy, watchPolicy, writeAtomically } from '../../src/effects/watch-state.js';
 import { HardenError } from '../../src/errors.js';
 import { makeTempDir } from '../helpers/node-root.js';
 
@@ -131,6 +131,32 @@ test('a refused watch.json stops drift --watch before any re-apply', async () =>
     assert.is((error as Error).message, `cannot use the watch policy ${dir}/watch.json: it is not JSON`);
   }
   assert.equal(calls, []);
+});
+
+test('an atomic write that fails at the rename leaves the old file whole, no temp file, and one line naming the file', async () => {
+  const dir = await makeTempDir('harden-watch-write-');
+  const file = path.join(dir, 'harden-drift.timer');
+  await fs.writeFile(file, 'old\n', { mode: 0o644 });
+  const ops: FileOps = { ...realFileOps, rename: async () => { throw Object.assign(new Error('injected'), { code: 'EIO' }); } };
+  try {
+    await writeAtomically(ops, file, 'new\n', 0o644);
+    assert.unreachable('it should throw');
+  } catch (error) {
+    assert.instance(error, HardenError);
+    assert.is((error as HardenError).message, `cannot write ${file} (EIO)`);
+  }
+  assert.is(await fs.readFile(file, 'utf8'), 'old\n');
+  assert.equal(await fs.readdir(dir), ['harden-drift.timer']);
+  // And done for real: the new bytes, the mode asked for whatever the umask, no temp file.
+  const umask = process.umask(0o077);
+  try {
+    await writeAtomically(realFileOps, file, 'new\n', 0o644);
+  } finally {
+    process.umask(umask);
+  }
+  assert.is(await fs.readFile(file, 'utf8'), 'new\n');
+  assert.is((await fs.stat(file)).mode & 0o7777, 0o644);
+  assert.equal(await fs.readdir(dir), ['harden-drift.timer']);
 });
 
 test.run();
