@@ -8,6 +8,7 @@ import { ensurePrivateDir, type FileOps } from '../effects/file-ops.js';
 import { systemUnits } from '../effects/services.js';
 import { policyPath, readUnits, readWatchPolicy, refuseOther, removeUnit, runningHarden, unitDirectory, writeAtomically, writeWatchPolicy, type UnitOnDisk } from '../effects/watch-state.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
+import { largest } from '../core/lists.js';
 import { shown } from '../ui/terminal-text.js';
 import { changeEffects, takeLock } from './apply.js';
 import type { CommandContext } from './context.js';
@@ -240,7 +241,7 @@ async function status(context: CommandContext, options: WatchOptions): Promise<n
     return ExitCode.ok;
   }
   const say = (line: string) => io.out(`${shown(line)}\n`);
-  const width = Math.max(...units.map((unit) => unit.name.length));
+  const width = largest(units.map((unit) => unit.name.length));
   say(`units in ${path.join(place.root, UNIT_DIR)}:`);
   for (const unit of units) say(`  ${unit.name.padEnd(width)}  ${STATE_TEXT[unit.state]}${unit.found ? ` (${unit.found})` : ''}`);
   say(`automatic re-apply: ${policyText(policy)}`);
