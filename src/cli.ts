@@ -12,6 +12,7 @@ import { portsCommand } from './commands/ports.js';
 import { profilesCommand } from './commands/profiles.js';
 import { factsCommand } from './commands/facts.js';
 import { clusterCommand } from './commands/cluster.js';
+import { watchCommand } from './commands/watch.js';
 import { completeWords } from './commands/completion.js';
 import type { CommandContext, Effects } from './commands/context.js';
 import { embeddedFiles } from './effects/embedded-files.js';
@@ -37,6 +38,7 @@ function commandModules(context: CommandContext): CommandModule<object, never>[]
     inspectCommand(context), checkCommand(context, version_), planCommand(context, version_), applyCommand(context, version_),
     rollbackCommand(context, version_), snapshotsCommand(context), portsCommand(context), profilesCommand(context),
     factsCommand(context), clusterCommand(context, version_), driftCommand(context, version_),
+    watchCommand(context),
   ] as unknown as CommandModule<object, never>[];
 }
 

@@ -12,6 +12,7 @@ import { noInterrupts, watchInterrupts, type Interrupts } from '../effects/inter
 import { holderText, liveHolder } from '../effects/lock.js';
 import { loadProfile, PROFILES_DIR } from '../effects/profile-store.js';
 import { listSnapshots } from '../effects/snapshots.js';
+import { watchPolicy } from '../effects/watch-state.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
 import { colorEnabled, palette } from '../ui/color.js';
 import { driftJson, driftLines, driftText, type DriftContext } from '../ui/drift-view.js';
@@ -26,6 +27,7 @@ type DriftOptions = NodeOptions & {
   json?: boolean;
   color?: boolean;
   reapply?: boolean;
+  watch?: boolean;
   yes?: boolean;
   healthTimeout?: string;
   healthWindow?: string;
@@ -42,6 +44,7 @@ export function driftCommand(context: CommandContext, toolVersion: string): Comm
         .option('color', { type: 'boolean', describe: 'colour the text output (--no-color turns it off; NO_COLOR is honoured)' })
         .option('reapply', { type: 'boolean', describe: 'put back what drifted: the apply flow, restricted to the rules that drifted' })
         .option('yes', { type: 'boolean', describe: 'with --reapply: apply without asking (needed without a terminal)' })
+        .option('watch', { type: 'boolean', describe: "as harden-drift.service runs it: re-apply by itself when the policy allows (harden watch enable-auto)" })
         .example('$0 drift', 'what no longer holds, and why')
         .example('$0 drift --reapply', 'put it back: plan shown, confirm, snapshot, gates, put-back on failure')
         .example('$0 drift --format jsonl', 'one JSON line per drift')
@@ -92,6 +95,7 @@ export async function runDrift(context: CommandContext, options: DriftOptions, t
   const target = await stateTarget(change.ops, options);
   const format = options.json ? 'json' : options.format;
   if (options.yes && !options.reapply) throw new HardenError('--yes goes with --reapply', { hint: 'harden drift --reapply --yes puts back what drifted without asking' });
+  if (options.watch && options.reapply) throw new HardenError('--watch and --reapply do not go together', { hint: '--watch re-applies only as the policy allows (harden watch status); --reapply always does' });
 
   const holder = await liveHolder(fs, target.stateDir);
   if (holder) {
@@ -118,8 +122,28 @@ export async function runDrift(context: CommandContext, options: DriftOptions, t
   if (format === 'json') io.out(driftJson(report, view, checkedAt));
   else if (format === 'jsonl') io.out(driftLines(report, view, checkedAt));
   else io.out(driftText(report, palette(colorEnabled({ flag: options.color, env: io.env, isTTY: io.isTTY })), view));
+  if (options.watch) return watched(context, options, toolVersion, interrupts, target, report, newest, byRule, rules);
   if (!options.reapply) return report.drifts.length === 0 ? ExitCode.ok : ExitCode.findings;
   return reapply(context, options, toolVersion, interrupts, report, newest, byRule, rules);
+}
+
+/**
+ * Run by harden-drift.service: the drift is reported (stdout, one JSON line each), then the automatic re-apply
+ * policy decides (src/effects/watch-state.ts). A re-apply runs as `--reapply --yes`, its own report going to
+ * stderr so that stdout stays JSON lines; the exit code is its, or 2 (drift) when none ran.
+ */
+async function watched(context: CommandContext, options: DriftOptions, toolVersion: string, interrupts: Interrupts, target: NodeTarget, report: DriftReport, newest: string | null, byRule: Map<string, string>, rules: readonly Rule[]): Promise<number> {
+  const ids = [...new Set(report.drifts.filter((d) => d.reapplicable).flatMap((d) => d.ruleIds))];
+  if (report.drifts.length === 0) return ExitCode.ok;
+  if (ids.length === 0) return ExitCode.findings;
+  const { io } = context.effects;
+  // The same io (its getters and its prototype included), with stdout sent to stderr.
+  const toErr = Object.create(io) as typeof io;
+  Object.defineProperty(toErr, 'out', { value: (text: string) => io.err(text), enumerable: true });
+  const quiet: CommandContext = { ...context, effects: { ...context.effects, io: toErr } };
+  const outcome = await watchPolicy(context, target.stateDir, ids, () => reapply(quiet, { ...options, reapply: true, yes: true }, toolVersion, interrupts, report, newest, byRule, rules));
+  io.err(`harden drift --watch: ${outcome.reason}\n`);
+  return outcome.exitCode ?? ExitCode.findings;
 }
 
 /**

@@ -47,6 +47,29 @@ export function systemServices(options: { env?: NodeJS.ProcessEnv } = {}): Servi
   };
 }
 
+/** harden's own units (`harden watch`), managed with fixed argv: `systemctl daemon-reload`, `enable --now`, `disable --now`. */
+export interface UnitManager {
+  daemonReload(): Promise<void>;
+  enableNow(units: readonly string[]): Promise<void>;
+  disableNow(units: readonly string[]): Promise<void>;
+}
+
+const OWN_UNIT = /^harden-drift\.(service|path|timer)$/;
+const RELOAD_TIMEOUT_MS = 2 * 60_000;
+
+export function systemUnits(options: { env?: NodeJS.ProcessEnv } = {}): UnitManager {
+  const env = options.env ?? process.env;
+  const own = (units: readonly string[]) => units.map((unit) => {
+    if (!OWN_UNIT.test(unit)) throw new HardenError(`${unit} is not one of harden's units`, { hint: 'this is a bug in harden: please report it' });
+    return unit;
+  });
+  return {
+    daemonReload: async () => void (await run('systemctl', ['daemon-reload'], env, RELOAD_TIMEOUT_MS)),
+    enableNow: async (units) => void (await run('systemctl', ['enable', '--now', ...own(units)], env, RELOAD_TIMEOUT_MS)),
+    disableNow: async (units) => void (await run('systemctl', ['disable', '--now', ...own(units)], env, RELOAD_TIMEOUT_MS)),
+  };
+}
+
 /** `Key=value` lines of `systemctl show`. */
 export function parseUnitState(text: string, unit: string): UnitState {
   const values = new Map<string, string>();

@@ -16,6 +16,7 @@ import { loadProfile, profileIdentity } from '../../src/effects/profile-store.js
 import { Interrupted, type Prompt } from '../../src/effects/prompt.js';
 import { runInProcessWith } from '../helpers/cli.js';
 import { DEFAULT_REVISIONS, layOutNode } from '../helpers/node-root.js';
+import { setMode } from '../helpers/stand-ins.js';
 import type { Box, Injection } from './sandbox.js';
 
 export interface Expected {
@@ -2064,7 +2065,196 @@ Score: high 1/2 (50%)
     setup: async (box) => void (await box.node()),
     expect: { status: 1, stderr: 'error: --yes goes with --reapply\nhint: harden drift --reapply --yes puts back what drifted without asking\n' },
   },
+  // harden watch: the units and the automatic re-apply policy.
+  {
+    id: 'watch-interval-not-a-span',
+    group: 'Watch',
+    what: '`watch install --interval` given a time below a minute',
+    argv: ['--root', '<root>', 'watch', 'install', '--interval', '5s'],
+    setup: async (box) => watchRoot(box),
+    expect: { status: 1, stderr: 'error: --interval takes a time from 1min to 7d such as 90s, 15min, 1h or 1d (got "5s")\nhint: for example --interval 15min\n' },
+  },
+  {
+    id: 'watch-max-per-hour-out-of-range',
+    group: 'Watch',
+    what: '`watch enable-auto --max-per-hour 0`',
+    argv: ['--root', '<root>', 'watch', 'enable-auto', '--max-per-hour', '0'],
+    setup: async (box) => watchRoot(box),
+    expect: { status: 1, stderr: 'error: --max-per-hour takes a whole number from 1 to 12 (got "0")\nhint: for example --max-per-hour 1\n' },
+  },
+  {
+    id: 'watch-max-per-hour-without-auto-reapply',
+    group: 'Watch',
+    what: '`watch install --max-per-hour` without `--auto-reapply`',
+    argv: ['--root', '<root>', 'watch', 'install', '--max-per-hour', '2'],
+    setup: async (box) => watchRoot(box),
+    expect: { status: 1, stderr: 'error: --max-per-hour goes with --auto-reapply\nhint: harden watch install --auto-reapply --max-per-hour N, or harden watch enable-auto --max-per-hour N\n' },
+  },
+  {
+    id: 'watch-option-of-another-action',
+    group: 'Watch',
+    what: 'an option of `watch install` given to `watch status`',
+    argv: ['--root', '<root>', 'watch', 'status', '--no-enable'],
+    setup: async (box) => watchRoot(box),
+    expect: { status: 1, stderr: 'error: watch status takes no --no-enable\nhint: --no-enable goes with watch install; see harden watch --help\n' },
+  },
+  {
+    id: 'watch-args-dir',
+    group: 'Watch',
+    what: '`watch install --args-dir`: the units watch the args dir under the root',
+    argv: ['--root', '<root>', 'watch', 'install', '--args-dir', '<root>/var/snap/microk8s/current/args'],
+    setup: async (box) => watchRoot(box),
+    expect: { status: 1, stderr: 'error: watch takes no --args-dir\nhint: the units watch <root>/var/snap/microk8s/current/args, where MicroK8s reads its args: give --root\n' },
+  },
+  {
+    id: 'watch-no-unit-dir',
+    group: 'Watch',
+    what: '`watch install` on a root without `/etc/systemd/system`',
+    argv: ['--root', '<root>', 'watch', 'install'],
+    setup: async (box) => void (await box.node()),
+    expect: { status: 1, stderr: 'error: cannot install the watch units: <root>/etc/systemd/system is not a directory\nhint: harden watch installs systemd units: run it on a systemd machine, or give --root the root of one\n' },
+  },
+  {
+    id: 'watch-state-dir-not-plain',
+    group: 'Watch',
+    what: '`watch install --state-dir` with a space, which a unit file would read as two paths',
+    argv: ['--root', '<root>', '--state-dir', '<tmp>/my state', 'watch', 'install'],
+    setup: async (box) => watchRoot(box),
+    expect: {
+      status: 1,
+      stderr: 'error: cannot write a systemd unit for --state-dir <tmp>/my state: it holds " ", which systemd unit files would read otherwise (only letters, digits and / . _ + , : @ = ~ - are written)\nhint: give a path of plain characters (a symlink to the real place will do)\n',
+    },
+  },
+  {
+    id: 'watch-unit-is-a-symlink',
+    group: 'Watch',
+    what: 'a symlink where `watch install` would write `harden-drift.path`',
+    argv: ['--root', '<root>', 'watch', 'install'],
+    setup: async (box) => {
+      await watchRoot(box);
+      await fs.symlink('/etc/shadow', path.join(box.root, 'etc/systemd/system/harden-drift.path'));
+    },
+    expect: {
+      status: 1,
+      stderr: 'error: cannot write <root>/etc/systemd/system/harden-drift.path: it is a symlink (to /etc/shadow), and harden never writes through one\nhint: remove the link (whoever can write that directory may have planted it), then run harden watch again\n',
+    },
+  },
+  {
+    id: 'watch-unit-is-a-directory',
+    group: 'Watch',
+    what: 'a directory where `watch remove` would remove `harden-drift.service`',
+    argv: ['--root', '<root>', 'watch', 'remove'],
+    setup: async (box) => {
+      await watchRoot(box);
+      await fs.mkdir(path.join(box.root, 'etc/systemd/system/harden-drift.service'));
+    },
+    expect: {
+      status: 1,
+      stderr: 'error: cannot remove <root>/etc/systemd/system/harden-drift.service: it is a directory, not a unit file harden wrote\nhint: move it out of the way, then run harden watch again\n',
+    },
+  },
+  {
+    id: 'watch-policy-not-json',
+    bin: true,
+    group: 'Watch',
+    what: 'a `watch.json` that is not JSON',
+    input: '{"schema": "harden.watch/v1", ',
+    argv: ['--root', '<root>', 'watch', 'status'],
+    setup: async (box) => watchPolicyFile(box, '{"schema": "harden.watch/v1", '),
+    expect: { status: 1, stderr: 'error: cannot use the watch policy <root>/var/lib/harden/watch.json: it is not JSON\nhint: remove it, then set the policy again with harden watch enable-auto or harden watch disable-auto\n' },
+  },
+  {
+    id: 'watch-policy-field-out-of-range',
+    group: 'Watch',
+    what: 'a `watch.json` whose `maxPerHour` was edited to 1000',
+    input: '"maxPerHour": 1000',
+    argv: ['--root', '<root>', 'watch', 'enable-auto'],
+    setup: async (box) => watchPolicyFile(box, '{"schema": "harden.watch/v1", "autoReapply": false, "maxPerHour": 1000, "changedAt": null, "trip": null, "reapplies": []}\n'),
+    expect: { status: 1, stderr: 'error: cannot use the watch policy <root>/var/lib/harden/watch.json: maxPerHour: must be a whole number from 1 to 12\nhint: remove it, then set the policy again with harden watch enable-auto or harden watch disable-auto\n' },
+  },
+  {
+    id: 'watch-policy-symlink',
+    group: 'Watch',
+    what: '`watch.json` is a symlink (here to a valid policy elsewhere)',
+    argv: ['--root', '<root>', 'watch', 'status'],
+    setup: async (box) => {
+      await watchPolicyFile(box, null);
+      const elsewhere = await box.file('policy.json', '{"schema": "harden.watch/v1", "autoReapply": true, "maxPerHour": 12, "changedAt": null, "trip": null, "reapplies": []}\n');
+      await fs.symlink(elsewhere, path.join(box.stateDir, 'watch.json'));
+    },
+    expect: { status: 1, stderr: 'error: cannot use the watch policy <root>/var/lib/harden/watch.json: it is a symlink: harden never follows links in its state dir\nhint: remove it, then set the policy again with harden watch enable-auto or harden watch disable-auto\n' },
+  },
+  {
+    id: 'watch-policy-not-a-file',
+    group: 'Watch',
+    what: '`watch.json` is a FIFO (reading it would wait for ever)',
+    argv: ['--root', '<root>', 'watch', 'status'],
+    setup: async (box) => {
+      await watchPolicyFile(box, null);
+      spawnSync('mkfifo', [path.join(box.stateDir, 'watch.json')]);
+    },
+    expect: { status: 1, stderr: 'error: cannot use the watch policy <root>/var/lib/harden/watch.json: it is a FIFO, not a regular file\nhint: remove it, then set the policy again with harden watch enable-auto or harden watch disable-auto\n' },
+  },
+  {
+    id: 'watch-policy-huge',
+    group: 'Watch',
+    what: 'a `watch.json` of 300 KiB',
+    argv: ['--root', '<root>', 'watch', 'status'],
+    setup: async (box) => watchPolicyFile(box, ' '.repeat(300 * 1024)),
+    expect: { status: 1, stderr: 'error: cannot use the watch policy <root>/var/lib/harden/watch.json: it is larger than 256 KiB\nhint: remove it, then set the policy again with harden watch enable-auto or harden watch disable-auto\n' },
+  },
+  {
+    id: 'watch-policy-writable-by-others',
+    group: 'Watch',
+    what: 'a `watch.json` others may write (mode 0666): they could turn automatic re-apply on',
+    argv: ['--root', '<root>', 'watch', 'status'],
+    setup: async (box) => {
+      await watchPolicyFile(box, '{"schema": "harden.watch/v1", "autoReapply": true, "maxPerHour": 12, "changedAt": null, "trip": null, "reapplies": []}\n');
+      await fs.chmod(path.join(box.stateDir, 'watch.json'), 0o666);
+    },
+    expect: { status: 1, stderr: 'error: cannot use the watch policy <root>/var/lib/harden/watch.json: it has mode 0666, which lets group and others write to it\nhint: remove it, then set the policy again with harden watch enable-auto or harden watch disable-auto\n' },
+  },
+  {
+    id: 'watch-systemctl-fails',
+    bin: true,
+    group: 'Watch',
+    what: '`systemctl daemon-reload` fails after `watch install` wrote the units (no systemd answering)',
+    argv: ['--root', '<root>', 'watch', 'install'],
+    setup: async (box) => {
+      const node = await box.liveNode();
+      await watchUnitDir(box);
+      await setMode(node.standIns, 'systemctl', 'fail', { message: 'System has not been booted with systemd as init system (PID 1). Can\'t operate.' });
+    },
+    expect: {
+      status: 1,
+      stdout: 'wrote <root>/etc/systemd/system/harden-drift.service\nwrote <root>/etc/systemd/system/harden-drift.path\nwrote <root>/etc/systemd/system/harden-drift.timer\n',
+      stderr: 'error: systemctl daemon-reload failed (exit 1): System has not been booted with systemd as init system (PID 1). Can\'t operate.\nhint: the units are written: run harden watch install again once systemd answers, or harden watch remove\n',
+      changes: [
+        '<root>/etc/systemd/system/harden-drift.path: new',
+        '<root>/etc/systemd/system/harden-drift.service: new',
+        '<root>/etc/systemd/system/harden-drift.timer: new',
+        '<root>/var/lib/harden: new',
+      ],
+    },
+  },
 ];
+
+/** A node root with the /etc/systemd/system every systemd machine has. */
+async function watchRoot(box: Box): Promise<void> {
+  await box.node();
+  await watchUnitDir(box);
+}
+
+async function watchUnitDir(box: Box): Promise<void> {
+  for (const dir of ['etc', 'etc/systemd', 'etc/systemd/system']) await fs.mkdir(path.join(box.root, dir), { recursive: true, mode: 0o755 });
+}
+
+/** A node root whose state dir holds `text` as watch.json (0600), or nothing when null. */
+async function watchPolicyFile(box: Box, text: string | null): Promise<void> {
+  await watchRoot(box);
+  await fs.mkdir(box.stateDir, { mode: 0o700 });
+  if (text !== null) await fs.writeFile(path.join(box.stateDir, 'watch.json'), text, { mode: 0o600 });
+}
 
 /** The first 16 hex digits of the shipped cis profile's sha256, as refusals show it. */
 function cisShort(): string {

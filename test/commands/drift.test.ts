@@ -271,4 +271,66 @@ test('--reapply in a terminal: the drift, then apply\'s own checklist and confir
   }
 });
 
+test('--watch, as harden-drift.service runs it: the policy off reports only; on, it re-applies once an hour; a failed gate trips it for good', async () => {
+  const node = await makeLiveNode({ version: '1.28' });
+  const bin = (...words: string[]) => runBinAsync(['--root', node.root, ...words], node.env);
+  const restarts = async () => (await readLog(node.standIns)).filter((l) => l.startsWith('snap restart')).length;
+  const loosen = async () => fs.writeFile(node.args('kubelet'), (await fs.readFile(node.args('kubelet'), 'utf8')).replace('--anonymous-auth=false', '--anonymous-auth=true'));
+  const watch = () => bin('drift', '--format', 'jsonl', '--watch', '--health-window', '0');
+  const jsonLines = (run: Run) => run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { rules: string[] });
+  try {
+    assert.is((await bin('apply', '--yes', '--profile', 'cis', '--health-window', '0')).status, 0);
+    const hardened = await fs.readFile(node.args('kubelet'), 'utf8');
+    await loosen();
+    // Off by default: the drift on stdout as JSON lines, the decision on stderr, exit 2.
+    const off = await watch();
+    assert.is(off.status, 2, off.stderr);
+    assert.equal(jsonLines(off).map((d) => d.rules), [['kubelet.anonymous-auth']]);
+    assert.is(off.stderr, 'harden drift --watch: automatic re-apply is off (harden watch enable-auto turns it on)\n');
+    // On: it re-applies (apply's own report on stderr, stdout still JSON lines only), one restart, exit 0.
+    assert.is((await bin('watch', 'enable-auto')).status, 0);
+    const before = await restarts();
+    const on = await watch();
+    assert.is(on.status, 0, on.stdout + on.stderr);
+    assert.equal(jsonLines(on).map((d) => d.rules), [['kubelet.anonymous-auth']]);
+    assert.match(on.stderr, 'Applied and verified: 1 rules now pass.');
+    assert.match(on.stderr, /harden drift --watch: re-applied 1 drifted rule \(exit 0\)\n$/);
+    assert.is(await fs.readFile(node.args('kubelet'), 'utf8'), hardened);
+    assert.is(await restarts(), before + 1);
+    // Nothing drifted now: exit 0, nothing printed on stdout.
+    const quiet = await watch();
+    assert.equal([quiet.status, quiet.stdout], [0, '']);
+    // Again within the hour: the rate limit (1 an hour) holds it back.
+    await loosen();
+    const limited = await watch();
+    assert.is(limited.status, 2);
+    assert.match(limited.stderr, /^harden drift --watch: 1 automatic re-apply in the last hour, the limit is 1/);
+    assert.is(await restarts(), before + 1);
+    // A re-apply whose gate fails is put back, and trips the policy until a person re-enables it.
+    assert.is((await bin('watch', 'enable-auto', '--max-per-hour', '12')).status, 0);
+    // This time the API server's profiling was turned back on, and the API server will not come up without it.
+    const apiserver = await fs.readFile(node.args('kube-apiserver'), 'utf8');
+    assert.match(apiserver, /^--profiling=false$/m);
+    await fs.writeFile(node.args('kube-apiserver'), apiserver.replace('--profiling=false', '--profiling=true'));
+    await node.rejectFlag('--profiling=false');
+    const failed = await watch();
+    assert.is(failed.status, 3, failed.stderr);
+    assert.match(failed.stderr, 'Putting the node back from snapshot');
+    await node.rejectFlag(null);
+    const tripped = await watch();
+    assert.is(tripped.status, 2);
+    assert.match(tripped.stderr, /^harden drift --watch: .*tripped/i);
+    const status = await bin('watch', 'status');
+    assert.match(status.stdout, /TRIPPED/);
+  } finally {
+    await node.close();
+  }
+});
+
+test('--watch and --reapply together are refused', async () => {
+  const root = await makeNode({ version: '1.28' });
+  const run = await drift(root, '--watch', '--reapply');
+  assert.equal([run.status, run.stderr], [1, 'error: --watch and --reapply do not go together\nhint: --watch re-applies only as the policy allows (harden watch status); --reapply always does\n']);
+});
+
 test.run();

@@ -4,7 +4,8 @@
 // the unit's recorded state (new MainPID, NRestarts reset, active, as systemd does for a manual restart)
 // and then runs an optional hook; `systemctl show … UNIT.service` prints the unit's state file.
 // Modes per command (or per unit for systemctl): succeed, fail (exit 1 with a message), crash-loop (each
-// `systemctl show` bumps NRestarts and changes MainPID, while ActiveState stays `active`).
+// `systemctl show` bumps NRestarts and changes MainPID, while ActiveState stays `active`). `systemctl daemon-reload`,
+// `enable` and `disable` (harden watch) are recorded and succeed, or fail in the fail mode.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir } from './node-root.js';
@@ -70,6 +71,11 @@ exit 0
 `;
 
 const SYSTEMCTL = `${COMMON}
+# harden watch manages its own units: daemon-reload, enable --now, disable --now (recorded; fail mode honoured).
+case "\${1:-}" in daemon-reload|enable|disable)
+  [ "$(mode_of mode-systemctl)" = fail ] && fail message-systemctl
+  exit 0 ;;
+esac
 if [ "$#" -lt 2 ] || [ "$1" != show ]; then echo "stand-in systemctl: only 'systemctl show' is supported, got: $*" >&2; exit 2; fi
 unit="\${!#}"; unit="\${unit%.service}"
 mode=$(mode_of "mode-systemctl-$unit" mode-systemctl)
