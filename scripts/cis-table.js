@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The README's evidence table: `harden check --profile cis` on a node laid out from each fixture version's
-// default args. Run after `npm run build`; `--write` replaces the table between the README's markers, and
-// test/readme-table.test.ts keeps the committed table equal to what this prints.
+// The README's evidence tables: `harden check --profile cis` (CIS 1.24) and `--profile cis-1-12` (CIS 1.12) on a
+// node laid out from each fixture version's default args. Run after `npm run build`; `--write` replaces each
+// table between its README markers, and test/readme-table.test.ts keeps the committed tables equal to what this
+// prints.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,12 +13,17 @@ import { fixtureVersions } from '../dist/test/helpers/paths.js';
 
 export const START = '<!-- cis-table:start (scripts/cis-table.js writes this) -->';
 export const END = '<!-- cis-table:end -->';
+/** One table per CIS profile, each between its own markers. */
+export const TABLES = [
+  { profile: 'cis', START, END },
+  { profile: 'cis-1-12', START: '<!-- cis-1-12-table:start (scripts/cis-table.js writes this) -->', END: '<!-- cis-1-12-table:end -->' },
+];
 const SHORT = { PASS: 'pass', FAIL: '**FAIL**', BLOCKED: 'blocked', MANUAL: 'manual', 'NOT APPLICABLE': '–' };
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
-/** The table as markdown. */
-export async function cisTable() {
+/** The table of one profile as markdown. */
+export async function cisTable(profile = 'cis') {
   const base = mkdtempSync(path.join(os.tmpdir(), 'harden-cis-table-'));
   try {
     const roots = [];
@@ -27,7 +33,7 @@ export async function cisTable() {
       await layOutNode(root, { version, snapVersion: `v${version}.0` });
       roots.push(root);
     }
-    const run = spawnSync(process.execPath, [path.join(repo, 'bin/harden.cjs'), ...roots.flatMap((r) => ['--root', r]), 'check', '--profile', 'cis', '--json'], {
+    const run = spawnSync(process.execPath, [path.join(repo, 'bin/harden.cjs'), ...roots.flatMap((r) => ['--root', r]), 'check', '--profile', profile, '--json'], {
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -51,16 +57,18 @@ export async function cisTable() {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const table = await cisTable();
-  if (process.argv.includes('--write')) {
-    const file = path.join(repo, 'README.md');
-    const readme = readFileSync(file, 'utf8');
-    const [before, rest] = readme.split(START);
-    if (rest === undefined) throw new Error(`README.md has no ${START} marker`);
-    const after = rest.slice(rest.indexOf(END));
-    writeFileSync(file, `${before}${START}\n${table}\n${after}`);
-    console.log('README.md: table written');
-  } else {
-    console.log(table);
+  for (const { profile, START: start, END: end } of TABLES) {
+    const table = await cisTable(profile);
+    if (process.argv.includes('--write')) {
+      const file = path.join(repo, 'README.md');
+      const readme = readFileSync(file, 'utf8');
+      const [before, rest] = readme.split(start);
+      if (rest === undefined) throw new Error(`README.md has no ${start} marker`);
+      const after = rest.slice(rest.indexOf(end));
+      writeFileSync(file, `${before}${start}\n${table}\n${after}`);
+      console.log(`README.md: ${profile} table written`);
+    } else {
+      console.log(`${profile}:\n${table}\n`);
+    }
   }
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { layOutNode } from '../dist/test/helpers/node-root.js';
 import { fixtureVersions } from '../dist/test/helpers/paths.js';
 
-export const PROFILES = ['baseline', 'cis'];
+export const PROFILES = ['baseline', 'cis', 'cis-1-12'];
 const repo = fileURLToPath(new URL('..', import.meta.url));
 export const SNAPSHOTS_DIR = path.join(repo, 'snapshots');
 

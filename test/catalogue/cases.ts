@@ -337,14 +337,14 @@ export const CASES: readonly CatalogueCase[] = [
     what: 'a profile name that is not shipped',
     argv: ['--root', '<root>', 'plan', '--profile', 'hardest'],
     setup: (box) => box.node(),
-    expect: { status: 1, stderr: 'error: unknown profile "hardest"\nhint: shipped profiles: baseline, cis; or pass a file path\n' },
+    expect: { status: 1, stderr: 'error: unknown profile "hardest"\nhint: shipped profiles: baseline, cis, cis-1-12; or pass a file path\n' },
   },
   profileCase(
     'profile-extends-unknown',
     '`extends` names a profile that is not shipped',
     `apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: My rules\nextends: hardest\nrules: []\n`,
     'extends: hardest',
-    'error: <tmp>/mine.yaml: extends: unknown profile "hardest"\nhint: shipped profiles: baseline, cis; or pass a file path\n',
+    'error: <tmp>/mine.yaml: extends: unknown profile "hardest"\nhint: shipped profiles: baseline, cis, cis-1-12; or pass a file path\n',
   ),
   {
     id: 'only-unknown-rule',
@@ -1896,7 +1896,7 @@ Score: high 1/2 (50%)
     what: 'a shipped profile named in capitals (`--profile CIS`), which is no file either',
     argv: ['--root', '<root>', 'plan', '--profile', 'CIS'],
     setup: (box) => box.node(),
-    expect: { status: 1, stderr: 'error: unknown profile "CIS"\nhint: did you mean cis? shipped profiles: baseline, cis; or pass a file path\n' },
+    expect: { status: 1, stderr: 'error: unknown profile "CIS"\nhint: did you mean cis? shipped profiles: baseline, cis, cis-1-12; or pass a file path\n' },
   },
   profileCase(
     'profile-misspelled-field',

@@ -68,9 +68,10 @@ test('bin/harden.cjs is executable in git, so a link to it on PATH runs harden (
 });
 
 test('bash completes profile names: after --profile, and after profiles show', async () => {
-  assert.equal(await complete(['harden', 'check', '--profile', 'c']), ['cis']);
-  assert.equal(await complete(['harden', 'plan', '--profile', '']), ['baseline', 'cis']);
-  assert.equal(await complete(['harden', 'profiles', 'show', '']), ['baseline', 'cis']);
+  assert.equal(await complete(['harden', 'check', '--profile', 'c']), ['cis', 'cis-1-12']);
+  assert.equal(await complete(['harden', 'check', '--profile', 'cis-']), ['cis-1-12']);
+  assert.equal(await complete(['harden', 'plan', '--profile', '']), ['baseline', 'cis', 'cis-1-12']);
+  assert.equal(await complete(['harden', 'profiles', 'show', '']), ['baseline', 'cis', 'cis-1-12']);
   assert.equal(await complete(['harden', 'profiles', 'validate', 'b']), ['baseline']);
 });
 
@@ -80,6 +81,9 @@ test("bash completes rule ids: --only and --skip (the given profile's, each item
   // Not in baseline: --only completes from the default profile when none is given.
   assert.equal(await complete(['harden', 'check', '--only', 'kubelet.protect']), []);
   assert.equal(await complete(['harden', 'profiles', 'show', 'cis', 'kubelet.rotate-c']), ['kubelet.rotate-certificates']);
+  // cis-1-12 has no --protect-kernel-defaults rule, and a kube-proxy rule of its own
+  assert.equal(await complete(['harden', 'check', '--profile', 'cis-1-12', '--skip', 'kubelet.protect']), []);
+  assert.equal(await complete(['harden', 'profiles', 'show', 'cis-1-12', 'kube-proxy.m']), ['kube-proxy.metrics-bind-address']);
   // An unknown profile completes nothing, and says nothing.
   assert.equal(await complete(['harden', 'profiles', 'show', 'nosuch', 'kubelet.']), []);
 });

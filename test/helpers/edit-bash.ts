@@ -29,7 +29,7 @@ export const markerOf = (index: number) => `M${index}`;
 /** The shipped profiles' flag rules: what `apply` may edit. */
 export async function flagRules(): Promise<Rule[]> {
   const rules: Rule[] = [];
-  for (const name of ['baseline', 'cis']) {
+  for (const name of ['baseline', 'cis', 'cis-1-12']) {
     for (const rule of (await loadProfile(name)).rules) if (rule.flag !== undefined) rules.push(rule);
   }
   return rules;

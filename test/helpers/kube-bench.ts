@@ -2,6 +2,13 @@
 // with our own. It runs the cis-1.24-microk8s checks whose audit is a plain `cat` of an args file,
 // on file texts given in memory, and reproduces what kube-bench would report for each.
 //
+// It also runs kube-bench's generic cis-1.12 checks, read for MicroK8s (readOnMicroK8s): those audits are
+// `ps -ef | grep $apiserverbin | grep -v grep` and `ps -fC $kubeletbin`, with an `audit_config` of the
+// component's config file read through a JSONPath. On MicroK8s `ps` shows one kubelite process, whose command
+// line carries none of the flags, so each such audit is read as `cat $<component>conf` on the path the
+// addon config gives (the args file), and the `audit_config` (and each item's JSONPath) is ignored: MicroK8s
+// runs no KubeletConfiguration or kube-proxy config file.
+//
 // Where each behaviour comes from (aquasecurity/kube-bench, Go source):
 // - check/test.go: testItem.findValue (which finder runs), flagTestItem.findValue (substring, then the
 //   regex), pathTestItem.findValue (YAML/JSON + JSONPath), envTestItem.findValue, testItem.execute
@@ -58,6 +65,8 @@ export interface KbCheck {
   useMultipleValues: boolean;
   /** null when the check has no `tests:` at all (as kube-bench's `c.Tests == nil`). */
   tests: { binOp: string; items: KbTestItem[] } | null;
+  /** Set by readOnMicroK8s: the `ps` audit kube-bench runs, which `audit` (a `cat`) stands for on MicroK8s. */
+  psAudit?: string;
 }
 
 export interface KbControls {
@@ -70,9 +79,14 @@ export interface KbControls {
 export type AddonConfig = Record<string, Record<string, { confs?: string[]; defaultconf?: string }>>;
 
 export interface KubeBenchReference {
+  benchmark: Benchmark;
   controls: KbControls[];
   addonConfig: AddonConfig;
 }
+
+/** The benchmarks under test/fixtures/kube-bench/. */
+export type Benchmark = 'cis-1.24-microk8s' | 'cis-1.12';
+export const BENCHMARKS: readonly Benchmark[] = ['cis-1.24-microk8s', 'cis-1.12'];
 
 /** One shell step after `cat`: grep -v (drop lines), grep (keep lines), optionally `|| true`. */
 export interface CatAudit {
@@ -120,18 +134,68 @@ export interface FlagCheckResult {
 
 const CONTROLS_FILES = ['master', 'etcd', 'controlplane', 'node', 'policies'] as const;
 
-let cachedReference: KubeBenchReference | undefined;
+const cachedReferences = new Map<Benchmark, KubeBenchReference>();
 
-/** The only fs access here: the byte-exact copies under test/fixtures/kube-bench/ (see SOURCE.md). */
-export function loadKubeBenchReference(): KubeBenchReference {
-  if (cachedReference) return cachedReference;
+/**
+ * The only fs access here: the byte-exact copies under test/fixtures/kube-bench/ (see SOURCE.md). cis-1.12's
+ * checks come read for MicroK8s (readOnMicroK8s).
+ */
+export function loadKubeBenchReference(benchmark: Benchmark = 'cis-1.24-microk8s'): KubeBenchReference {
+  const cached = cachedReferences.get(benchmark);
+  if (cached) return cached;
   const dir = path.join(repoRoot, 'test', 'fixtures', 'kube-bench');
   const read = (...parts: string[]) => readFileSync(path.join(dir, ...parts), 'utf8');
-  cachedReference = {
-    controls: CONTROLS_FILES.map((name) => parseControls(read('cis-1.24-microk8s', `${name}.yaml`))),
+  const controls = CONTROLS_FILES.map((name) => parseControls(read(benchmark, `${name}.yaml`)));
+  const reference: KubeBenchReference = {
+    benchmark,
+    controls: benchmark === 'cis-1.12' ? controls.map((c) => ({ ...c, checks: c.checks.map(readOnMicroK8s) })) : controls,
     addonConfig: parseAddonConfig(read('microk8s-addon-config.yaml')),
   };
-  return cachedReference;
+  cachedReferences.set(benchmark, reference);
+  return reference;
+}
+
+/** `ps -ef | grep $apiserverbin | grep -v grep`, `/bin/ps -ef | /bin/grep $etcdbin | ...`, `/bin/ps -fC $kubeletbin`. */
+const PS_AUDIT = /^(?:\/bin\/)?ps -(?:ef \| (?:\/bin\/)?grep|fC) \$(\w+)bin(?: \| (?:\/bin\/)?grep -v grep)?$/;
+
+/**
+ * A generic check as it reads on MicroK8s: a `ps` audit becomes `cat $<component>conf` (the addon config maps
+ * the variable to the args file), its `audit_config` and the items' JSONPaths are dropped. Any other check
+ * (stat, find, manual, ...) is returned as it is. `psAudit` keeps the audit kube-bench itself runs.
+ */
+export function readOnMicroK8s(check: KbCheck): KbCheck {
+  const ps = PS_AUDIT.exec(check.audit.trim());
+  if (!ps || check.type === 'manual' || check.type === 'skip') return check;
+  return {
+    ...check,
+    audit: `cat $${ps[1]}conf`,
+    auditConfig: '',
+    psAudit: check.audit,
+    tests: check.tests && { ...check.tests, items: check.tests.items.map((item) => ({ ...item, path: '' })) },
+  };
+}
+
+/**
+ * yaml.v2 (libyaml) reads a double-quoted scalar whose continuation lines are indented no deeper than its key
+ * (cis-1.12's etcd.yaml 2.4 `text: "... are` / `set as appropriate (Automated)"`); the `yaml` package refuses
+ * it. Indenting those continuation lines by two more spaces changes nothing in the value (a quoted scalar's
+ * line breaks fold to a space and the indentation of the next line is dropped), so the parse is kube-bench's.
+ */
+export function indentQuotedContinuations(text: string): string {
+  const opensQuote = /^\s*(?:- )?[\w-]+: "(?:[^"\\]|\\.)*$/;
+  const closesQuote = /^(?:[^"\\]|\\.)*"/;
+  let open = false;
+  return text
+    .split('\n')
+    .map((line) => {
+      if (open) {
+        open = !closesQuote.test(line);
+        return `  ${line}`;
+      }
+      open = opensQuote.test(line);
+      return line;
+    })
+    .join('\n');
 }
 
 /**
@@ -140,7 +204,7 @@ export function loadKubeBenchReference(): KubeBenchReference {
  * scalar leaves the field empty.
  */
 function parseAsGoStrings(text: string): unknown {
-  const doc = parseDocument(text, { version: '1.1' });
+  const doc = parseDocument(indentQuotedContinuations(text), { version: '1.1' });
   if (doc.errors.length > 0) throw new Error(`invalid YAML: ${doc.errors[0]!.message}`);
   visit(doc, {
     Scalar(_key, node) {
@@ -865,7 +929,7 @@ export function runFlagCheck(check: FlagCheck, text: string | null): FlagCheckRe
 }
 
 /**
- * Every flag check of cis-1.24-microk8s, in check order, against args files by name
+ * Every flag check of the benchmark (cis-1.24-microk8s unless told), in check order, against args files by name
  * (`kube-apiserver`, `kubelet`, `k8s-dqlite`, ...). A name mapped to null, or not in the map, is a
  * missing file.
  */

@@ -10,6 +10,10 @@ import {
   classifyChecks,
   compareOp,
   findFlagValue,
+  indentQuotedContinuations,
+  loadKubeBenchReference,
+  parseControls,
+  readOnMicroK8s,
   runFlagCheck,
   runKubeBench,
   unmarshalLikeGo,
@@ -277,5 +281,85 @@ test('1.28: 1.2.6 fails on --authorization-mode=AlwaysAllow and 4.2.4 passes on 
   assert.equal(verdicts.get('4.2.4')!.items[0], { flag: '--read-only-port', found: true, value: '0' });
   assert.is(verdicts.get('1.2.6')!.file, 'kube-apiserver');
 });
+
+// --- cis-1.12, read on MicroK8s ------------------------------------------------------------------
+
+const cis112 = loadKubeBenchReference('cis-1.12');
+const cis112Checks = classifyChecks(cis112);
+
+test('cis-1.12: each ps audit is read as a cat of the args file the addon maps the component to', () => {
+  const byId = new Map(cis112Checks.flagChecks.map((c) => [c.id, c]));
+  const seen = (id: string) => {
+    const c = byId.get(id)!;
+    return { file: c.file, audit: c.audit, psAudit: c.psAudit, auditConfig: c.auditConfig };
+  };
+  assert.equal(seen('1.2.1'), { file: 'kube-apiserver', audit: 'cat $apiserverconf', psAudit: '/bin/ps -ef | grep $apiserverbin | grep -v grep', auditConfig: '' });
+  assert.equal(seen('1.3.2'), { file: 'kube-controller-manager', audit: 'cat $controllermanagerconf', psAudit: '/bin/ps -ef | grep $controllermanagerbin | grep -v grep', auditConfig: '' });
+  assert.equal(seen('1.4.1'), { file: 'kube-scheduler', audit: 'cat $schedulerconf', psAudit: '/bin/ps -ef | grep $schedulerbin | grep -v grep', auditConfig: '' });
+  assert.equal(seen('2.1'), { file: 'k8s-dqlite', audit: 'cat $etcdconf', psAudit: '/bin/ps -ef | /bin/grep $etcdbin | /bin/grep -v grep', auditConfig: '' });
+  assert.equal(seen('3.2.1'), { file: 'kube-apiserver', audit: 'cat $apiserverconf', psAudit: '/bin/ps -ef | grep $apiserverbin | grep -v grep', auditConfig: '' });
+  // the kubelet's and kube-proxy's JSONPath config reads are dropped, item paths included
+  assert.equal(seen('4.2.1'), { file: 'kubelet', audit: 'cat $kubeletconf', psAudit: '/bin/ps -fC $kubeletbin', auditConfig: '' });
+  assert.equal(seen('4.3.1'), { file: 'kube-proxy', audit: 'cat $proxyconf', psAudit: '/bin/ps -fC $proxybin', auditConfig: '' });
+  assert.ok(cis112Checks.flagChecks.every((c) => c.configPipeline === null && c.tests.items.every((item) => item.path === '')));
+  // cis-1.24-microk8s is left as kube-bench ships it
+  assert.ok(classifyChecks().flagChecks.every((c) => c.psAudit === undefined));
+});
+
+test('cis-1.12: 60 flag checks; its 4.2.6 is --make-iptables-util-chains and nothing checks --protect-kernel-defaults', () => {
+  const ids = cis112Checks.flagChecks.map((c) => c.id);
+  assert.is(ids.length, 60);
+  assert.ok(ids.includes('1.2.30') && ids.includes('4.2.14') && ids.includes('4.3.1'));
+  assert.not.ok(ids.includes('1.2.20') || ids.includes('1.2.28')); // manual; a sed script
+  const iptables = cis112Checks.flagChecks.find((c) => c.id === '4.2.6')!;
+  assert.equal(iptables.tests.items.map((item) => item.flag), ['--make-iptables-util-chains', '--make-iptables-util-chains']);
+  const all = cis112.controls.flatMap((c) => c.checks);
+  assert.not.ok(all.some((c) => c.tests?.items.some((item) => item.flag.includes('protect-kernel-defaults'))));
+  const reason = (id: string) => cis112Checks.nonFlagChecks.find((c) => c.id === id)?.reason ?? '';
+  assert.match(reason('1.1.1'), /stat/);
+  assert.match(reason('1.2.28'), /sed|ps -ef/);
+  assert.match(reason('3.1.2'), /manual/);
+});
+
+test('readOnMicroK8s leaves stat, manual and cat audits alone', () => {
+  const [stat, manual] = parseControls(`id: 1
+type: master
+groups:
+  - id: 1.1
+    checks:
+      - id: 1.1.1
+        audit: "stat -c %a $apiserverconf"
+        tests: { test_items: [ { flag: "644" } ] }
+      - id: 1.2.20
+        type: manual
+        audit: "/bin/ps -ef | grep $apiserverbin | grep -v grep"
+`).checks;
+  assert.equal(readOnMicroK8s(stat!), stat);
+  assert.equal(readOnMicroK8s(manual!), manual);
+});
+
+test('a double-quoted scalar continued at its key\'s indentation reads as yaml.v2 reads it (cis-1.12 etcd 2.4)', () => {
+  const check = cis112.controls.flatMap((c) => c.checks).find((c) => c.id === '2.4')!;
+  assert.is(check.text, 'Ensure that the --peer-cert-file and --peer-key-file arguments are set as appropriate (Automated)');
+  assert.is(indentQuotedContinuations('a: "x\nb\\"c"\nd: 1'), 'a: "x\n  b\\"c"\nd: 1');
+  assert.is(indentQuotedContinuations('a: "x"\nb: 1'), 'a: "x"\nb: 1');
+});
+
+/** Known cis-1.12 verdicts on default args, read on MicroK8s. */
+const KNOWN_1_12: Partial<Record<FixtureVersion, Record<string, 'PASS' | 'FAIL' | 'WARN'>>> = {
+  // etcd era: $etcdconf is args/k8s-dqlite, which is not there: every etcd audit fails
+  '1.18': { '1.2.2': 'FAIL', '1.2.30': 'FAIL', '2.1': 'FAIL', '2.3': 'FAIL', '2.7': 'WARN', '4.2.4': 'PASS' },
+  // 1.28's cipher lists include CBC and RSA key exchange, which 1.12 no longer allows (unscored: WARN)
+  '1.28': { '1.2.1': 'WARN', '1.2.3': 'WARN', '1.2.29': 'WARN', '4.2.12': 'WARN', '4.2.6': 'PASS', '4.3.1': 'PASS', '2.3': 'PASS', '2.5': 'FAIL' },
+  '1.36': { '1.2.6': 'FAIL', '1.2.9': 'PASS', '4.2.8': 'PASS', '4.2.13': 'WARN', '4.2.14': 'WARN' },
+};
+
+for (const [version, known] of Object.entries(KNOWN_1_12) as Array<[FixtureVersion, Record<string, string>]>) {
+  test(`kube-bench cis-1.12 on the ${version} default args`, () => {
+    const verdicts = new Map(runKubeBench(defaultArgs(version), cis112).map((result) => [result.id, result]));
+    assert.equal([...verdicts.keys()], cis112Checks.flagChecks.map((c) => c.id));
+    for (const [id, status] of Object.entries(known)) assert.is(verdicts.get(id)?.status, status, `${version} ${id}`);
+  });
+}
 
 test.run();

@@ -157,7 +157,7 @@ test(`${nodes.name} (${nodes.runs} nodes from seed ${nodes.seed})`, async () => 
 });
 
 const VALIDATOR = profileValidator();
-const SHIPPED = ['baseline', 'cis'].map((name) => ({ name, bytes: readFileSync(path.join(PROFILES_DIR, `${name}.yaml`)) }));
+const SHIPPED = ['baseline', 'cis', 'cis-1-12'].map((name) => ({ name, bytes: readFileSync(path.join(PROFILES_DIR, `${name}.yaml`)) }));
 
 const profiles = property('mutated profiles: every problem is located at file:line, nothing crashes', { runs: 120, seed: 1234 });
 

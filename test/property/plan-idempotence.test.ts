@@ -1,4 +1,4 @@
-// Plans are idempotent, deterministic and compose, for random subsets of the rules of both shipped profiles on
+// Plans are idempotent, deterministic and compose, for random subsets of the rules of every shipped profile on
 // a node laid out from every fixture version (test/helpers/node-root.ts):
 //   - planning the same node twice gives the same plan;
 //   - once the plan's `after` texts, companion files and modes are written as `harden apply` writes them,
@@ -31,7 +31,7 @@ import { fixtureVersions, type FixtureVersion } from '../helpers/paths.js';
 import { caseSeeds, makeRng, property, subset, withCaseAsync } from '../helpers/prng.js';
 
 const SUITE = 'plan-idempotence\\.test\\.js$';
-const PROFILES = ['baseline', 'cis'] as const;
+const PROFILES = ['baseline', 'cis', 'cis-1-12'] as const;
 /** Owners can only be changed by root; elsewhere file-mode rules are left out of the subsets. */
 const CAN_CHOWN = process.getuid?.() === 0;
 
