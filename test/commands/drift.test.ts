@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBinAsync, runInProcessWith, type Run } from '../helpers/cli.js';
-import { makeLiveNode } from '../helpers/live-node.js';
+import { makeLiveNode, type LiveNode } from '../helpers/live-node.js';
 import { MICROK8S_GID, makeNode } from '../helpers/node-root.js';
 import { readLog } from '../helpers/stand-ins.js';
 import { harden } from '../helpers/terminal.js';
@@ -222,13 +222,19 @@ test('--yes without --reapply is refused', async () => {
   assert.equal([run.status, run.stdout, run.stderr], [1, '', 'error: --yes goes with --reapply\nhint: harden drift --reapply --yes puts back what drifted without asking\n']);
 });
 
+/** A live node hardened with cis, then its kubelet's anonymous auth turned back on by hand: the kubelet args as hardened. */
+async function hardenedThenLoosened(node: LiveNode): Promise<string> {
+  const first = await runBinAsync(['--root', node.root, 'apply', '--yes', '--profile', 'cis', '--health-window', '0'], node.env);
+  assert.is(first.status, 0, first.stderr);
+  const hardened = await fs.readFile(node.args('kubelet'), 'utf8');
+  await fs.writeFile(node.args('kubelet'), hardened.replace('--anonymous-auth=false', '--anonymous-auth=true'));
+  return hardened;
+}
+
 test('--reapply on a live node: the drifted rules only, one restart, verified; run again it changes nothing', async () => {
   const node = await makeLiveNode({ version: '1.28' });
   try {
-    const first = await runBinAsync(['--root', node.root, 'apply', '--yes', '--profile', 'cis', '--health-window', '0'], node.env);
-    assert.is(first.status, 0, first.stderr);
-    const hardened = await fs.readFile(node.args('kubelet'), 'utf8');
-    await fs.writeFile(node.args('kubelet'), hardened.replace('--anonymous-auth=false', '--anonymous-auth=true'));
+    const hardened = await hardenedThenLoosened(node);
     const restartsBefore = (await readLog(node.standIns)).filter((l) => l.startsWith('snap restart')).length;
     const run = await runBinAsync(['--root', node.root, 'drift', '--reapply', '--yes', '--health-window', '0'], node.env);
     assert.is(run.status, 0, run.stdout + run.stderr);
@@ -248,10 +254,7 @@ test('--reapply on a live node: the drifted rules only, one restart, verified; r
 test('--reapply in a terminal: the drift, then apply\'s own checklist and confirm; answered yes, it is put back', async () => {
   const node = await makeLiveNode({ version: '1.28' });
   try {
-    const first = await runBinAsync(['--root', node.root, 'apply', '--yes', '--profile', 'cis', '--health-window', '0'], node.env);
-    assert.is(first.status, 0, first.stderr);
-    const hardened = await fs.readFile(node.args('kubelet'), 'utf8');
-    await fs.writeFile(node.args('kubelet'), hardened.replace('--anonymous-auth=false', '--anonymous-auth=true'));
+    const hardened = await hardenedThenLoosened(node);
     const live = harden(['--root', node.root, 'drift', '--reapply', '--health-window', '0'], { env: node.env, rows: 60 });
     try {
       await live.waitFor('[DRIFT] kubelet.anonymous-auth');
