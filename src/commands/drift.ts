@@ -1,7 +1,8 @@
 // `harden drift`: the node compared with what harden last left on it (src/core/drift.ts), each setting that no
 // longer holds with its most likely cause; `--reapply` puts back what drifted through the apply flow itself
-// (plan shown, confirm or --yes, snapshot, gates, put-back), restricted to those rules. A change in progress
-// (the lock held by a live run) is not drift: drift waits for it to end, or says so and compares nothing.
+// (plan shown, confirm or --yes, snapshot, gates, put-back), restricted to those rules; `--watch` lets the
+// automatic re-apply policy decide (harden watch). A change in progress (the lock held by a live run) is not
+// drift: drift says so and compares nothing.
 import type { CommandModule } from 'yargs';
 import { detectDrift, settingsLeft, standingApplies, type DriftReport } from '../core/drift.js';
 import type { Rule } from '../core/profile.js';
@@ -10,7 +11,7 @@ import { assessNode } from '../effects/assess.js';
 import { gatherDriftEvidence } from '../effects/drift-evidence.js';
 import { noInterrupts, watchInterrupts, type Interrupts } from '../effects/interrupts.js';
 import { holderText, liveHolder } from '../effects/lock.js';
-import { loadProfile, PROFILES_DIR } from '../effects/profile-store.js';
+import { loadProfile } from '../effects/profile-store.js';
 import { listSnapshots } from '../effects/snapshots.js';
 import { watchPolicy } from '../effects/watch-state.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
@@ -50,7 +51,8 @@ export function driftCommand(context: CommandContext, toolVersion: string): Comm
         .example('$0 drift --format jsonl', 'one JSON line per drift')
         .epilogue(`${EXIT_CODES_HELP}\nharden drift exits 0 when nothing drifted and 2 when something did; with --reapply, as harden apply does.`) as never,
     handler: async (options) => {
-      const interrupts = options.reapply ? watchInterrupts() : noInterrupts();
+      // A re-apply (asked for, or by the policy) is an apply: a signal never ends it half-made.
+      const interrupts = options.reapply || options.watch ? watchInterrupts() : noInterrupts();
       try {
         context.setExitCode(await runDrift(context, options, toolVersion, interrupts));
       } finally {
@@ -190,7 +192,7 @@ async function reapply(context: CommandContext, options: DriftOptions, toolVersi
     root: options.root,
     stateDir: options.stateDir,
     argsDir: options.argsDir,
-    profile: newest.startsWith(PROFILES_DIR) ? newest.slice(PROFILES_DIR.length).replace(/\.ya?ml$/, '') : newest,
+    profile: newest,
     only: withRequirements(here, rules),
     yes: options.yes,
     restart: true,
