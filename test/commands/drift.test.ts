@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBinAsync, runInProcessWith, type Run } from '../helpers/cli.js';
-import { makeLiveNode, type LiveNode } from '../helpers/live-node.js';
+import { makeLiveNode, readTree, treeDiff, type LiveNode } from '../helpers/live-node.js';
 import { MICROK8S_GID, makeNode } from '../helpers/node-root.js';
 import { readLog } from '../helpers/stand-ins.js';
 import { harden } from '../helpers/terminal.js';
@@ -68,8 +68,11 @@ test('a hand edit: the rule, the file, the line before and now, attributed to an
   const root = await makeNode({ version: '1.28' });
   const id = await applied(root, '--profile', 'cis');
   sh(root, "sed -i 's/^--anonymous-auth=false$/--anonymous-auth=true/' args/kubelet");
+  const tree = await readTree(root, []);
   const run = await drift(root);
   assert.is(run.status, 2, run.stderr);
+  // drift only reads: the node and the state dir are byte for byte as they were.
+  assert.equal(treeDiff(tree, await readTree(root, [])), []);
   const lines = run.stdout.split('\n');
   assert.match(lines[0], new RegExp(`^Drift on ${root}: 1 of the \\d+ settings and rules harden left no longer hold \\(snapshots ${id}\\)$`));
   assert.equal(lines.slice(2, 6), [

@@ -47,6 +47,15 @@ test("interruptedChange: --no-restart's written, restarts owed, is deliberate; s
   assert.is(interruptedChange([manifest('b', 'written', { restarts: [] })], false), null);
 });
 
+test('manifestProblem: the rules that passed and the locks, when recorded, are lists of short strings', () => {
+  const base = manifest('b', 'verified');
+  assert.is(manifestProblem({ ...base, passed: ['kubelet.anonymous-auth'], locks: ['cis-hardening'] }, 'b'), null);
+  assert.is(manifestProblem({ ...base, passed: 'kubelet.anonymous-auth' }, 'b'), 'has a malformed passed list');
+  assert.is(manifestProblem({ ...base, passed: [1] }, 'b'), 'has a malformed passed list');
+  assert.is(manifestProblem({ ...base, locks: ['x'.repeat(257)] }, 'b'), 'has a malformed locks list');
+  assert.is(manifestProblem({ ...base, locks: Array.from({ length: 100_001 }, () => 'l') }, 'b'), 'has a malformed locks list');
+});
+
 test('manifestProblem: interrupted is a known status', () => {
   assert.is(manifestProblem(manifest('b', 'interrupted'), 'b'), null);
   assert.is(manifestProblem({ ...manifest('b', 'interrupted'), status: 'stopped' }, 'b'), 'has an unknown status "stopped"');
