@@ -282,7 +282,7 @@ test('--watch, as harden-drift.service runs it: the policy off reports only; on,
   const bin = (...words: string[]) => runBinAsync(['--root', node.root, ...words], node.env);
   const restarts = async () => (await readLog(node.standIns)).filter((l) => l.startsWith('snap restart')).length;
   const loosen = async () => fs.writeFile(node.args('kubelet'), (await fs.readFile(node.args('kubelet'), 'utf8')).replace('--anonymous-auth=false', '--anonymous-auth=true'));
-  const watch = () => bin('drift', '--format', 'jsonl', '--watch', '--health-window', '0');
+  const watch = () => bin('drift', '--format', 'jsonl', '--watch', '--health-timeout', '5', '--health-window', '0');
   const jsonLines = (run: Run) => run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { rules: string[] });
   try {
     assert.is((await bin('apply', '--yes', '--profile', 'cis', '--health-window', '0')).status, 0);
