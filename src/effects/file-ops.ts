@@ -192,6 +192,26 @@ export function tempPath(file: string, pid: number = process.pid): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.harden-${pid}-${builtin('node:crypto').randomBytes(4).toString('hex')}.tmp`);
 }
 
+/**
+ * `text` into `file` so that a crash leaves the old file or the new one, never a torn one: a harden temp file
+ * next to it (written and synced), given the final mode whatever the umask, renamed over `file`, then the
+ * directory synced (best effort: not every filesystem allows it). When a step fails the temp file is removed
+ * and the error passed on, for the caller to name.
+ */
+export async function replaceFile(ops: FileOps, file: string, text: string, mode: number): Promise<void> {
+  const temp = tempPath(file);
+  try {
+    await ops.writeNew(temp, text, 0o600);
+    await ops.chmod(temp, mode);
+    await ops.fsync(temp);
+    await ops.rename(temp, file);
+  } catch (error) {
+    await ops.unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await ops.fsyncDir(path.dirname(file)).catch(() => undefined);
+}
+
 /** The pid in a harden temp file's name, or null when the name is not one. */
 export function tempFilePid(name: string): number | null {
   const match = /^\..+\.harden-(\d+)-[0-9a-f]+\.tmp$/.exec(name);

@@ -7,7 +7,7 @@ import { machineIdOf, type RootIdentity } from '../core/root-identity.js';
 import type { Rule } from '../core/profile.js';
 import { HardenError } from '../errors.js';
 import { parsePlanDocument, type PlanDocument } from '../ui/plan-view.js';
-import { realFileOps, type FileOps } from './file-ops.js';
+import { realFileOps, replaceFile, type FileOps } from './file-ops.js';
 import { errorCode, type FileSystem } from './file-system.js';
 import { RootedReader } from './node-reader.js';
 import { planValidator } from './plan-validator.js';
@@ -52,19 +52,13 @@ export function readTemplates(rules: readonly Rule[]): Record<string, string> {
 
 /** Writes `text` to `file` so that a crash leaves either the old file or the new one, never a torn one. */
 export async function atomicWrite(file: string, text: string, ops: FileOps = realFileOps): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    await ops.writeNew(temp, text, 0o600);
-    await ops.rename(temp, file);
+    await replaceFile(ops, file, text, 0o600);
   } catch (error) {
-    await ops.unlink(temp).catch(() => undefined);
     throw new HardenError(`cannot write the plan to ${file}: ${errorCode(error) ?? (error instanceof Error ? error.message : String(error))}`, {
       hint: 'choose a file in a directory you can write to',
     });
   }
-  // The rename is durable once the directory itself is synced (best effort: not every filesystem allows it).
-  await ops.fsyncDir(dir).catch(() => undefined);
 }
 
 /** Larger than any plan of a real node (args files are at most 16 MiB each): refused before it is read. */

@@ -8,7 +8,7 @@ import type { CommandContext } from '../commands/context.js';
 import { decideReapply, parseWatchPolicy, policyDocument, recordReapply, DEFAULT_POLICY, TRIPPING_EXIT_CODES, tripText, type WatchPolicy } from '../core/watch-policy.js';
 import { UNIT_DIR } from '../core/watch-units.js';
 import { HardenError } from '../errors.js';
-import { ensurePrivateDir, errorHint, realFileOps, tempPath, type FileOps } from './file-ops.js';
+import { ensurePrivateDir, errorHint, realFileOps, replaceFile, type FileOps } from './file-ops.js';
 import { errorCode, fileTypeOf, type EntryStat } from './file-system.js';
 import { resolveEntry, resolveNode } from './node-writer.js';
 import { stateEntryProblem, type StateReader } from './state-dir.js';
@@ -62,24 +62,14 @@ export async function writeWatchPolicy(ops: FileOps, stateDir: string, policy: W
   await writeAtomically(ops, policyPath(stateDir), policyDocument(policy), 0o600);
 }
 
-/**
- * `text` into `file` so that a crash leaves the old file or the new one, never a torn one: a temp file next to
- * it with the final mode, fsync, rename over it, fsync of the directory. Errors name the file and the errno.
- */
+/** `text` into `file` atomically (replaceFile), errors naming the file and the errno. */
 export async function writeAtomically(ops: FileOps, file: string, text: string, mode: number): Promise<void> {
-  const temp = tempPath(file);
   try {
-    await ops.writeNew(temp, text, 0o600);
-    // The mode whatever the umask, and durable before the new name is.
-    await ops.chmod(temp, mode);
-    await ops.fsync(temp);
-    await ops.rename(temp, file);
+    await replaceFile(ops, file, text, mode);
   } catch (error) {
-    await ops.unlink(temp).catch(() => undefined);
     const code = errorCode(error);
     throw new HardenError(`cannot write ${file} (${code ?? (error instanceof Error ? error.message : String(error))})`, { hint: errorHint(code) });
   }
-  await ops.fsyncDir(path.dirname(file)).catch(() => undefined);
 }
 
 export interface WatchOutcome {
