@@ -135,7 +135,7 @@ export async function runDrift(context: CommandContext, options: DriftOptions, t
  * stderr so that stdout stays JSON lines; the exit code is its, or 2 (drift) when none ran.
  */
 async function watched(context: CommandContext, options: DriftOptions, toolVersion: string, interrupts: Interrupts, target: NodeTarget, report: DriftReport, newest: string | null, byRule: Map<string, string>, rules: readonly Rule[]): Promise<number> {
-  const ids = [...new Set(report.drifts.filter((d) => d.reapplicable).flatMap((d) => d.ruleIds))];
+  const ids = reapplicableRules(report);
   if (report.drifts.length === 0) return ExitCode.ok;
   if (ids.length === 0) return ExitCode.findings;
   const { io } = context.effects;
@@ -164,6 +164,11 @@ function withRequirements(ids: readonly string[], rules: readonly Rule[]): strin
   return [...selected];
 }
 
+/** The rules of the drifts a re-apply can put back (their rules still apply here), each once. */
+function reapplicableRules(report: DriftReport): string[] {
+  return [...new Set(report.drifts.filter((d) => d.reapplicable).flatMap((d) => d.ruleIds))];
+}
+
 /** The command that puts it back, as typed on this node. */
 function reapplyCommand(target: NodeTarget, options: DriftOptions): string {
   const words = ['harden'];
@@ -178,7 +183,7 @@ function reapplyCommand(target: NodeTarget, options: DriftOptions): string {
  * used (a rule only another profile has is left, and said so). Nothing drifted: nothing to do, exit 0.
  */
 async function reapply(context: CommandContext, options: DriftOptions, toolVersion: string, interrupts: Interrupts, report: DriftReport, newest: string | null, byRule: Map<string, string>, rules: readonly Rule[]): Promise<number> {
-  const ids = [...new Set(report.drifts.filter((d) => d.reapplicable).flatMap((d) => d.ruleIds))];
+  const ids = reapplicableRules(report);
   if (ids.length === 0) {
     context.effects.io.err(report.drifts.length === 0 ? 'Nothing drifted: nothing to put back.\n' : 'Nothing to put back: the rules that drifted do not apply to this node now.\n');
     return ExitCode.ok;

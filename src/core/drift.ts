@@ -367,10 +367,9 @@ function heldChanges(applies: readonly SnapshotManifest[], drifts: readonly Drif
 function heldCause(apply: SnapshotManifest, file: string, now: FileNow, added: readonly string[], removed: readonly string[], evidence: DriftEvidence): DriftCause {
   const since = leftAt(apply);
   const name = file.slice(file.lastIndexOf('/') + 1);
-  if (name === 'kubelet' && after(evidence.markers.clusteredLock, since)) {
-    return { kind: 'join', detail: `args/kubelet was replaced when this node joined a cluster as a worker (var/lock/clustered.lock made ${evidence.markers.clusteredLock})` };
-  }
-  const refreshed = apply.revision !== null && evidence.revision !== null && apply.revision !== evidence.revision;
+  const joined = workerJoin(name, since, evidence);
+  if (joined) return joined;
+  const refreshed = refreshedSince(apply, evidence);
   const flagOf = (line: string) => parseArgsFile(`${line}\n`).lines[0]?.flag?.name ?? '';
   const gates = (lines: readonly string[]) => lines.find((line) => flagOf(line) === '--feature-gates');
   const appendedGates = (() => {
@@ -387,7 +386,25 @@ function heldCause(apply: SnapshotManifest, file: string, now: FileNow, added: r
   if (refreshed && hookLike) {
     return { kind: 'refresh', detail: `the snap was refreshed from revision ${apply.revision} to ${evidence.revision}, and its configure hook makes this change` };
   }
-  return { kind: 'edited', detail: `edited by hand or by another tool: ${name}${now.changedAt ? ` changed ${now.changedAt}` : ''}${now.owner ? `, owner ${now.owner}` : ''}, after harden left it at ${since}` };
+  return editedCause(name, now, since);
+}
+
+/** A worker join since harden left the node: args/kubelet replaced, the join's lock newer than the apply. */
+function workerJoin(name: string | null, since: string, evidence: DriftEvidence): DriftCause | null {
+  const lock = evidence.markers.clusteredLock;
+  if (name !== 'kubelet' || !after(lock, since)) return null;
+  return { kind: 'join', detail: `args/kubelet was replaced when this node joined a cluster as a worker (var/lock/clustered.lock made ${lock}, after harden left it at ${since})` };
+}
+
+/** Whether the snap's revision moved since the apply (both known). */
+function refreshedSince(apply: SnapshotManifest, evidence: DriftEvidence): boolean {
+  return apply.revision !== null && evidence.revision !== null && apply.revision !== evidence.revision;
+}
+
+/** Anything else: an edit, dated and owned as the file is now. */
+function editedCause(name: string | null, now: FileNow | null, since: string, note = ''): DriftCause {
+  const what = name ? `: ${name}${now?.changedAt ? ` changed ${now.changedAt}` : ''}${now?.owner ? `, owner ${now.owner}` : ''}` : '';
+  return { kind: 'edited', detail: `edited by hand or by another tool${what}, after harden left it at ${since}${note}` };
 }
 
 /** The text a standing apply left in a file (its plan's text after the change), or null when it did not write it. */
@@ -406,9 +423,8 @@ function causeOf(setting: Setting, compared: Compared, now: FileNow, evidence: D
   const flag = setting.kind === 'flag' ? setting.flag : null;
   const { markers } = evidence;
   // microk8s join: args/kubelet replaced by the control plane's, the API server's authorization mode and port set.
-  if (name === 'kubelet' && after(markers.clusteredLock, since)) {
-    return { kind: 'join', detail: `args/kubelet was replaced when this node joined a cluster as a worker (var/lock/clustered.lock made ${markers.clusteredLock}, after harden left it at ${since})` };
-  }
+  const joined = workerJoin(name, since, evidence);
+  if (joined) return joined;
   const planeJoin = after(markers.kubeletBackup, since) ? `args/kubelet.backup made ${markers.kubeletBackup}` : after(markers.clusterYaml, since) ? `the dqlite cluster.yaml changed ${markers.clusterYaml}` : null;
   if (planeJoin && (name === 'kubelet' || (name === 'kube-apiserver' && (flag === '--authorization-mode' || flag === '--secure-port')))) {
     return { kind: 'join', detail: `a control-plane join rewrote it (${planeJoin}, after harden left it at ${since})` };
@@ -424,7 +440,7 @@ function causeOf(setting: Setting, compared: Compared, now: FileNow, evidence: D
     return { kind: 'kubelite-sanitisation', detail: `kubelite deleted ${flag} at start: MicroK8s ${evidence.version ?? '(version unknown)'} no longer has it, and var/lock/no-arg-sanitisation is absent` };
   }
   // A refresh: the revision moved, and the change is one the configure hook makes.
-  const refreshed = setting.apply.revision !== null && evidence.revision !== null && setting.apply.revision !== evidence.revision;
+  const refreshed = refreshedSince(setting.apply, evidence);
   if (refreshed) {
     const hook =
       (flag === '--feature-gates' && compared.appended) ||
@@ -434,20 +450,15 @@ function causeOf(setting: Setting, compared: Compared, now: FileNow, evidence: D
       return { kind: 'refresh', detail: `the snap was refreshed from revision ${setting.apply.revision} to ${evidence.revision} since harden left it, and its configure hook makes this change` };
     }
   }
-  const when = now.changedAt ? `changed ${now.changedAt}` : 'changed';
   const refreshNote = refreshed ? `; the snap was also refreshed (revision ${setting.apply.revision} to ${evidence.revision}), but its hook does not make this change` : '';
-  return { kind: 'edited', detail: `edited by hand or by another tool: ${name} ${when}${now.owner ? `, owner ${now.owner}` : ''}, after harden left it at ${since}${refreshNote}` };
+  return editedCause(name, now, since, refreshNote);
 }
 
 /** A rule that passed and fails now, with no setting of harden's behind it: a hand edit, unless a refresh or join explains its file. */
 function ruleCause(apply: SnapshotManifest, file: FileNow | null, result: RuleResult, evidence: DriftEvidence): DriftCause {
   const since = leftAt(apply);
   const name = result.file ? result.file.slice(result.file.lastIndexOf('/') + 1) : null;
-  if (name === 'kubelet' && after(evidence.markers.clusteredLock, since)) {
-    return { kind: 'join', detail: `args/kubelet was replaced when this node joined a cluster as a worker (var/lock/clustered.lock made ${evidence.markers.clusteredLock}, after harden left it at ${since})` };
-  }
-  const when = file?.changedAt ? ` changed ${file.changedAt}` : '';
-  return { kind: 'edited', detail: `edited by hand or by another tool${name ? `: ${name}${when}` : ''}, after harden left it at ${since}` };
+  return workerJoin(name, since, evidence) ?? editedCause(name, file, since);
 }
 
 /** Group read-write and group microk8s: what the configure hook (without the cis-hardening lock) and the addon's disable do. */

@@ -11,6 +11,7 @@ import { sha256Of } from './snapshots.js';
 const MAX_BYTES = 64 * 1024 * 1024;
 
 const CLUSTER_HINT = 'make them again with harden cluster facts NODE.json… --out FILE';
+const PIPE_HINT = 'pipe them in (harden plan --cluster - < cluster.json), or name the file: --cluster FILE';
 const NODE_HINT = 'make it on the node with harden facts > NODE.json';
 
 async function readBytes(fs: FileSystem, file: string, what: string, hint: string): Promise<Buffer> {
@@ -51,20 +52,27 @@ function checked(data: unknown, file: string, schema: string, validate: PlanVali
 }
 
 /**
+ * Standard input read whole for `what` (`cluster facts`, `node facts`): nothing piped in, a terminal, more than
+ * MAX_BYTES or a read error is one line naming standard input.
+ */
+function pipedBytes(input: ((max: number) => Buffer) | undefined, what: string, hint: string, tooLargeHint: string = hint): Buffer {
+  if (!input) throw new HardenError(`cannot read the ${what} from standard input: nothing is piped in`, { hint });
+  try {
+    return input(MAX_BYTES);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    if (error.reason === 'too-large') throw new HardenError(`standard input is not ${what}: it is larger than ${MAX_BYTES / 1024 / 1024} MiB`, { hint: tooLargeHint });
+    throw new HardenError(`cannot read the ${what} from standard input: ${error.reason === 'terminal' ? 'it is a terminal' : error.message}`, { hint });
+  }
+}
+
+/**
  * Every node's facts piped in at once (`harden cluster facts --stdin`): one JSON array of harden.node-facts/v1
  * documents, each held to the schema and named `standard input[N]` in errors.
  */
 export function readPipedNodeFacts(input: ((max: number) => Buffer) | undefined): { file: string; facts: NodeFactsDocument }[] {
   const hint = 'pipe in a JSON array of the nodes\' harden facts documents, or name one file per node';
-  let bytes: Buffer;
-  try {
-    if (!input) throw new InputError('unreadable', 'nothing is piped in');
-    bytes = input(MAX_BYTES);
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    if (error.reason === 'too-large') throw new HardenError(`standard input is not node facts: it is larger than ${MAX_BYTES / 1024 / 1024} MiB`, { hint });
-    throw new HardenError(`cannot read the node facts from standard input: ${error.reason === 'terminal' ? 'it is a terminal' : error.message}`, { hint });
-  }
+  const bytes = pipedBytes(input, 'node facts', hint);
   let data: unknown;
   try {
     data = JSON.parse(bytes.toString('utf8'));
@@ -87,25 +95,13 @@ export async function readNodeFactsFile(fs: FileSystem, file: string): Promise<N
 /** `-`: the cluster facts piped in on standard input. */
 export const STANDARD_INPUT = '-';
 
-function readPiped(input: ((max: number) => Buffer) | undefined): Buffer {
-  const hint = 'pipe them in (harden plan --cluster - < cluster.json), or name the file: --cluster FILE';
-  if (!input) throw new HardenError('cannot read the cluster facts from standard input: nothing is piped in', { hint });
-  try {
-    return input(MAX_BYTES);
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    if (error.reason === 'too-large') throw new HardenError(`standard input is not cluster facts: it is larger than ${MAX_BYTES / 1024 / 1024} MiB`, { hint: CLUSTER_HINT });
-    throw new HardenError(`cannot read the cluster facts from standard input: ${error.reason === 'terminal' ? 'it is a terminal' : error.message}`, { hint });
-  }
-}
-
 /**
  * Cluster facts for a command: valid, for this profile, and not older than `maxAge` seconds (nor any node's).
  * `file` `-` reads them from standard input (`input`), named "standard input" in errors.
  */
 export async function readClusterFacts(fs: FileSystem, given: string, options: { now: Date; maxAge: number; profile?: { name: string; sha256: string }; input?: (max: number) => Buffer }): Promise<ClusterFacts> {
   const piped = given === STANDARD_INPUT;
-  const bytes = piped ? readPiped(options.input) : await readBytes(fs, given, 'cluster facts', CLUSTER_HINT);
+  const bytes = piped ? pipedBytes(options.input, 'cluster facts', PIPE_HINT, CLUSTER_HINT) : await readBytes(fs, given, 'cluster facts', CLUSTER_HINT);
   const file = piped ? 'standard input' : given;
   const document = parseChecked(bytes, file, CLUSTER_SCHEMA, clusterValidator(), CLUSTER_HINT) as ClusterDocument;
   const tooOld = ageProblem(document.createdAt, options.now, options.maxAge);
