@@ -4,7 +4,7 @@
 // back by itself when they fail, and the command that undoes a change that was kept.
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, type Plan } from '../core/plan.js';
+import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, plannedRuleIds, type Plan } from '../core/plan.js';
 import { identityDifference, identityText } from '../core/root-identity.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
@@ -211,7 +211,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
         io.err(`warning: the change is applied and healthy, but the snapshot ${snapshot.id} still says restarted: ${error.message}\n`);
       });
       await confirmClosedPorts(context, target.root, planned.assessment.model, now.model);
-      const applied = new Set(plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)).concat(plan.companions.map((c) => c.ruleId), plan.modes.flatMap((m) => m.ruleIds)));
+      const applied = plannedRuleIds(plan);
       const still = now.results.filter((r) => applied.has(r.id) && r.status !== 'PASS');
       say(still.length === 0 ? `Applied and verified: ${applied.size} rules now pass.` : `Applied; ${still.length} of ${applied.size} rules do not pass yet: ${still.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
       say(undoLine(target, options.stateDir, snapshot.id));

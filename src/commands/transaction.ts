@@ -3,7 +3,7 @@
 // changed), then committed by renames; and the put-back, by renames again, when a write, a restart or a health
 // gate fails. The exit code says what is on disk: 1 nothing changed, 3 put back, 4 not restored.
 import { octalMode, type EntryFact } from '../core/evaluate.js';
-import type { Plan } from '../core/plan.js';
+import { plannedRuleIds, type Plan } from '../core/plan.js';
 import type { Assessment } from '../effects/assess.js';
 import { errorHint, type FileOps } from '../effects/file-ops.js';
 import { errorCode } from '../effects/file-system.js';
@@ -130,8 +130,7 @@ function locksAfter(planned: Planned): string[] {
 
 /** The rules that pass once the plan is carried out: those passing now, and those it fixes. */
 function passedAfter(planned: Planned): string[] {
-  const { plan } = planned;
-  const fixed = [...plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)), ...plan.companions.map((c) => c.ruleId), ...plan.modes.flatMap((m) => m.ruleIds)];
+  const fixed = plannedRuleIds(planned.plan);
   return [...new Set([...planned.assessment.results.filter((r) => r.status === 'PASS').map((r) => r.id), ...fixed])].sort();
 }
 

@@ -148,6 +148,11 @@ function restartRank(service: string): number {
   return index === -1 ? SERVICE_ORDER.length : index;
 }
 
+/** The rules a plan changes something for: its edits', its companion files' and its mode changes'. */
+export function plannedRuleIds(plan: Pick<Plan, 'files' | 'companions' | 'modes'>): Set<string> {
+  return new Set([...plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)), ...plan.companions.map((c) => c.ruleId), ...plan.modes.flatMap((m) => m.ruleIds)]);
+}
+
 export function buildPlan(inputs: PlanInputs): Plan {
   const { model, rules, results, facts, vars } = inputs;
   const ruleById = new Map(rules.map((rule) => [rule.id, rule]));
