@@ -126,9 +126,13 @@ export function pidIsAlive(pid: number): boolean {
   }
 }
 
-async function hostBootId(ops: FileOps): Promise<string | null> {
+/**
+ * This boot's id (`/proc/sys/kernel/random/boot_id`), read through `read` (the file ops a run writes with, which
+ * tests replace; by default the file itself); null when it cannot be read.
+ */
+async function hostBootId(read: (file: string) => Promise<Buffer | string> = async (file) => readFileSync(file)): Promise<string | null> {
   try {
-    return (await ops.readFile('/proc/sys/kernel/random/boot_id')).toString('utf8').trim() || null;
+    return (await read('/proc/sys/kernel/random/boot_id')).toString().trim() || null;
   } catch {
     return null;
   }
@@ -152,7 +156,7 @@ interface Contender {
 export async function acquireLock(ops: FileOps, stateDir: string, pid: number = process.pid, options: LockOptions = {}): Promise<Lock> {
   const isAlive = options.isAlive ?? pidIsAlive;
   const clock = options.clock ?? (() => new Date());
-  const bootId = await (options.bootId ?? (() => hostBootId(ops)))();
+  const bootId = await (options.bootId ?? (() => hostBootId((file) => ops.readFile(file))))();
   const file = lockPath(stateDir);
   const created = await ensurePrivateDir(ops, stateDir);
   const content: LockContent = { pid, startedAt: clock().toISOString(), bootId };
@@ -216,7 +220,7 @@ export async function liveHolder(reader: Pick<FileOps, 'readRegularFile'>, state
     if (read.kind !== 'file') return null;
     const holder = parseHolder(read.data);
     if (holder === null) return null;
-    const bootId = await (options.bootId ?? hostBootIdOf)();
+    const bootId = await (options.bootId ?? (() => hostBootId()))();
     return holderIsStale(holder, bootId, options.isAlive ?? pidIsAlive) ? null : { pid: holder.pid, startedAt: holder.startedAt };
   } catch {
     return null;
@@ -226,14 +230,6 @@ export async function liveHolder(reader: Pick<FileOps, 'readRegularFile'>, state
 /** A lock's holder is stale when it wrote the lock in another boot, or no longer runs. */
 function holderIsStale(holder: LockContent, bootId: string | null, isAlive: (pid: number) => boolean): boolean {
   return (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) || !isAlive(holder.pid);
-}
-
-async function hostBootIdOf(): Promise<string | null> {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
-  } catch {
-    return null;
-  }
 }
 
 /** Links `temp` to the lock, taking over a stale lock on the way; answers whose lock was taken over. */
