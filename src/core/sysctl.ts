@@ -91,12 +91,12 @@ function isGlob(key: string): boolean {
 
 /**
  * Every meaningful line: assignments, `-key` exclusions and lines that assign nothing. Lines end at `\n`, `\r`,
- * `\r\n` or `\n\r` (systemd's read_line); blank lines and those starting `#` or `;` are skipped. `key = value`:
+ * NUL, or one of systemd's read_line combinations (`\r\n`, `\n\r`, either or both followed by NUL); blank lines and those starting `#` or `;` are skipped. `key = value`:
  * both sides stripped, a leading `-` (failure ignored) dropped, the key normalized (dotted).
  */
 export function sysctlConfLines(text: string): SysctlLine[] {
   const lines: SysctlLine[] = [];
-  text.split(/\r\n|\n\r|\r|\n/).forEach((raw, index) => {
+  text.split(/\r\n\0|\n\r\0|\r\n|\n\r|\n\0|\r\0|[\r\n\0]/).forEach((raw, index) => {
     const line = index + 1;
     const stripped = strip(raw);
     if (stripped === '' || stripped[0] === '#' || stripped[0] === ';') return;

@@ -4,8 +4,8 @@
 // would block, a device could be read forever.
 import { SYSCTL_DIRS, type SysctlConfFile } from '../core/sysctl.js';
 import { NodeReadError } from '../errors.js';
-import { fileTypeOf } from './file-system.js';
-import type { RootedReader } from './node-reader.js';
+import { errorCode, fileTypeOf } from './file-system.js';
+import { MAX_FILE_BYTES, type RootedReader } from './node-reader.js';
 
 /**
  * Every `*.conf` entry of each of SYSCTL_DIRS that exists in the root, in that order and by name (byte order)
@@ -34,6 +34,8 @@ async function readEntry(reader: RootedReader, dir: string, resolvedDir: string,
   try {
     target = await reader.resolve(own);
   } catch (error) {
+    // systemd up to at least 255 lists the entry without looking at it, so a loop hides a same-named file as a
+    // dangling link does (newer conf-files code, which chases each entry, drops a loop instead).
     if (error instanceof NodeReadError && error.message.endsWith('too many levels of symbolic links')) return { dir, name, text: null, via, unread: 'a symlink loop' };
     throw error;
   }
@@ -45,7 +47,35 @@ async function readEntry(reader: RootedReader, dir: string, resolvedDir: string,
   const stat = target === null ? null : await reader.stat(target);
   if (target === null || !stat) return { dir, name, text: null, via, unread: 'a dangling symlink' };
   if (!stat.isFile()) return { dir, name, text: null, via, unread: fileTypeOf(stat.mode) };
-  return { dir, name, text: await reader.readArgsFile(target, shown, stat), via };
+  return readConf(reader, dir, name, via, target, shown);
+}
+
+/**
+ * The text of a regular file, as systemd-sysctl would take it: bytes that are not UTF-8 are read as U+FFFD (no
+ * kernel parameter name has them, and systemd does not care), a NUL ends a line as in systemd's read_line (core
+ * splits there). Over the reader's size limit, or unreadable, is an error: what such a file sets is unknown.
+ */
+async function readConf(reader: RootedReader, dir: string, name: string, via: string | null, target: string, shown: string): Promise<SysctlConfFile> {
+  let opened;
+  try {
+    opened = await reader.fs.readRegularFile(reader.host(target), MAX_FILE_BYTES);
+  } catch (error) {
+    const code = errorCode(error) ?? 'error';
+    throw new NodeReadError(`cannot read ${shown} (${code})`, {
+      hint:
+        code === 'EACCES' || code === 'EPERM'
+          ? 'run harden as root (sudo): systemd-sysctl reads this file at boot, and harden needs it to judge the kernel parameters'
+          : 'check the disk and the file’s permissions',
+    });
+  }
+  // Swapped for a FIFO or device since it was looked at: not opened, as any other such entry.
+  if (!opened.stat.isFile()) return { dir, name, text: null, via, unread: fileTypeOf(opened.stat.mode) };
+  if (opened.content === null) {
+    throw new NodeReadError(`${shown} is over ${MAX_FILE_BYTES} bytes, more than harden reads of a sysctl file`, {
+      hint: 'systemd-sysctl reads it at boot and harden cannot tell what it sets: move it out of the sysctl.d directories or shrink it',
+    });
+  }
+  return { dir, name, text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(opened.content), via };
 }
 
 /** Where a link in `linkDir` to `target` leads when nothing on the way is a link, `..` stopping at the root. */

@@ -52,12 +52,19 @@ test('parse: both spacings, comments with # and ;, blank lines, a leading - drop
   ]);
 });
 
-test('parse: a value keeps its own = signs; the first = splits; CRLF, lone CR and LF-CR end lines as systemd’s read_line does', () => {
+test('parse: a value keeps its own = signs; the first = splits; CRLF, lone CR, LF-CR and NUL end lines as systemd’s read_line does', () => {
   assert.equal(parseSysctlConf('kernel.core_pattern = |/bin/x a=b\r\nvm.swappiness=1\rvm.a=2\n\rvm.b=3'), [
     { key: 'kernel.core_pattern', value: '|/bin/x a=b', line: 1, glob: false },
     { key: 'vm.swappiness', value: '1', line: 2, glob: false },
     { key: 'vm.a', value: '2', line: 3, glob: false },
     { key: 'vm.b', value: '3', line: 4, glob: false },
+  ]);
+  // NUL ends a line too, alone or after CR, LF, CRLF or LFCR.
+  assert.equal(parseSysctlConf('a.a=1\0a.b=2\n\0a.c=3\r\n\0a.d=4'), [
+    { key: 'a.a', value: '1', line: 1, glob: false },
+    { key: 'a.b', value: '2', line: 2, glob: false },
+    { key: 'a.c', value: '3', line: 3, glob: false },
+    { key: 'a.d', value: '4', line: 4, glob: false },
   ]);
 });
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { persistedSysctls } from '../../src/core/sysctl.js';
+import { NodeReadError } from '../../src/errors.js';
 import { realFileSystem } from '../../src/effects/file-system.js';
 import { RootedReader } from '../../src/effects/node-reader.js';
 import { readSysctlFiles } from '../../src/effects/sysctl-files.js';
@@ -136,7 +137,7 @@ test('a directory, a character device, a dangling link and a link loop named *.c
   ]);
 });
 
-test('a file over the reader’s size limit is refused, naming the node path', async () => {
+test('a file over the reader’s size limit is refused, naming the node path and what harden cannot tell', async () => {
   const root = await makeTempDir();
   await put(root, 'etc/sysctl.d/huge.conf', '');
   await fs.truncate(path.join(root, 'etc/sysctl.d/huge.conf'), 16 * 1024 * 1024 + 1);
@@ -144,8 +145,42 @@ test('a file over the reader’s size limit is refused, naming the node path', a
     await read(root);
     assert.unreachable('read a file over the limit');
   } catch (error) {
-    assert.is((error as Error).message, '/etc/sysctl.d/huge.conf is 16777217 bytes, over the 16 MiB limit for an args file');
+    assert.instance(error, NodeReadError);
+    assert.is((error as NodeReadError).message, '/etc/sysctl.d/huge.conf is over 16777216 bytes, more than harden reads of a sysctl file');
+    assert.is(
+      (error as NodeReadError).hint,
+      'systemd-sysctl reads it at boot and harden cannot tell what it sets: move it out of the sysctl.d directories or shrink it',
+    );
   }
+});
+
+test('an unreadable file is an error naming the node path (EACCES, as a non-root user would meet it)', async () => {
+  const root = await makeTempDir();
+  await put(root, 'etc/sysctl.d/a.conf', 'vm.a = 1\n');
+  const denying = {
+    ...realFileSystem,
+    readRegularFile: async () => {
+      throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    },
+  };
+  try {
+    await readSysctlFiles(new RootedReader(denying, root));
+    assert.unreachable('read a file it may not');
+  } catch (error) {
+    assert.instance(error, NodeReadError);
+    assert.is((error as NodeReadError).message, 'cannot read /etc/sysctl.d/a.conf (EACCES)');
+  }
+});
+
+test('a NUL byte or bytes that are not UTF-8 do not stop the read: systemd reads such a file too, NUL ending a line', async () => {
+  const root = await makeTempDir();
+  await fs.mkdir(path.join(root, 'etc/sysctl.d'), { recursive: true });
+  await fs.writeFile(path.join(root, 'etc/sysctl.d/a.conf'), Buffer.concat([Buffer.from('vm.a = 1\0vm.b = 2\n# \xff'), Buffer.from([0xff, 0xfe]), Buffer.from('\nkernel.panic = 10\n')]));
+  const files = await read(root);
+  assert.equal(
+    [...persistedSysctls(files, ['vm.a', 'vm.b', 'kernel.panic']).values()].map((a) => a && `${a.value}:${a.line}`),
+    ['1:1', '2:2', '10:4'],
+  );
 });
 
 test.run();
