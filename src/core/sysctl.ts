@@ -16,6 +16,10 @@
 //   negative match, from any file, earlier or later) is never written by a glob ("explicit setting exists").
 //   So an explicit key beats every glob; a key set only by globs gets the value of the glob written last (the
 //   last in map order); a negative match without a value of its own excludes the key from every glob.
+//   (Globs and `-key` arrived together, in systemd commit e0f4247 "sysctl: add glob syntax to sysctl.d files";
+//   the rules above are the same from there to today's sysctl.c.)
+// - Comments: sysctl.d(5) skips lines starting `#` or `;`. Today's conf_file_read skips only `#`, but then a
+//   `;` line's key names no /proc/sys file, so either way it sets nothing a real key could be.
 // - Credentials (`sysctl.extra`, passed to the service) are applied last; harden cannot see them from a node
 //   root and ignores them.
 
