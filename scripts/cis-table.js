@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The README's evidence tables: `harden check --profile cis` (CIS 1.24) and `--profile cis-1-12` (CIS 1.12) on a
-// node laid out from each fixture version's default args. Run after `npm run build`; `--write` replaces each
+// node laid out from each fixture version's default args, on an Ubuntu host (its /var/log, /proc/sys values and
+// systemd-sysctl files: test/helpers/node-root.ts). Run after `npm run build`; `--write` replaces each
 // table between its README markers, and test/readme-table.test.ts keeps the committed tables equal to what this
 // prints.
 import { spawnSync } from 'node:child_process';
@@ -30,7 +31,7 @@ export async function cisTable(profile = 'cis') {
     for (const version of fixtureVersions) {
       const root = path.join(base, version);
       mkdirSync(root);
-      await layOutNode(root, { version, snapVersion: `v${version}.0` });
+      await layOutNode(root, { version, snapVersion: `v${version}.0`, host: {} });
       roots.push(root);
     }
     const run = spawnSync(process.execPath, [path.join(repo, 'bin/harden.cjs'), ...roots.flatMap((r) => ['--root', r]), 'check', '--profile', profile, '--json'], {

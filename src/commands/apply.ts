@@ -4,7 +4,7 @@
 // back by itself when they fail, and the command that undoes a change that was kept.
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { buildPlan, entryInputs, inputChangeText, isEntryInput, planDifference, plannedRuleIds, type Plan } from '../core/plan.js';
+import { buildPlan, changesAnything, entryInputs, inputChangeText, isEntryInput, planDifference, plannedRuleIds, type Plan } from '../core/plan.js';
 import { identityDifference, identityText } from '../core/root-identity.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
@@ -111,13 +111,18 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   try {
     let planned = await makePlan(context, options, target);
     refuseProblems(planned.plan);
-    if (planned.plan.files.length + planned.plan.companions.length + planned.plan.modes.length === 0) {
+    if (!changesAnything(planned.plan)) {
       // Some rules chosen (--only, --skip, or a saved plan made with them): they pass, which is not the whole profile.
       const selection = planned.profile.rules.length < planned.profile.allRules.length;
       io.out(planText(planned.plan, paint, { root: target.root, reasons: {}, selection }));
       return ExitCode.ok;
     }
-    const about = [...planned.plan.files.map((f) => f.path), ...planned.plan.companions.map((c) => c.path)];
+    const about = [
+      ...planned.plan.files.map((f) => f.path),
+      ...planned.plan.companions.map((c) => c.path),
+      ...(planned.plan.directories ?? []).map((d) => d.path),
+      ...(planned.plan.sysctls ?? []).flatMap((k) => (k.file ? [k.file.path] : [])),
+    ];
     await recoverFromDeadRuns(context, change.ops, target, lock, about);
     const gate = gateRunner(context, change, target, planned.assessment, times.timeout, times.window);
     await preflight({
@@ -167,7 +172,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
       beforeFirstWrite: () => stopIfInterrupted(interrupts),
     });
     try {
-      say(`Wrote ${plan.files.length + plan.companions.length} files${plan.modes.length ? `, changed ${plan.modes.length} modes` : ''}.`);
+      say(writtenLine(plan));
       const stopped = () => `interrupted by ${interrupts.first()} after the first write`;
 
       if (!options.restart) {
@@ -223,6 +228,19 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
   } finally {
     await lock.release();
   }
+}
+
+/** `Wrote 3 files, changed 2 modes, created 1 directory, set 4 running kernel parameters.` */
+function writtenLine(plan: Plan): string {
+  const files = plan.files.length + plan.companions.length + (plan.sysctls ?? []).filter((k) => k.file !== null).length;
+  const directories = (plan.directories ?? []).length;
+  const running = (plan.sysctls ?? []).reduce((sum, k) => sum + k.running.length, 0);
+  const parts = [
+    ...(plan.modes.length ? [`changed ${plan.modes.length} modes`] : []),
+    ...(directories ? [`created ${directories} ${directories === 1 ? 'directory' : 'directories'}`] : []),
+    ...(running ? [`set ${running} running kernel ${running === 1 ? 'parameter' : 'parameters'}`] : []),
+  ];
+  return `Wrote ${files} files${parts.length ? `, ${parts.join(', ')}` : ''}.`;
 }
 
 /** --rollout: undefined when not given; a word matching ROLLOUT_ID otherwise (it is matched by playbooks and shown in listings). */
@@ -433,6 +451,10 @@ async function chooseChanges(context: CommandContext, change: ChangeEffects, opt
   for (const file of planned.plan.files) for (const edit of file.edits) for (const id of edit.ruleIds) add(file.path, id);
   for (const companion of planned.plan.companions) add(companion.path, companion.ruleId);
   for (const mode of planned.plan.modes) for (const id of mode.ruleIds) add('file modes and owners', id);
+  // Declining a prerequisite leaves its rule out: the rules that need it are then blocked, and say why.
+  const prerequisites = 'prerequisites (declining one blocks the rules that need it)';
+  for (const directory of planned.plan.directories ?? []) add(prerequisites, directory.ruleId);
+  for (const sysctl of planned.plan.sysctls ?? []) add(prerequisites, sysctl.ruleId);
   const groups = [...byTarget].map(([title, choices]) => ({ title, choices }));
   const kept = new Set(await change.prompt.choose('Changes to make (space toggles, enter accepts)', groups, { signal: interrupts.signal }));
   const offered = new Set(groups.flatMap((g) => g.choices.map((c) => c.value)));

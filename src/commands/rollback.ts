@@ -4,6 +4,7 @@ import { appendAll } from '../core/lists.js';
 import type { CommandModule } from 'yargs';
 import { octalMode } from '../core/evaluate.js';
 import { restoreProblem } from '../core/restore-check.js';
+import { sameSysctlValue } from '../core/sysctl.js';
 import { assessNode } from '../effects/assess.js';
 import { readNodeFile, resolveEntry, resolveNode } from '../effects/node-writer.js';
 import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, removeSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
@@ -16,7 +17,7 @@ import { findInterruptedChange, warnInterruptedChange } from '../effects/interru
 import { colorEnabled, palette } from '../ui/color.js';
 import type { CommandContext, OutputOptions } from './context.js';
 import { gateTimes, lockWaitSeconds, stateTarget, withGateOptions, withNodeOptions, withWaitOption, type NodeOptions, type NodeTarget } from './options.js';
-import { modeChangeText, rollbackText, snapshotDiffText, type PlannedFile, type SnapshotView } from '../ui/snapshot-view.js';
+import { modeChangeText, rollbackText, snapshotDiffText, type PlannedFile, type PrerequisiteView, type SnapshotView } from '../ui/snapshot-view.js';
 import { shown } from '../ui/terminal-text.js';
 
 type RollbackOptions = NodeOptions & Pick<OutputOptions, 'color'> & { id?: string; yes?: boolean; restart: boolean; force?: boolean; healthTimeout?: string; healthWindow?: string; wait?: string };
@@ -118,6 +119,22 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
         gone.add(mode.path);
       }
     }
+    // The directories the apply created, and the kernel parameters it set running: as they are now.
+    const directories: PrerequisiteView['directories'][number][] = [];
+    for (const directory of snapshot.directories ?? []) {
+      const entry = await resolveEntry(ops, target.root, directory.path).catch(() => null);
+      const names = entry?.stat?.isDirectory() ? await ops.readdir(entry.hostPath).catch(() => ['?']) : null;
+      if (entry?.stat && !entry.stat.isDirectory()) refusals.push(`${directory.path} is not a directory now`);
+      directories.push({ path: directory.path, state: names === null ? 'gone' : names.length > 0 ? 'holds files' : 'empty' });
+    }
+    const running: PrerequisiteView['running'][number][] = [];
+    for (const value of snapshot.running ?? []) {
+      const entry = await resolveEntry(ops, target.root, value.path).catch(() => null);
+      const now = entry?.stat?.isFile() ? (await ops.readFile(entry.hostPath)).toString('utf8').trim() : null;
+      if (now === null) refusals.push(`${value.path} is gone now`);
+      else if (!sameSysctlValue(now, value.after) && !sameSysctlValue(now, value.before)) refusals.push(`${value.path} runs ${now} now, not the ${value.after} the apply set`);
+      running.push({ path: value.path, now, to: value.before });
+    }
     if (refusals.length > 0 && !options.force) {
       throw new HardenError(`will not roll back ${snapshot.id}: ${refusals.join('; ')}`, { hint: 'look at harden snapshots diff ID; pass --force to restore the snapshot anyway' });
     }
@@ -139,7 +156,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       const sameOwner = now.uid === mode.uidBefore && now.gid === mode.gidBefore;
       return { path: mode.path, from: now, to: { mode: mode.modeBefore, owner: sameOwner ? now.owner : mode.ownerBefore } };
     });
-    io.out(rollbackText(snapshotView(snapshot, contents, target.root, shownFiles), shownModes, planRestarts(snapshot.plan), paint));
+    io.out(rollbackText(snapshotView(snapshot, contents, target.root, shownFiles), shownModes, planRestarts(snapshot.plan), paint, { directories, running }));
 
     if (!options.yes) {
       if (!(await change.prompt.confirm(`Restore snapshot ${snapshot.id}?`, { signal: interrupts.signal }))) {
@@ -165,6 +182,9 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
         restartsOwed: [],
         files: [],
         modes: (snapshot.modes ?? []).map((m) => ({ ...m, modeBefore: m.modeAfter, modeAfter: m.modeBefore, uidBefore: m.uidAfter, gidBefore: m.gidAfter, ownerBefore: m.ownerAfter, uidAfter: m.uidBefore, gidAfter: m.gidBefore, ownerAfter: m.ownerBefore })),
+        // Running values go back to what runs now when this rollback is rolled back; a directory it removes
+        // is not made again (the apply that needs it makes it).
+        ...(running.length > 0 ? { running: (snapshot.running ?? []).flatMap((r, i) => (running[i].now === null ? [] : [{ key: r.key, path: r.path, before: running[i].now!, after: r.before }])) } : {}),
       },
       present.map(({ file, now }) => ({
         file: { ...file, created: now === null, sha256Before: now ? sha256Of(now) : null, sha256After: file.sha256Before, sha256AfterRestart: null, copy: null },
@@ -190,7 +210,15 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
       throw error;
     }
     await setStatus(ops, target.stateDir, undo.id, 'written');
-    say(`Restored ${snapshot.files.length} files${snapshot.modes?.length ? ` and ${snapshot.modes.length} modes` : ''} from ${snapshot.id}.`);
+    const extras = [
+      ...(snapshot.modes?.length ? [`${snapshot.modes.length} modes`] : []),
+      ...(snapshot.running?.length ? [`${snapshot.running.length} running kernel parameters`] : []),
+    ];
+    say(`Restored ${snapshot.files.length} files${extras.length > 0 ? ` and ${extras.join(' and ')}` : ''} from ${snapshot.id}.`);
+    for (const d of directories) {
+      if (d.state === 'empty') say(`Removed ${d.path}, which the apply created.`);
+      else if (d.state === 'holds files') say(`Left ${d.path} in place: the apply created it, and it holds files now (the audit log); remove it by hand once they are kept elsewhere.`);
+    }
 
     if (!options.restart) {
       await setStatus(ops, target.stateDir, undo.id, 'written', { restartsOwed: [...restarts] });

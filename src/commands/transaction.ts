@@ -62,6 +62,15 @@ export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, pl
     copies.push(entry);
   }
   for (const companion of plan.companions) copies.push(await describe(companion.path, companion.content, true));
+  for (const sysctl of plan.sysctls ?? []) {
+    if (!sysctl.file) continue;
+    const entry = await describe(sysctl.file.path, sysctl.file.after, sysctl.file.before === null);
+    if (sysctl.file.before !== null && entry.content!.toString('utf8') !== sysctl.file.before) {
+      throw new HardenError(`${sysctl.file.path} changed while harden was planning: nothing was written`, { hint: 'run harden apply again' });
+    }
+    // A file harden creates is the node's to read, like those systemd-sysctl reads: 0644 root:root.
+    copies.push(sysctl.file.before === null ? { ...entry, file: { ...entry.file, mode: '0644' } } : entry);
+  }
   const modes: SnapshotModeChange[] = [];
   const rewritten = new Set(copies.map((copy) => copy.file.realPath));
   for (const change of plan.modes) {
@@ -107,6 +116,8 @@ export async function takeSnapshot(change: ChangeEffects, target: NodeTarget, pl
       restartsOwed: [],
       files: copies.map((c) => c.file),
       modes,
+      ...((plan.directories ?? []).length > 0 ? { directories: await Promise.all((plan.directories ?? []).map(async (d) => ({ path: d.path, realPath: (await resolveEntry(ops, target.root, d.path)).nodePath, mode: d.mode, owner: d.owner }))) } : {}),
+      ...(runningOf(plan).length > 0 ? { running: runningOf(plan).map((r) => ({ key: r.key, path: r.path, before: r.from, after: r.to })) } : {}),
       ...(rollout === undefined ? {} : { rollout }),
       passed: passedAfter(planned),
       locks: locksAfter(planned),
@@ -238,14 +249,22 @@ function nothingChanged(error: unknown, spaceError: string | null, what: string)
   return new HardenError(`${message}; nothing was changed`, { hint: error instanceof HardenError ? error.hint ?? undefined : undefined });
 }
 
-/** The plan as a change to the node: its files and companions, and the modes and owners the snapshot records. */
+/** The running kernel parameters a plan sets. */
+const runningOf = (plan: Plan) => (plan.sysctls ?? []).flatMap((sysctl) => sysctl.running);
+
+/** The plan as a change to the node: its directories, files and companions, the running kernel parameters, and the modes and owners the snapshot records. */
 async function planChange(ops: FileOps, root: string, plan: Plan, snapshot: SnapshotManifest): Promise<NodeChange> {
-  const { uid, gid } = plan.companions.length > 0 ? await ownerIds(root, 'root:root', ops) : { uid: 0, gid: 0 };
+  const creates = plan.companions.length + (plan.directories ?? []).length + (plan.sysctls ?? []).length > 0;
+  const { uid, gid } = creates ? await ownerIds(root, 'root:root', ops) : { uid: 0, gid: 0 };
+  const sysctlFiles = (plan.sysctls ?? []).flatMap((sysctl) => (sysctl.file ? [sysctl.file] : []));
   return {
+    directories: await Promise.all((plan.directories ?? []).map(async (d) => ({ path: d.path, to: { ...(await ownerIds(root, d.owner, ops)), mode: Number.parseInt(d.mode, 8) } }))),
     writes: [
       ...plan.files.map((file) => ({ path: file.path, content: file.after })),
       ...plan.companions.map((companion) => ({ path: companion.path, content: companion.content, create: { mode: Number.parseInt(companion.mode, 8), uid, gid } })),
+      ...sysctlFiles.map((file) => ({ path: file.path, content: file.after, create: { mode: 0o644, uid, gid } })),
     ],
+    running: runningOf(plan).map((r) => ({ key: r.key, path: r.path, from: r.from, to: r.to })),
     removals: [],
     modes: (snapshot.modes ?? []).map((mode) => ({
       path: mode.path,
@@ -277,10 +296,13 @@ export async function restoreSnapshot(ops: FileOps, root: string, stateDir: stri
     writes: snapshot.files.filter((file) => !file.created).map((file) => ({ path: file.path, content: contents.get(file.path)!, create: { mode: Number.parseInt(file.mode, 8), uid: file.uid, gid: file.gid } })),
     removals: snapshot.files.filter((file) => file.created).map((file) => file.path),
     modes: (snapshot.modes ?? []).map((mode) => ({ path: mode.path, to: { uid: mode.uidBefore, gid: mode.gidBefore, mode: Number.parseInt(mode.modeBefore, 8) }, inode: null })),
+    running: (snapshot.running ?? []).map((r) => ({ key: r.key, path: r.path, from: null, to: r.before })),
+    directoryRemovals: (snapshot.directories ?? []).map((d) => d.path),
   };
   const staged = await stageChange(ops, root, change);
+  let kept: string[];
   try {
-    await staged.commit();
+    kept = await staged.commit();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const back = await staged.putBack();
@@ -294,8 +316,11 @@ export async function restoreSnapshot(ops: FileOps, root: string, stateDir: stri
     throw new HardenError(`a write failed, and the files already written were put back: ${message}`, { exitCode: ExitCode.restored, hint: 'nothing is left changed' });
   }
   await staged.finish();
+  const keptSet = new Set(kept);
+  appendAll(restored, (snapshot.directories ?? []).map((d) => (keptSet.has(d.path) ? `${d.path} (it holds files now: left in place)` : d.path)));
   appendAll(restored, snapshot.files.map((file) => file.path));
   appendAll(restored, (snapshot.modes ?? []).map((mode) => `${mode.path} (mode ${mode.modeBefore}, owner ${mode.ownerBefore})`));
+  appendAll(restored, (snapshot.running ?? []).map((r) => `${r.path} (${r.before})`));
   return restored;
 }
 
@@ -348,6 +373,7 @@ export async function putBack(
       const back = await staged.putBack();
       await staged.finish();
       appendAll(restored, back.restored);
+      for (const kept of back.kept) io.err(`note: ${shown(`${kept}: the apply created it, and the service wrote into it before the put-back`)}\n`);
       if (back.failures.length > 0) throw new Error(`cannot put back ${back.failures.join('; ')}`);
     } else {
       await restoreSnapshot(ops, target.root, target.stateDir, snapshot, restored);

@@ -178,10 +178,16 @@ export function settingsLeft(applies: readonly SnapshotManifest[]): Setting[] {
       const file = throughCurrent(change.path);
       settings.set(`${file}\0mode`, { kind: 'mode', file, mode: change.modeAfter, owner: change.ownerAfter, ruleIds: asStrings(planned?.ruleIds), apply });
     }
-    for (const companion of Array.isArray(plan.companions) ? plan.companions.map(record) : []) {
-      if (typeof companion.path !== 'string') continue;
-      const file = throughCurrent(companion.path);
-      settings.set(`${file}\0file`, { kind: 'file', file, ruleIds: typeof companion.ruleId === 'string' ? [companion.ruleId] : [], apply });
+    // What harden created: companion files, the files that persist kernel parameters, directories (an audit log's).
+    const created = [
+      ...(Array.isArray(plan.companions) ? plan.companions.map(record) : []).map((c) => ({ path: c.path, ruleId: c.ruleId })),
+      ...(Array.isArray(plan.sysctls) ? plan.sysctls.map(record) : []).map((k) => ({ file: record(k.file), ruleId: k.ruleId })).filter(({ file }) => file.before === null).map(({ file, ruleId }) => ({ path: file.path, ruleId })),
+      ...(Array.isArray(plan.directories) ? plan.directories.map(record) : []).map((d) => ({ path: d.path, ruleId: d.ruleId })),
+    ];
+    for (const item of created) {
+      if (typeof item.path !== 'string') continue;
+      const file = throughCurrent(item.path);
+      settings.set(`${file}\0file`, { kind: 'file', file, ruleIds: typeof item.ruleId === 'string' ? [item.ruleId] : [], apply });
     }
   }
   return [...settings.values()];

@@ -8,6 +8,7 @@ import type { Requirement, Rule } from './profile.js';
 import { permittedNodePath, permittedText } from './rule-paths.js';
 import { readerResults } from './reader-check.js';
 import { compareMinor, formatVersion, parseVersion, type Version } from './version.js';
+import { persistedSysctls, sameSysctlValue, sysctlProcPath, SYSCTL_DIRS, type SysctlAssignment, type SysctlConfFile } from './sysctl.js';
 
 export type Status = 'PASS' | 'FAIL' | 'MANUAL' | 'BLOCKED' | 'NOT APPLICABLE';
 
@@ -58,13 +59,17 @@ export interface NodeFactAnswers {
   readonly kubeconfigs: Readonly<Record<string, 'token' | 'certificate' | 'unknown' | null>>;
   /** What the node exposes, port by port, for probe rules; null or absent when the root has no proc/net data. */
   readonly exposure?: readonly ExposureRow[] | null;
+  /** The `*.conf` files of systemd-sysctl's directories: what is set again at boot. Absent when no rule asks. */
+  readonly sysctlFiles?: readonly SysctlConfFile[];
+  /** Why a kernel parameter's running value cannot be written (`EROFS`, `EACCES`), by key; null when it can. */
+  readonly sysctlRefusals?: Readonly<Record<string, string | null>>;
 }
 
 /** The node paths, sysctls and kubeconfigs these rules need answers about. */
 export function factQueries(
   rules: readonly Rule[],
   vars: Readonly<Record<string, string>>,
-): { paths: string[]; entries: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[]; exposure: boolean } {
+): { paths: string[]; entries: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[]; exposure: boolean; sysctlFiles: boolean } {
   const paths = new Set<string>();
   const entries = new Set<string>();
   const listings = new Set<string>();
@@ -73,13 +78,21 @@ export function factQueries(
   for (const rule of rules) {
     if (rule.path) entries.add(expandPath(rule.path, vars));
     if (rule.path && rule.match) listings.add(expandPath(rule.path, vars));
+    // A directory to create is created in its parent, which must be there, itself.
+    if (rule.operation === 'directory' && rule.path) entries.add(parentOf(expandPath(rule.path, vars)));
+    for (const key of Object.keys(rule.sysctls ?? {})) sysctls.add(key);
     for (const requirement of rule.requires ?? []) {
       if ('path' in requirement) paths.add(expandPath(requirement.path, vars));
       if ('key' in requirement) sysctls.add(requirement.key);
       if ('kubeconfig' in requirement) kubeconfigs.add(requirement.kubeconfig);
     }
   }
-  return { paths: [...paths], entries: [...entries], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs], exposure: rules.some((rule) => rule.operation === 'probe') };
+  return { paths: [...paths], entries: [...entries], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs], exposure: rules.some((rule) => rule.operation === 'probe'), sysctlFiles: sysctls.size > 0 };
+}
+
+function parentOf(nodePath: string): string {
+  const slash = nodePath.lastIndexOf('/');
+  return slash <= 0 ? '/' : nodePath.slice(0, slash);
 }
 
 export function expandPath(path: string, vars: Readonly<Record<string, string>>): string {
@@ -134,8 +147,8 @@ function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, resu
     return other.status === 'PASS' || other.status === 'FAIL' ? null : `needs rule ${requirement.rule}, which is ${other.status}${why}`;
   }
   if (requirement.fact === 'sysctl') {
-    const value = facts.sysctls[requirement.key];
-    return value === requirement.value ? null : `needs sysctl ${requirement.key}=${requirement.value} (found ${value ?? 'nothing'})${why}`;
+    const state = sysctlState(requirement.key, requirement.value, facts, null);
+    return state.ok ? null : `needs sysctl ${requirement.key}=${requirement.value} running and persisted (${state.text})${why}`;
   }
   if (requirement.fact === 'kubeconfig-auth') {
     const auth = facts.kubeconfigs[requirement.kubeconfig];
@@ -225,6 +238,27 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
     return result('PASS', found, rows.length > 0 ? `${rows.map((row) => row.port).join(', ')}: nothing unauthenticated beyond localhost, nothing where the configuration turns it off` : `${rule.component} configures no port here`);
   }
 
+  if (rule.operation === 'sysctl') return evaluateSysctls(rule, facts, result);
+  if (rule.operation === 'directory') {
+    const path = expandPath(rule.path!, vars);
+    const entry = facts.entries[path];
+    const want = `a directory, mode ${rule.mode} or stricter, owner ${rule.owner}`;
+    if (!entry) {
+      // Created in its parent, itself: never through a link, never where rules may not reach.
+      const parent = facts.entries[parentOf(path)];
+      if (!parent) return result('BLOCKED', 'absent', `${path} does not exist, and neither does ${parentOf(path)} to create it in`, path);
+      const refused = parent.type === 'directory' ? (permittedNodePath(`${parent.realPath}/${path.slice(path.lastIndexOf('/') + 1)}`) ? null : `really ${parent.realPath} (through a symlink on the way), outside ${permittedText()}`) : untouchable(parent) ?? 'not a directory';
+      if (refused) return result('BLOCKED', 'absent', `${path} does not exist, and harden will not create it in ${parentOf(path)}: ${refused}`, path);
+      return result('FAIL', 'absent', `${path} does not exist: harden creates it (${want.replace('a directory, ', '')})`, path);
+    }
+    const refused = entry.type === 'directory' ? untouchable(entry) : entry.type === 'link' ? untouchable(entry) : 'not a directory: move it away';
+    if (refused) return result('FAIL', entry.type === 'link' ? `symlink to ${entry.target ?? '?'}` : entry.type, `${path}: ${refused}`, path);
+    const wanted = Number.parseInt(rule.mode!, 8);
+    const problems = [(entry.mode & 0o777 & ~wanted) !== 0 && `mode ${octalMode(entry.mode)} is more open than ${rule.mode}`, entry.owner !== rule.owner && `owner ${entry.owner} is not ${rule.owner}`].filter((text): text is string => typeof text === 'string');
+    const found = `directory ${octalMode(entry.mode)} ${entry.owner}`;
+    return problems.length > 0 ? result('FAIL', found, problems.join(', '), path) : result('PASS', found, want, path);
+  }
+
   if (rule.operation === 'companion-file') {
     const path = expandPath(rule.path!, vars);
     const entry = facts.entries[path];
@@ -306,6 +340,67 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
     default:
       return result('MANUAL', '-', 'not decidable from the files');
   }
+}
+
+/** One kernel parameter: whether it runs with the value and is persisted with it, and what was found, in words. */
+interface SysctlState {
+  readonly ok: boolean;
+  /** The kernel has no such parameter (its file under proc/sys is missing). */
+  readonly missing: boolean;
+  readonly running: string | null;
+  readonly persisted: SysctlAssignment | null;
+  readonly text: string;
+}
+
+function sysctlState(key: string, want: string, facts: NodeFactAnswers, persisted: ReadonlyMap<string, SysctlAssignment | null> | null): SysctlState {
+  const running = facts.sysctls[key] ?? null;
+  const set = (persisted ?? persistedSysctls(facts.sysctlFiles ?? [], [key])).get(key) ?? null;
+  const runningOk = running !== null && sameSysctlValue(running, want);
+  const persistedOk = set !== null && sameSysctlValue(set.value, want);
+  const where = set === null ? 'persisted nowhere' : `persisted as ${set.value} by ${assignmentText(set)}`;
+  const text = running === null ? `${sysctlProcPath(key)} is missing: this kernel has no ${key}` : `running ${running}, ${where}`;
+  return { ok: runningOk && persistedOk, missing: running === null, running, persisted: set, text };
+}
+
+/** `/etc/sysctl.d/99-sysctl.conf line 3 (through ../sysctl.conf)`. */
+export function assignmentText(set: SysctlAssignment): string {
+  return `${set.file} line ${set.line}${set.via ? ` (through ${set.via})` : ''}`;
+}
+
+/**
+ * A sysctl rule: every parameter running with its value and persisted with it, as systemd-sysctl sets them at
+ * boot. Blocked when the kernel lacks one, when a running value cannot be written (a read-only procfs, an
+ * LXD container), or when a file applied after the rule's own would still set another value at boot.
+ */
+function evaluateSysctls(rule: Rule, facts: NodeFactAnswers, result: (status: Status, found: string, reason: string, file?: string | null) => RuleResult): RuleResult {
+  const wanted = Object.entries(rule.sysctls ?? {});
+  const keys = wanted.map(([key]) => key);
+  const persisted = persistedSysctls(facts.sysctlFiles ?? [], keys);
+  const states = wanted.map(([key, want]) => ({ key, want, ...sysctlState(key, want, facts, persisted) }));
+  const bad = states.filter((state) => !state.ok);
+  const file = rule.path!;
+  if (bad.length === 0) return result('PASS', `${states.length} running and persisted`, states.map((s) => `${s.key}=${s.want}`).join(', '), file);
+  const found = `${bad.length} of ${states.length} not running or not persisted`;
+  const missing = bad.filter((state) => state.missing);
+  if (missing.length === states.length) return result('BLOCKED', 'not seen', 'the root has no values under /proc/sys (an offline copy, or proc not mounted): the running kernel parameters cannot be seen', file);
+  if (missing.length > 0) return result('BLOCKED', found, `${missing.map((state) => sysctlProcPath(state.key)).join(', ')} missing: this kernel does not have ${missing.map((state) => state.key).join(', ')}, and harden sets only parameters the kernel has`, file);
+  const reasons = bad.map((state) => `${state.key} must be ${state.want}: ${state.text}`);
+  if (bad.some((state) => state.persisted === null)) reasons.push(`persisted means set at boot by systemd-sysctl from ${SYSCTL_DIRS.join(', ')}`);
+  const refused = bad.flatMap((state) => {
+    const why = state.running !== null && !sameSysctlValue(state.running, state.want) ? facts.sysctlRefusals?.[state.key] : null;
+    return why ? [`${sysctlProcPath(state.key)} cannot be written (${why}${why === 'EROFS' || why === 'EACCES' || why === 'EPERM' ? ': a read-only /proc/sys, as in an LXD or other unprivileged container' : ''})`] : [];
+  });
+  if (refused.length > 0) return result('BLOCKED', found, `${reasons.join('; ')}; blocked: ${refused.join('; ')}`, file);
+  // What boot would set once the rule's own file is in place: a file applied after it still wins.
+  const own = { dir: file.slice(0, file.lastIndexOf('/')), name: file.slice(file.lastIndexOf('/') + 1), text: wanted.map(([key, want]) => `${key} = ${want}`).join('\n') };
+  const others = (facts.sysctlFiles ?? []).filter((f) => !(f.dir === own.dir && f.name === own.name));
+  const after = persistedSysctls([...others, own], keys);
+  const overridden = states.flatMap((state) => {
+    const set = after.get(state.key) ?? null;
+    return set !== null && set.file !== file && !sameSysctlValue(set.value, state.want) ? [`${assignmentText(set)} sets ${state.key} = ${set.value} after ${file}: change or remove that line`] : [];
+  });
+  if (overridden.length > 0) return result('BLOCKED', found, `${reasons.join('; ')}; blocked: ${overridden.join('; ')}`, file);
+  return result('FAIL', found, reasons.join('; '), file);
 }
 
 function accepts(rule: Rule, value: string): boolean {

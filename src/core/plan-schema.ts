@@ -42,6 +42,9 @@ const DEFINITIONS = {
   note: object({ ruleId: { $ref: '#/definitions/ruleIdList' }, text: string(MAX_NOTE) }),
   notes: list({ $ref: '#/definitions/note' }, MAX_RULES),
   count: { type: 'integer', minimum: 0, maximum: 1_000_000_000 },
+  sysctlKey: string(256, { pattern: '^[a-z0-9_]+(\\.[a-z0-9_]+)+$' }),
+  /** A kernel parameter's value as procfs shows it: numbers and words, one space or tab between them. */
+  sysctlValue: string(4096, { pattern: '^[A-Za-z0-9_.:-]+([ \\t][A-Za-z0-9_.:-]+)*$' }),
   /** What a file-mode rule planned from (plan.ts entryInputs): `file 0660 root:microk8s inode 1234`, a link, or absent. */
   entryInput: string(MAX_NAME + 32, { pattern: '^(absent|symlink to [^\\u0000]*|[a-z]+ [0-7]{4} [^:\\s]+:[^:\\s]+ inode [0-9]+( links [0-9]+)?)$' }),
 };
@@ -110,6 +113,18 @@ const PLAN_FIELDS = object({
       object({ ruleIds: ref('ruleIds'), path: ref('nodePath'), type: { enum: ['file', 'directory', 'other'] }, mode: change(ref('mode')), owner: change(ref('owner')) }),
       MAX_ITEMS,
     ),
+    // Optional (a plan from before prerequisites were planned has neither): directories harden creates, and
+    // kernel parameters it sets running and persists.
+    directories: list(object({ ruleId: ref('ruleId'), path: ref('nodePath'), mode: ref('mode'), owner: ref('owner') }), MAX_RULES),
+    sysctls: list(
+      object({
+        ruleId: ref('ruleId'),
+        file: { ...object({ path: ref('nodePath'), before: nullable(string(MAX_LINE)), after: string(MAX_LINE) }), type: ['object', 'null'] },
+        running: list(object({ key: ref('sysctlKey'), path: ref('nodePath'), from: ref('sysctlValue'), to: ref('sysctlValue') }), 256),
+        persisted: list(object({ key: ref('sysctlKey'), want: ref('sysctlValue'), now: string(MAX_NAME) }), 256),
+      }),
+      MAX_RULES,
+    ),
     restarts: list(ref('service'), 64, { uniqueItems: true }),
     healthChecks: list(string(MAX_NAME), 256),
     risks: ref('notes'),
@@ -136,7 +151,7 @@ export const PLAN_DOCUMENT_SCHEMA = {
   $id: 'https://harden.invalid/plan.schema.json',
   title: `a saved harden plan (${PLAN_SCHEMA})`,
   ...PLAN_FIELDS,
-  required: PLAN_FIELDS.required.filter((name) => name !== 'cluster'),
+  required: PLAN_FIELDS.required.filter((name) => !['cluster', 'directories', 'sysctls'].includes(name)),
   definitions: DEFINITIONS,
 };
 
@@ -156,6 +171,8 @@ const FORMS: Readonly<Record<string, string>> = {
   serviceOrNull: 'must be a MicroK8s service (snap.microk8s.daemon-NAME) or null',
   mode: 'must be a mode such as 0600',
   owner: 'must be USER:GROUP',
+  sysctlKey: 'must be a kernel parameter (words joined by dots)',
+  sysctlValue: 'must be a kernel parameter value (numbers and words)',
   entryInput: 'must say what a file-mode rule planned from (file MODE USER:GROUP inode N, symlink to TARGET, or absent)',
 };
 

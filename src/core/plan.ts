@@ -13,6 +13,8 @@ import type { Rule } from './profile.js';
 import { compareStrings } from './order.js';
 import { unsafeValueReason, VALUE_RULE } from './safe-value.js';
 import { quoted } from './finding.js';
+import { assignmentText } from './evaluate.js';
+import { persistedSysctls, sameSysctlValue, sysctlProcPath } from './sysctl.js';
 
 /**
  * The plan document's format. v3 (from v2): `identity` says which node the plan was made for (the root's real
@@ -79,6 +81,28 @@ export interface PlanModeChange {
   readonly owner: { readonly from: string; readonly to: string } | null;
 }
 
+/** A directory a rule needs and harden creates (the audit log's). */
+export interface PlanDirectory {
+  readonly ruleId: string;
+  readonly path: string;
+  readonly mode: string;
+  readonly owner: string;
+}
+
+/**
+ * Kernel parameters a rule needs: the rule's file under /etc/sysctl.d/ that systemd-sysctl applies at boot, and
+ * the running values, set in place in their procfs files (the one write harden makes that is not a rename).
+ */
+export interface PlanSysctl {
+  readonly ruleId: string;
+  /** The file: what it holds now (null: absent) and what harden writes; null when it already says exactly that. */
+  readonly file: { readonly path: string; readonly before: string | null; readonly after: string } | null;
+  /** The running values that differ, and what they become. */
+  readonly running: readonly { readonly key: string; readonly path: string; readonly from: string; readonly to: string }[];
+  /** Every parameter of the rule: the value wanted, and how it runs and is persisted now, in words. */
+  readonly persisted: readonly { readonly key: string; readonly want: string; readonly now: string }[];
+}
+
 export interface PlanNote {
   readonly ruleId: string;
   readonly text: string;
@@ -101,6 +125,10 @@ export interface Plan {
   readonly files: readonly PlanFile[];
   readonly companions: readonly PlanCompanion[];
   readonly modes: readonly PlanModeChange[];
+  /** Directories harden creates; absent from a plan saved before prerequisites were planned. */
+  readonly directories?: readonly PlanDirectory[];
+  /** Kernel parameters harden sets running and persists; absent from a plan saved before prerequisites were planned. */
+  readonly sysctls?: readonly PlanSysctl[];
   /** Services to restart once each, in this order (datastore before kubelite). */
   readonly restarts: readonly string[];
   readonly healthChecks: readonly string[];
@@ -148,9 +176,20 @@ function restartRank(service: string): number {
   return index === -1 ? SERVICE_ORDER.length : index;
 }
 
-/** The rules a plan changes something for: its edits', its companion files' and its mode changes'. */
-export function plannedRuleIds(plan: Pick<Plan, 'files' | 'companions' | 'modes'>): Set<string> {
-  return new Set([...plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)), ...plan.companions.map((c) => c.ruleId), ...plan.modes.flatMap((m) => m.ruleIds)]);
+/** The rules a plan changes something for: its edits', its companion files', its mode changes' and its prerequisites'. */
+export function plannedRuleIds(plan: Pick<Plan, 'files' | 'companions' | 'modes' | 'directories' | 'sysctls'>): Set<string> {
+  return new Set([
+    ...plan.files.flatMap((f) => f.edits.flatMap((e) => e.ruleIds)),
+    ...plan.companions.map((c) => c.ruleId),
+    ...plan.modes.flatMap((m) => m.ruleIds),
+    ...(plan.directories ?? []).map((d) => d.ruleId),
+    ...(plan.sysctls ?? []).map((k) => k.ruleId),
+  ]);
+}
+
+/** Whether carrying out the plan changes anything on the node. */
+export function changesAnything(plan: Pick<Plan, 'files' | 'companions' | 'modes' | 'directories' | 'sysctls'>): boolean {
+  return plan.files.length + plan.companions.length + plan.modes.length + (plan.directories ?? []).length + (plan.sysctls ?? []).length > 0;
 }
 
 export function buildPlan(inputs: PlanInputs): Plan {
@@ -224,7 +263,21 @@ export function buildPlan(inputs: PlanInputs): Plan {
     else companions.push({ ruleId: rule.id, path, template: rule.template!, mode: rule.mode!, content });
   }
 
-  const modes = modeChanges(failing.filter((r) => r.operation === 'file-mode'), facts, vars, problems);
+  // A directory that is there already only has its mode and owner made right, like a file-mode rule's.
+  const directoryRules = failing.filter((r) => r.operation === 'directory');
+  const existing = (rule: Rule) => facts.entries[expandPath(rule.path!, vars)] !== null && facts.entries[expandPath(rule.path!, vars)] !== undefined;
+  const modes = modeChanges(failing.filter((r) => r.operation === 'file-mode' || (r.operation === 'directory' && existing(r))), facts, vars, problems);
+  const directories: PlanDirectory[] = directoryRules
+    .filter((rule) => !existing(rule))
+    .map((rule) => ({ ruleId: rule.id, path: expandPath(rule.path!, vars), mode: rule.mode!, owner: rule.owner! }));
+  const sysctls = failing.filter((r) => r.operation === 'sysctl').flatMap((rule) => {
+    const planned = sysctlChange(rule, facts);
+    if ('problem' in planned) {
+      problems.push({ ruleId: rule.id, text: planned.problem });
+      return [];
+    }
+    return [planned];
+  });
 
   const services = new Set(files.map((file) => file.service).filter((service): service is string => service !== null));
   const restarts = [...services].sort((a, b) => restartRank(a) - restartRank(b) || compareStrings(a, b));
@@ -237,7 +290,11 @@ export function buildPlan(inputs: PlanInputs): Plan {
   const count = (action: PlanEdit['action']) => files.reduce((sum, file) => sum + file.edits.filter((edit) => edit.action === action).length, 0);
   // Args files are named through `current`, rule paths through the revision: count each file once.
   const samePath = (path: string) => (path.startsWith(`${vars.SNAP_DATA}/`) ? `${SNAP_DATA_CURRENT}/${path.slice(vars.SNAP_DATA.length + 1)}` : path);
-  const touched = new Set([...files.map((f) => f.path), ...companions.map((c) => c.path), ...modes.map((m) => m.path)].map(samePath));
+  const touched = new Set(
+    [...files.map((f) => f.path), ...companions.map((c) => c.path), ...modes.map((m) => m.path), ...directories.map((d) => d.path), ...sysctls.flatMap((k) => (k.file ? [k.file.path] : []))].map(samePath),
+  );
+  const sysctlFiles = sysctls.flatMap((k) => (k.file ? [k.file] : []));
+  const runningValues = sysctls.reduce((sum, k) => sum + k.running.length, 0);
   const compliantNow = results.every((r) => r.status !== 'FAIL' && r.status !== 'BLOCKED');
   return {
     schema: PLAN_SCHEMA,
@@ -253,6 +310,8 @@ export function buildPlan(inputs: PlanInputs): Plan {
     files,
     companions,
     modes,
+    directories,
+    sysctls,
     restarts,
     healthChecks: healthChecks(restarts),
     risks,
@@ -261,13 +320,55 @@ export function buildPlan(inputs: PlanInputs): Plan {
     warnings: warnings(model, files, modes, inputs.locks.includes('cis-hardening') || companions.some((c) => c.path.endsWith('/var/lock/cis-hardening'))),
     problems,
     summary: {
-      add: count('add') + companions.length,
-      change: count('change') + modes.length,
+      add: count('add') + companions.length + directories.length + sysctlFiles.filter((f) => f.before === null).length,
+      change: count('change') + modes.length + sysctlFiles.filter((f) => f.before !== null).length + runningValues,
       remove: count('remove'),
       files: touched.size,
       compliantAfter: problems.length === 0 && blocked.length === 0,
       compliantNow,
     },
+  };
+}
+
+/** The text of a sysctl rule's file: a header that says whose it is, then each parameter, in the rule's order. */
+export function sysctlFileText(rule: Rule): string {
+  const lines = Object.entries(rule.sysctls ?? {}).map(([key, value]) => `${key} = ${value}\n`);
+  return `# Written by harden for rule ${rule.id}: applied at every boot by systemd-sysctl.\n# harden rollback removes it; edit the profile, not this file.\n${lines.join('')}`;
+}
+
+/** What a running value may be for a plan to record it (and put it back): numbers and words, as procfs shows them. */
+const SYSCTL_VALUE = /^[A-Za-z0-9_.:-]+([ \t][A-Za-z0-9_.:-]+)*$/;
+
+/** A failing sysctl rule as a change: its file when it differs, and each running value that differs. */
+function sysctlChange(rule: Rule, facts: NodeFactAnswers): PlanSysctl | { problem: string } {
+  const path = rule.path!;
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const entry = facts.entries[path];
+  if (entry && (entry.type !== 'file' || untouchable(entry) !== null)) {
+    return { problem: `${path} is ${entry.type === 'link' ? `a symlink to ${entry.target ?? '?'}` : untouchable(entry) ?? 'there and not a regular file'}: harden never writes through a link nor over something else; remove it` };
+  }
+  const before = entry ? (facts.sysctlFiles ?? []).find((f) => f.dir === dir && f.name === name)?.text ?? null : null;
+  if (entry && before === null) return { problem: `${path} cannot be read: harden replaces only a file it has read` };
+  const after = sysctlFileText(rule);
+  const wanted = Object.entries(rule.sysctls ?? {});
+  const persisted = persistedSysctls(facts.sysctlFiles ?? [], wanted.map(([key]) => key));
+  const running: { key: string; path: string; from: string; to: string }[] = [];
+  for (const [key, want] of wanted) {
+    const now = facts.sysctls[key] ?? null;
+    if (now === null) return { problem: `${sysctlProcPath(key)} is missing: this kernel has no ${key}` };
+    if (!SYSCTL_VALUE.test(now)) return { problem: `${sysctlProcPath(key)} holds ${quoted(now)}, not a value harden can record and put back` };
+    if (!sameSysctlValue(now, want)) running.push({ key, path: sysctlProcPath(key), from: now, to: want });
+  }
+  return {
+    ruleId: rule.id,
+    file: before === after ? null : { path, before, after },
+    running,
+    persisted: wanted.map(([key, want]) => {
+      const set = persisted.get(key) ?? null;
+      const where = set === null ? 'persisted nowhere' : `persisted as ${set.value} by ${assignmentText(set)}`;
+      return { key, want, now: `running ${facts.sysctls[key]}, ${where}` };
+    }),
   };
 }
 
@@ -434,6 +535,9 @@ export function planDifference(saved: Plan, fresh: Plan): string | null {
     ['args file', keyed(saved.files, (f) => f.path, (f) => f.after), keyed(fresh.files, (f) => f.path, (f) => f.after)],
     ['companion file', keyed(saved.companions, (c) => c.path, (c) => `${c.mode}\0${c.content}`), keyed(fresh.companions, (c) => c.path, (c) => `${c.mode}\0${c.content}`)],
     ['mode change of', keyed(saved.modes, (m) => m.path, (m) => `${m.mode?.to ?? ''}\0${m.owner?.to ?? ''}`), keyed(fresh.modes, (m) => m.path, (m) => `${m.mode?.to ?? ''}\0${m.owner?.to ?? ''}`)],
+    ['directory', keyed(saved.directories ?? [], (d) => d.path, (d) => `${d.mode}\0${d.owner}`), keyed(fresh.directories ?? [], (d) => d.path, (d) => `${d.mode}\0${d.owner}`)],
+    ['kernel parameters file', keyed(sysctlFilesOf(saved), (f) => f.path, (f) => f.after), keyed(sysctlFilesOf(fresh), (f) => f.path, (f) => f.after)],
+    ['running kernel parameter', keyed(runningOf(saved), (r) => r.key, (r) => `${r.from}\0${r.to}`), keyed(runningOf(fresh), (r) => r.key, (r) => `${r.from}\0${r.to}`)],
   ];
   for (const [what, mine, theirs] of sets) {
     for (const [path, value] of mine) {
@@ -445,6 +549,9 @@ export function planDifference(saved: Plan, fresh: Plan): string | null {
   if (saved.restarts.join(' ') !== fresh.restarts.join(' ')) return `it restarts ${saved.restarts.join(', ') || 'nothing'}, the profile ${fresh.restarts.join(', ') || 'nothing'}`;
   return null;
 }
+
+const sysctlFilesOf = (plan: Plan) => (plan.sysctls ?? []).flatMap((k) => (k.file ? [k.file] : []));
+const runningOf = (plan: Plan) => (plan.sysctls ?? []).flatMap((k) => k.running);
 
 function sameVars(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const keys = Object.keys(a);

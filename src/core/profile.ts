@@ -8,7 +8,7 @@ import { closest } from './closest.js';
 import type { FlagCatalogue } from './flag-catalogue.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
-export type Operation = 'set-flag' | 'remove-flag' | 'include-items' | 'exclude-items' | 'companion-file' | 'file-mode' | 'manual' | 'probe';
+export type Operation = 'set-flag' | 'remove-flag' | 'include-items' | 'exclude-items' | 'companion-file' | 'file-mode' | 'directory' | 'sysctl' | 'manual' | 'probe';
 
 export interface VersionRange { readonly from?: string; readonly before?: string }
 export type Reference = { readonly cis: string; readonly benchmark: string; readonly automated?: boolean } | { readonly doc: string; readonly title?: string };
@@ -45,6 +45,8 @@ export interface Rule {
   readonly match?: string;
   readonly mode?: string;
   readonly owner?: string;
+  /** sysctl: each kernel parameter and the value it must have, running and persisted. */
+  readonly sysctls?: Readonly<Record<string, string>>;
   readonly explain?: string;
   /** probe: judged from what listens on the node, never changed by a plan. */
   readonly probe?: { readonly check: 'exposure' };
@@ -81,7 +83,7 @@ export type ParsedProfile =
 export const PROFILE_FIELDS: readonly string[] = ['apiVersion', 'kind', 'name', 'title', 'description', 'extends', 'rules'];
 export const RULE_FIELDS: readonly string[] = [
   'id', 'title', 'rationale', 'severity', 'component', 'references', 'applies', 'requires', 'risks', 'operation', 'flag', 'value',
-  'accept', 'items', 'default', 'path', 'template', 'match', 'mode', 'owner', 'explain', 'probe',
+  'accept', 'items', 'default', 'path', 'template', 'match', 'mode', 'owner', 'sysctls', 'explain', 'probe',
 ];
 
 /**
@@ -246,7 +248,7 @@ function patternMessage(field: string | undefined, error: ErrorObject): string |
     case 'path':
       return (
         'harden touches only paths under ${SNAP_DATA}/ or ${SNAP_COMMON}/ (no . or .. component), the snap\'s systemd units ' +
-        '(/etc/systemd/system/snap.microk8s.daemon-NAME.service), /var/log/apiserver and /etc/sysctl.d/NN-harden-NAME.conf'
+        '(/etc/systemd/system/snap.microk8s.daemon-NAME.service), /var/log/apiserver and /etc/sysctl.d/NN-harden-NAME.conf (or zz-harden-NAME.conf)'
       );
     case 'owner':
       return 'harden gives files only to root, with the group root or the snap\'s (root:root, root:microk8s, root:snap_microk8s)';

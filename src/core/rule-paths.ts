@@ -10,7 +10,7 @@ export const SNAP_DATA_TREE = '/var/snap/microk8s';
 export const FIXED_RULE_PATHS: readonly { readonly pattern: RegExp; readonly shown: string }[] = [
   { pattern: /^\/etc\/systemd\/system\/snap\.microk8s\.daemon-[a-z0-9-]+\.service$/, shown: '/etc/systemd/system/snap.microk8s.daemon-NAME.service' },
   { pattern: /^\/var\/log\/apiserver$/, shown: '/var/log/apiserver' },
-  { pattern: /^\/etc\/sysctl\.d\/[0-9][0-9]-harden(-[a-z0-9]+)*\.conf$/, shown: '/etc/sysctl.d/NN-harden-NAME.conf' },
+  { pattern: /^\/etc\/sysctl\.d\/([0-9][0-9]|zz)-harden(-[a-z0-9]+)*\.conf$/, shown: '/etc/sysctl.d/NN-harden-NAME.conf (or zz-harden-NAME.conf)' },
 ];
 
 /**

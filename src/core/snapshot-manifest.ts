@@ -44,6 +44,23 @@ export interface SnapshotModeChange {
   inode?: { dev: number; ino: number };
 }
 
+/** A directory apply created: rolling back removes it while it is empty, and keeps it (saying so) when not. */
+export interface SnapshotDirectory {
+  path: string;
+  realPath: string;
+  mode: string;
+  owner: string;
+}
+
+/** A kernel parameter's running value apply set in place: rolling back writes `before` again. */
+export interface SnapshotRunning {
+  key: string;
+  /** `/proc/sys/vm/overcommit_memory`. */
+  path: string;
+  before: string;
+  after: string;
+}
+
 export interface SnapshotManifest {
   schema: typeof SNAPSHOT_SCHEMA;
   id: string;
@@ -60,6 +77,8 @@ export interface SnapshotManifest {
   restartsOwed: string[];
   files: SnapshotFile[];
   modes?: SnapshotModeChange[];
+  directories?: SnapshotDirectory[];
+  running?: SnapshotRunning[];
   /** The rollout this change belongs to (`harden apply --rollout ID`): a rollback undoes exactly one rollout's snapshots. */
   rollout?: string;
   /** The rules that pass once the change is made (verified: as found then), what `harden drift` holds the node to. */
@@ -67,6 +86,9 @@ export interface SnapshotManifest {
   /** The node's `var/lock` entries when the change was planned (drift tells the cis-hardening addon's disable by them). */
   locks?: string[];
 }
+
+/** A kernel parameter's value as harden records it: numbers and words, one space or tab between them. */
+const RUNNING_VALUE = /^[A-Za-z0-9_.:-]+([ \t][A-Za-z0-9_.:-]+)*$/;
 
 /** A rollout id: a word a playbook can pass and match, short enough to read in a listing. */
 export const ROLLOUT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -96,6 +118,25 @@ export function manifestProblem(value: unknown, id: string): string | null {
     if (!ok) return `has a malformed file entry ${index + 1}`;
   }
   if (value.modes !== undefined && !Array.isArray(value.modes)) return 'has a malformed modes list';
+  if (value.directories !== undefined) {
+    if (!Array.isArray(value.directories)) return 'has a malformed directories list';
+    for (const [index, directory] of value.directories.entries()) {
+      const ok = isObject(directory) && [directory.path, directory.realPath, directory.owner].every((field) => typeof field === 'string' && field.length <= 4096) && typeof directory.mode === 'string' && /^[0-7]{4}$/.test(directory.mode);
+      if (!ok) return `has a malformed directory entry ${index + 1}`;
+    }
+  }
+  if (value.running !== undefined) {
+    if (!Array.isArray(value.running)) return 'has a malformed running list';
+    for (const [index, item] of value.running.entries()) {
+      const ok =
+        isObject(item) &&
+        typeof item.key === 'string' &&
+        /^[a-z0-9_]+(\.[a-z0-9_]+)+$/.test(item.key) &&
+        item.path === `/proc/sys/${item.key.replace(/\./g, '/')}` &&
+        [item.before, item.after].every((v) => typeof v === 'string' && RUNNING_VALUE.test(v));
+      if (!ok) return `has a malformed running entry ${index + 1}`;
+    }
+  }
   if (value.rollout !== undefined && !(typeof value.rollout === 'string' && ROLLOUT_ID.test(value.rollout))) return 'has a malformed rollout id';
   for (const field of ['passed', 'locks'] as const) {
     const list = value[field];

@@ -34,6 +34,12 @@ export interface FileOps {
    * descriptor before anything changes. Throws an EntryChanged when it is not what `change` expects.
    */
   setOwnerAndMode(path: string, change: OwnerAndMode): Promise<void>;
+  /**
+   * Writes `data` over the content of an existing regular file, in place: opened O_WRONLY|O_TRUNC with
+   * O_NOFOLLOW|O_NONBLOCK and never O_CREAT, checked with fstat before the write. Only for the running values of
+   * kernel parameters under /proc/sys, which cannot be replaced by a rename.
+   */
+  writeInPlace(path: string, data: string): Promise<void>;
   /** Makes a file's own metadata durable (after chmod or chown). */
   fsync(path: string): Promise<void>;
   /** Makes a directory's entries durable (after a create, rename or unlink in it). */
@@ -121,6 +127,16 @@ export const realFileOps: FileOps = {
       await handle.chown(change.uid, change.gid);
       await handle.chmod(change.mode);
       await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  writeInPlace: async (path, data) => {
+    const { O_WRONLY, O_TRUNC, O_NOFOLLOW, O_NONBLOCK } = constants;
+    const handle = await fs.open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK);
+    try {
+      if (!(await handle.stat()).isFile()) throw new EntryChanged('it is not a regular file');
+      await handle.write(data);
     } finally {
       await handle.close();
     }

@@ -1,5 +1,5 @@
 // The filesystem, behind an interface small enough for tests to replace (to inject EACCES, EIO, a full disk…).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 
 export interface EntryStat {
   isFile(): boolean;
@@ -29,6 +29,8 @@ export interface FileSystem {
    * open file is a regular file of at most `limit` bytes; `content` is null otherwise (see `stat`).
    */
   readRegularFile(path: string, limit: number): Promise<RegularFile>;
+  /** Why `path` could not be written (`EROFS`, `EACCES`), or null when it could: access(2) with W_OK, nothing opened. */
+  writeRefusal(path: string): Promise<string | null>;
 }
 
 export interface RegularFile {
@@ -126,6 +128,14 @@ export const realFileSystem: FileSystem = {
   readdir: async (path) => readdirSync(path),
   realpath: async (path) => realpathSync(path),
   readRegularFile: async (path, limit) => readRegularFileSync(path, limit),
+  writeRefusal: async (path) => {
+    try {
+      accessSync(path, constants.W_OK);
+      return null;
+    } catch (error) {
+      return errorCode(error) ?? 'error';
+    }
+  },
 };
 
 export function errorCode(error: unknown): string | undefined {

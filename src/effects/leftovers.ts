@@ -43,7 +43,9 @@ export async function removeLeftovers(ops: FileOps, stateDir: string, dirs: read
       if (pid === null || pid === process.pid || isAlive(pid)) continue;
       const file = path.join(dir, name);
       const stat = await ops.lstat(file).catch(() => null);
-      if (!stat?.isFile() || !(await ops.unlink(file).then(() => true, () => false))) continue;
+      // A temp file, or a directory staged and never renamed into place (still empty: rmdir removes nothing else).
+      const remove = stat?.isFile() ? () => ops.unlink(file) : stat?.isDirectory() ? () => ops.rmdir(file) : null;
+      if (remove === null || !(await remove().then(() => true, () => false))) continue;
       removedHere = true;
       removed.push({ kind: 'temp', hostPath: file, pid });
     }
@@ -58,7 +60,10 @@ export async function removeLeftovers(ops: FileOps, stateDir: string, dirs: read
  */
 export async function writtenDirs(ops: FileOps, root: string, stateDir: string, nodePaths: readonly string[]): Promise<string[]> {
   const paths = new Set(nodePaths);
-  for (const snapshot of await listSnapshots(ops, stateDir).catch(() => [])) for (const file of snapshot.files) paths.add(file.realPath);
+  for (const snapshot of await listSnapshots(ops, stateDir).catch(() => [])) {
+    for (const file of snapshot.files) paths.add(file.realPath);
+    for (const directory of snapshot.directories ?? []) paths.add(directory.realPath);
+  }
   const dirs = new Set<string>();
   for (const nodePath of paths) {
     const resolved = await resolveNode(ops, root, nodePath).catch(() => null);

@@ -6,12 +6,14 @@ import type { NodeFacts } from '../core/node.js';
 import { SNAP_DATA_CURRENT } from '../core/node-env.js';
 import { errorCode, type FileSystem } from './file-system.js';
 import { RootedReader } from './node-reader.js';
+import { readSysctlFiles } from './sysctl-files.js';
+import { sysctlProcPath } from '../core/sysctl.js';
 
 export async function answerFacts(
   fs: FileSystem,
   root: string,
   node: Pick<NodeFacts, 'users' | 'groups'>,
-  queries: { paths: readonly string[]; entries?: readonly string[]; listings?: readonly string[]; sysctls: readonly string[]; kubeconfigs: readonly string[] },
+  queries: { paths: readonly string[]; entries?: readonly string[]; listings?: readonly string[]; sysctls: readonly string[]; kubeconfigs: readonly string[]; sysctlFiles?: boolean },
   reader = new RootedReader(fs, path.resolve(root)),
 ): Promise<NodeFactAnswers> {
   const describe = async (nodePath: string): Promise<PathFact | null> => {
@@ -77,14 +79,18 @@ export async function answerFacts(
     listings[dir] = found;
   }
   const sysctls: Record<string, string | null> = {};
+  const sysctlRefusals: Record<string, string | null> = {};
   for (const key of queries.sysctls) {
-    const text = await reader.readText(`/proc/sys/${key.replace(/\./g, '/')}`);
+    const text = await reader.readText(sysctlProcPath(key));
     sysctls[key] = text === null ? null : text.trim();
+    // Whether the running value could be set: access(2), which a read-only procfs answers with EROFS.
+    const real = text === null ? null : await reader.resolve(sysctlProcPath(key));
+    sysctlRefusals[key] = real === null ? null : await fs.writeRefusal(reader.host(real));
   }
   const kubeconfigs: Record<string, 'token' | 'certificate' | 'unknown' | null> = {};
   for (const name of queries.kubeconfigs) {
     const text = await reader.readText(`${SNAP_DATA_CURRENT}/credentials/${name}`);
     kubeconfigs[name] = text === null ? null : /^\s*token:/m.test(text) ? 'token' : /^\s*client-certificate(-data)?:/m.test(text) ? 'certificate' : 'unknown';
   }
-  return { paths, entries, listings, sysctls, kubeconfigs };
+  return { paths, entries, listings, sysctls, kubeconfigs, ...(queries.sysctlFiles ? { sysctlFiles: await readSysctlFiles(reader), sysctlRefusals } : {}) };
 }

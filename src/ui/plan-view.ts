@@ -1,13 +1,14 @@
 // A plan for people (a Terraform-like text: legend, diffs, summary line) and for machines (one JSON
 // document, which is also the saved plan file), from the same object; and the saved file read back.
 import { structuredPatch } from 'diff';
-import { PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote, type ProfileIdentity } from '../core/plan.js';
+import { changesAnything, PLAN_SCHEMA, type Plan, type PlanEdit, type PlanFile, type PlanNote, type ProfileIdentity } from '../core/plan.js';
 import { describePlanError, type PlanValidator } from '../core/plan-schema.js';
 import type { RootIdentity } from '../core/root-identity.js';
 import { builtin } from '../lazy.js';
 import type { Palette } from './color.js';
 import { jsonText, shown } from './terminal-text.js';
 import { appendAll } from '../core/lists.js';
+import { SYSCTL_DIRS } from '../core/sysctl.js';
 
 /** Where, when and from what a plan was made: saved with it, so that `apply` can tell if the node moved. */
 export interface PlanOrigin {
@@ -44,7 +45,7 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
   const out: string[] = [color.bold(`Plan for ${shown(profileLabel(plan.profile))} on ${shown(options.root)} (MicroK8s ${shown(plan.node.version ?? 'version unknown')})`)];
   if (plan.cluster) out.push(`With cluster facts ${plan.cluster.file === '-' ? 'from standard input' : shown(plan.cluster.file)} (sha256 ${plan.cluster.sha256.replace(/^sha256:/, '').slice(0, 16)}…)`);
   out.push('');
-  const changes = plan.files.length + plan.companions.length + plan.modes.length > 0;
+  const changes = changesAnything(plan);
   if (changes) out.push(`Symbols: ${color.green('+ add')}, ${color.yellow('~ change')}, ${color.red('- remove')}`, '');
 
   for (const file of plan.files) appendAll(out, fileDiff(file, color, reasons)).push('');
@@ -69,6 +70,7 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
     }
     out.push('');
   }
+  appendAll(out, prerequisites(plan, color));
   appendAll(out, section('Risks:', plan.risks.map((risk) => `  ${shown(risk.ruleId)}: ${shown(risk.text)}`)));
   appendAll(out, section(color.yellow('Blocked (harden will not change these until what they need is in place):'), plan.blocked.map((note) => `  ${color.yellow(shown(note.ruleId))}: ${shown(note.text)}`)));
   if (plan.manual.length > 0) {
@@ -78,6 +80,38 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
   appendAll(out, section(color.red('Problems (this plan must not be applied):'), plan.problems.map((note) => `  ${color.red(shown(ruleLabel(note)))}: ${shown(note.text)}`)));
   appendAll(out, summary(plan, color, options.selection ?? false));
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * What rules need made before they can be carried out: directories to create, and kernel parameters to persist
+ * in a file and to set running. Each parameter says how it runs and is persisted now, so the plan shows what is
+ * missing where.
+ */
+function prerequisites(plan: Plan, color: Palette): string[] {
+  const directories = plan.directories ?? [];
+  const sysctls = plan.sysctls ?? [];
+  if (directories.length + sysctls.length === 0) return [];
+  const out = [color.bold('Prerequisites:')];
+  for (const directory of directories) {
+    out.push(color.green(`+ ${shown(directory.path)}/ (directory ${shown(directory.mode)} ${shown(directory.owner)})`));
+    out.push(color.dim(`    # ${shown(directory.ruleId)}`));
+  }
+  for (const sysctl of sysctls) {
+    if (sysctl.file) {
+      const { path, before, after } = sysctl.file;
+      out.push(before === null ? color.green(`+ ${shown(path)} (0644 root:root)`) : color.yellow(`~ ${shown(path)}`));
+      for (const line of (before ?? '').split('\n').filter((l) => l !== '')) out.push(color.red(`    - ${shown(line)}`));
+      for (const line of after.split('\n').filter((l) => l !== '')) out.push(color.green(`    + ${shown(line)}`));
+    }
+    for (const value of sysctl.running) {
+      out.push(color.yellow(`~ ${shown(value.key)} running: ${shown(value.from)} -> ${shown(value.to)} (written to ${shown(value.path)})`));
+    }
+    out.push(color.dim(`    # ${shown(sysctl.ruleId)}, now:`));
+    for (const value of sysctl.persisted) out.push(color.dim(`    #   ${shown(value.key)} = ${shown(value.want)} wanted; ${shown(value.now)}`));
+    out.push(color.dim(`    #   (persisted: set at boot by systemd-sysctl from ${SYSCTL_DIRS.join(', ')})`));
+  }
+  out.push('');
+  return out;
 }
 
 /** A shipped profile by its name (`baseline`); a user's file by its name and what it calls itself (`mine.yaml "baseline"`). */

@@ -39,6 +39,10 @@ function operationText(rule: Rule): string {
       return `manual: ${rule.explain ?? 'check by hand'}`;
     case 'probe':
       return `probe (${rule.probe?.check ?? 'exposure'})`;
+    case 'directory':
+      return `directory ${rule.path ?? ''} (${rule.mode ?? ''} ${rule.owner ?? ''}), created when missing`;
+    case 'sysctl':
+      return `sysctl ${Object.entries(rule.sysctls ?? {}).map(([key, value]) => `${key}=${value}`).join(', ')}: running, and persisted in ${rule.path ?? ''}`;
     default:
       return `${rule.operation} ${rule.path ?? ''}`.trim();
   }

@@ -45,7 +45,13 @@ export interface SnapshotView {
 const LEGEND = (color: Palette) => `Symbols: ${color.green('+ add')}, ${color.yellow('~ change')}, ${color.red('- remove')}`;
 
 /** What `rollback` would do, before it asks: each file from now back to the snapshot's copy, the modes, the restarts. */
-export function rollbackText(view: SnapshotView, modes: readonly ModeView[], restarts: readonly string[], color: Palette): string {
+/** What a rollback does beyond files and modes: the directories the apply created, the kernel parameters it set running. */
+export interface PrerequisiteView {
+  readonly directories: readonly { readonly path: string; readonly state: 'empty' | 'holds files' | 'gone' }[];
+  readonly running: readonly { readonly path: string; readonly now: string | null; readonly to: string }[];
+}
+
+export function rollbackText(view: SnapshotView, modes: readonly ModeView[], restarts: readonly string[], color: Palette, prerequisites: PrerequisiteView = { directories: [], running: [] }): string {
   const out: string[] = [color.bold(`Rollback of ${shown(view.id)} on ${shown(view.root)} (${shown(`${view.kind}, profile ${view.profile}, MicroK8s ${view.version ?? 'version unknown'}`)})`), '', LEGEND(color), ''];
   let restore = 0;
   let remove = 0;
@@ -70,7 +76,18 @@ export function rollbackText(view: SnapshotView, modes: readonly ModeView[], res
     for (const mode of modesChanged) out.push(color.yellow(`~ ${shown(mode.path)}: ${shown(modeChangeText(mode))}`));
     out.push('');
   }
-  const parts = [`${count(restore, 'file')} to restore`, `${remove} to remove`, `${count(modesChanged.length, 'mode')} to put back`];
+  const running = prerequisites.running.filter((r) => r.now !== r.to);
+  if (prerequisites.directories.length + running.length > 0) {
+    out.push(color.bold('Prerequisites:'));
+    for (const d of prerequisites.directories) {
+      if (d.state === 'empty') out.push(color.red(`- ${shown(d.path)}/ (created by the apply: removed)`));
+      else out.push(color.dim(`  ${shown(d.path)}/ (created by the apply; ${d.state === 'gone' ? 'already gone' : 'it holds files now: left in place'})`));
+    }
+    for (const r of running) out.push(color.yellow(`~ ${shown(r.path)}: running ${shown(r.now ?? 'nothing')} -> ${shown(r.to)}`));
+    out.push('');
+  }
+  const parts = [`${count(restore, 'file')} to restore`, `${remove + prerequisites.directories.filter((d) => d.state === 'empty').length} to remove`, `${count(modesChanged.length, 'mode')} to put back`];
+  if (running.length > 0) parts.push(`${count(running.length, 'running kernel parameter')} to put back`);
   const left = same > 0 ? ` (${count(same, 'file')} already as in the snapshot)` : '';
   out.push(`${color.bold('Rollback:')} ${parts.join(', ')}${left}; ${restarts.length > 0 ? `restarts: ${shown(restarts.join(', '))}` : 'no restarts'}.`);
   return `${out.join('\n')}\n`;

@@ -314,7 +314,7 @@ export const CASES: readonly CatalogueCase[] = [
     'an operation harden does not have',
     `${HEAD}${RULE_START}    severity: low\n    component: kubelet\n    operation: delete-flag\n    flag: --hostname-override\n`,
     'operation: delete-flag',
-    'error: <tmp>/mine.yaml:11: rule kubelet.hostname: operation: must be one of "set-flag", "remove-flag", "include-items", "exclude-items", "companion-file", "file-mode", "manual", "probe"\nhint: fix the profile; profiles/schema.json describes the format\n',
+    'error: <tmp>/mine.yaml:11: rule kubelet.hostname: operation: must be one of "set-flag", "remove-flag", "include-items", "exclude-items", "companion-file", "file-mode", "directory", "sysctl", "manual", "probe"\nhint: fix the profile; profiles/schema.json describes the format\n',
   ),
   profileCase(
     'profile-unknown-component',
@@ -924,14 +924,14 @@ No changes. Still in the way: 1 rule blocked, 0 manual.
     'a `file-mode` rule on a path outside the MicroK8s tree (`/etc/shadow`)',
     `${HEAD}  - id: files.shadow\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: file-mode\n    path: /etc/shadow\n    mode: "0600"\n`,
     'path: /etc/shadow',
-    "error: <tmp>/mine.yaml:12: rule files.shadow: path: harden touches only paths under ${SNAP_DATA}/ or ${SNAP_COMMON}/ (no . or .. component), the snap's systemd units (/etc/systemd/system/snap.microk8s.daemon-NAME.service), /var/log/apiserver and /etc/sysctl.d/NN-harden-NAME.conf\nhint: fix the profile; profiles/schema.json describes the format\n",
+    "error: <tmp>/mine.yaml:12: rule files.shadow: path: harden touches only paths under ${SNAP_DATA}/ or ${SNAP_COMMON}/ (no . or .. component), the snap's systemd units (/etc/systemd/system/snap.microk8s.daemon-NAME.service), /var/log/apiserver and /etc/sysctl.d/NN-harden-NAME.conf (or zz-harden-NAME.conf)\nhint: fix the profile; profiles/schema.json describes the format\n",
   ),
   profileCase(
     'profile-path-climbs-out',
     'a `companion-file` path that climbs out of `${SNAP_DATA}` with `..`',
     `${HEAD}  - id: files.profile-d\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet\n    operation: companion-file\n    path: \${SNAP_DATA}/x/../../../../etc/profile.d/zz-harden.sh\n    template: templates/cis-hardening.lock\n    mode: "0600"\n`,
     'path: ${SNAP_DATA}/x/../../../../etc/profile.d/zz-harden.sh',
-    "error: <tmp>/mine.yaml:12: rule files.profile-d: path: harden touches only paths under ${SNAP_DATA}/ or ${SNAP_COMMON}/ (no . or .. component), the snap's systemd units (/etc/systemd/system/snap.microk8s.daemon-NAME.service), /var/log/apiserver and /etc/sysctl.d/NN-harden-NAME.conf\nhint: fix the profile; profiles/schema.json describes the format\n",
+    "error: <tmp>/mine.yaml:12: rule files.profile-d: path: harden touches only paths under ${SNAP_DATA}/ or ${SNAP_COMMON}/ (no . or .. component), the snap's systemd units (/etc/systemd/system/snap.microk8s.daemon-NAME.service), /var/log/apiserver and /etc/sysctl.d/NN-harden-NAME.conf (or zz-harden-NAME.conf)\nhint: fix the profile; profiles/schema.json describes the format\n",
   ),
   profileCase(
     'profile-owner-nobody',

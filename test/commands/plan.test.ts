@@ -182,7 +182,7 @@ test('"No changes." with only a blocked rule left names it and never says the no
   const root = await makeNode({ version: '1.28' });
   const run = runBin(['--root', root, 'plan', '--profile', 'cis', '--only', 'kubelet.protect-kernel-defaults', '--detailed-exitcode']);
   assert.is(run.status, 0, run.stderr);
-  assert.match(run.stdout, '\nBlocked (harden will not change these until what they need is in place):\n  kubelet.protect-kernel-defaults: --protect-kernel-defaults must be true, found false; blocked: needs sysctl vm.overcommit_memory=1');
+  assert.match(run.stdout, '\nBlocked (harden will not change these until what they need is in place):\n  kubelet.protect-kernel-defaults: --protect-kernel-defaults must be true, found false; blocked: needs rule kubelet.kernel-parameters, which is not selected (the kubelet exits at start when one of them differs, and a value not persisted is lost at the next reboot)\n');
   assert.ok(run.stdout.endsWith('\n\nNo changes. Still in the way: 1 rule blocked, 0 manual.\n'), run.stdout);
   assert.not.match(run.stdout, 'complies');
   assert.not.match(run.stdout, 'Symbols:');

@@ -116,7 +116,7 @@ test('a flag the catalogue does not list for its component is a warning, with th
 test('unknown operation and component', async () => {
   assert.equal(await problems(HEAD + '  - id: a.b\n    title: T\n    rationale: R\n    severity: low\n    component: kubelet2\n    operation: delete-everything\n'), [
     'mine.yaml:10: rule a.b: component: must be one of "kube-apiserver", "kubelet", "kube-proxy", "kube-scheduler", "kube-controller-manager", "kubelite", "etcd", "k8s-dqlite", "containerd"',
-    'mine.yaml:11: rule a.b: operation: must be one of "set-flag", "remove-flag", "include-items", "exclude-items", "companion-file", "file-mode", "manual", "probe"',
+    'mine.yaml:11: rule a.b: operation: must be one of "set-flag", "remove-flag", "include-items", "exclude-items", "companion-file", "file-mode", "directory", "sysctl", "manual", "probe"',
   ]);
 });
 

@@ -203,7 +203,7 @@ test('setOwnerAndMode refuses a link, a second hard link, another inode, a new b
   error = await change('/var/snap/microk8s/current/certs/ca.crt', { inode, mode: 0o644 });
   assert.is(error.message, 'cannot change /var/snap/microk8s/current/certs/ca.crt: its mode is 0640 now, and 0644 would add to it');
   error = await change('/etc/target');
-  assert.is(error.message, 'cannot change /etc/target: /etc/target is not under /var/snap/microk8s/ (the snap\'s data and common dirs) or /etc/systemd/system/snap.microk8s.daemon-NAME.service, /var/log/apiserver, /etc/sysctl.d/NN-harden-NAME.conf');
+  assert.is(error.message, 'cannot change /etc/target: /etc/target is not under /var/snap/microk8s/ (the snap\'s data and common dirs) or /etc/systemd/system/snap.microk8s.daemon-NAME.service, /var/log/apiserver, /etc/sysctl.d/NN-harden-NAME.conf (or zz-harden-NAME.conf)');
   await fs.link(target, path.join(certs, 'hard.crt'));
   error = await change('/var/snap/microk8s/6089/certs/hard.crt');
   assert.is(error.message, 'cannot change /var/snap/microk8s/6089/certs/hard.crt: it has 2 hard links, so another name shares it');

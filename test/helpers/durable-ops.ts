@@ -15,6 +15,7 @@ import type { TreeEntry } from './live-node.js';
 export type JournalOp =
   | { readonly op: 'mkdir'; readonly path: string; readonly mode: number; readonly uid: number; readonly gid: number }
   | { readonly op: 'writeNew'; readonly path: string; readonly data: Buffer; readonly mode: number; readonly uid: number; readonly gid: number }
+  | { readonly op: 'writeInPlace'; readonly path: string; readonly data: Buffer }
   | { readonly op: 'rename' | 'link'; readonly from: string; readonly to: string }
   | { readonly op: 'chmod'; readonly path: string; readonly mode: number }
   | { readonly op: 'chown'; readonly path: string; readonly uid: number; readonly gid: number }
@@ -61,6 +62,10 @@ export function journalingOps(root: string, options: { bootId?: string } = {}): 
     writeNew: async (p, data, mode) => {
       await realFileOps.writeNew(inside(p), data, mode);
       journal.push({ op: 'writeNew', path: inside(p), data: Buffer.from(data), ...(await attrs(p)) });
+    },
+    writeInPlace: async (p, data) => {
+      await realFileOps.writeInPlace(inside(p), data);
+      journal.push({ op: 'writeInPlace', path: inside(p), data: Buffer.from(data) });
     },
     rename: async (from, to) => {
       await realFileOps.rename(inside(from), inside(to));
@@ -170,6 +175,13 @@ export class DiskModel {
         const { dir, name } = this.parent(op.path);
         const meta = { content: op.data, mode: op.mode, uid: op.uid, gid: op.gid };
         dir.entries!.set(name, { type: 'file', visible: { ...meta }, durable: { ...meta } });
+        return;
+      }
+      case 'writeInPlace': {
+        // A kernel parameter's running value: a root's proc/sys file here, written through at once.
+        const inode = this.inode(op.path);
+        inode.visible = { ...inode.visible, content: op.data };
+        inode.durable = { ...inode.durable, content: op.data };
         return;
       }
       case 'rename':

@@ -20,6 +20,47 @@ export interface NodeRootOptions {
   readonly extraLocks?: readonly string[];
   /** Where makeNode makes the root's temporary directory (a small tmpfs, say); the system temp dir by default. */
   readonly parent?: string;
+  /**
+   * The host around MicroK8s: `/var/log`, the kernel parameters under `proc/sys` (Ubuntu's running values
+   * unless `running` says otherwise) and systemd-sysctl's files (Ubuntu's, and `sysctlFiles` by node path).
+   * Absent by default: an offline copy of the snap's data has none of it.
+   */
+  readonly host?: { readonly running?: Readonly<Record<string, string>>; readonly sysctlFiles?: Readonly<Record<string, string>> };
+}
+
+/** The kernel parameters the kubelet's --protect-kernel-defaults checks, as a fresh Ubuntu 24.04 runs them. */
+export const UBUNTU_SYSCTLS: Readonly<Record<string, string>> = {
+  'vm.overcommit_memory': '0',
+  'vm.panic_on_oom': '0',
+  'kernel.panic': '0',
+  'kernel.panic_on_oops': '0',
+  'kernel.keys.root_maxkeys': '1000000',
+  'kernel.keys.root_maxbytes': '25000000',
+};
+
+/** Lays out the host: /var/log, proc/sys values, /etc/sysctl.conf behind 99-sysctl.conf, and a few of Ubuntu's sysctl.d files. */
+export async function layOutHost(root: string, host: NonNullable<NodeRootOptions['host']>): Promise<void> {
+  await fs.mkdir(path.join(root, 'var/log'), { recursive: true });
+  for (const [key, value] of Object.entries({ ...UBUNTU_SYSCTLS, 'kernel.kptr_restrict': '1', ...(host.running ?? {}) })) {
+    const file = path.join(root, 'proc/sys', ...key.split('.'));
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, `${value}\n`);
+    await fs.chmod(file, 0o644);
+  }
+  await fs.mkdir(path.join(root, 'etc/sysctl.d'), { recursive: true });
+  await fs.mkdir(path.join(root, 'usr/lib/sysctl.d'), { recursive: true });
+  const files: Record<string, string> = {
+    '/etc/sysctl.conf': '#\n# /etc/sysctl.conf - Configuration file for setting system variables\n# See /etc/sysctl.d/ for additional system variables.\n#kernel.domainname = example.com\n',
+    '/etc/sysctl.d/10-kernel-hardening.conf': '# These settings are specific to hardening the kernel itself from attack\nkernel.kptr_restrict = 1\n',
+    '/etc/sysctl.d/README.sysctl': 'Directory for system-wide sysctl settings.\n',
+    '/usr/lib/sysctl.d/50-default.conf': '# See sysctl.d(5) and core(5) for documentation.\nkernel.sysrq = 0x01b6\nkernel.core_uses_pid = 1\n-net.ipv4.conf.all.promote_secondaries = 1\nfs.protected_symlinks = 1\n',
+    ...(host.sysctlFiles ?? {}),
+  };
+  for (const [nodePath, text] of Object.entries(files)) {
+    await fs.mkdir(path.join(root, path.dirname(nodePath)), { recursive: true });
+    await fs.writeFile(path.join(root, nodePath), text);
+  }
+  await fs.symlink('../sysctl.conf', path.join(root, 'etc/sysctl.d/99-sysctl.conf'));
 }
 
 export const MICROK8S_GID = 998;
@@ -110,6 +151,7 @@ export async function layOutNode(root: string, options: NodeRootOptions): Promis
   await fs.mkdir(path.join(root, 'etc'), { recursive: true });
   await fs.writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
   await fs.writeFile(path.join(root, 'etc/group'), `root:x:0:\nmicrok8s:x:${MICROK8S_GID}:\n`);
+  if (options.host) await layOutHost(root, options.host);
   return dataDir;
 }
 

@@ -1,7 +1,8 @@
 // What harden does to the operating system, watched from outside with strace: the processes it starts (never a
 // shell: only the `snap` and `systemctl` it names, with their argv), and how it creates files (every create is
-// exclusive, nothing is ever opened for writing in place or truncated). apply and rollback run on a live test
-// node under umask 000, so the modes checked afterwards are harden's own and not the umask's.
+// exclusive; the one write in place is a kernel parameter's running value, into its existing file under
+// proc/sys, never created). apply and rollback run on a live test node under umask 000, so the modes checked
+// afterwards are harden's own and not the umask's.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -103,8 +104,8 @@ test.after(async () => {
   for (const node of nodes.splice(0)) await node.close();
 });
 
-test('apply and rollback start only snap and systemctl, never a shell, and create every file exclusively', async () => {
-  const node = await makeLiveNode({ version: '1.28' });
+test('apply and rollback start only snap and systemctl, never a shell, and create every file exclusively; only proc/sys is written in place', async () => {
+  const node = await makeLiveNode({ version: '1.28', host: {} });
   nodes.push(node);
 
   const apply = await traced(['apply', '--root', node.root, '--profile', 'cis', '--yes', ...FAST], node.env);
@@ -134,9 +135,19 @@ test('apply and rollback start only snap and systemctl, never a shell, and creat
     // Node's O_TRUNC beside it truncates nothing); nothing is opened for writing in place.
     const opens = writeOpens(trace.own, node.root);
     assert.ok(opens.length > 0, `${what} wrote files`);
-    const unsafe = opens.filter(([, flags]) => !(flags.includes('O_CREAT') && flags.includes('O_EXCL')));
+    // The running kernel parameters the cis profile sets, and rollback puts back: their existing procfs files,
+    // opened for writing without O_CREAT (never made), with O_NOFOLLOW (never through a link).
+    const procSys = path.join(node.root, 'proc/sys');
+    const inPlace = opens.filter(([file]) => file.startsWith(`${procSys}/`));
+    assert.equal(
+      inPlace.map(([file, flags]) => [path.relative(node.root, file), flags.split('|').sort().join('|')]),
+      ['proc/sys/vm/overcommit_memory', 'proc/sys/kernel/panic', 'proc/sys/kernel/panic_on_oops'].map((file) => [file, 'O_CLOEXEC|O_NOFOLLOW|O_NONBLOCK|O_TRUNC|O_WRONLY']),
+      `${what}: the in-place writes`,
+    );
+    const unsafe = opens.filter(([file, flags]) => !file.startsWith(`${procSys}/`) && !(flags.includes('O_CREAT') && flags.includes('O_EXCL')));
     assert.equal(unsafe, [], `${what}: opens that write without O_CREAT|O_EXCL`);
   }
+  assert.is(await fs.readFile(path.join(node.root, 'proc/sys/kernel/panic'), 'utf8'), '0\n', 'rollback put the running value back');
 
   // Under umask 000 the state stays private: the directories 0700, the snapshot copies and manifests 0600.
   const snapshots = path.join(node.stateDir, 'snapshots');
