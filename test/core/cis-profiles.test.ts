@@ -84,8 +84,8 @@ test('what each profile has that the other does not', () => {
     'apiserver.admission.no-deny-service-external-ips', // 1.12 asks the opposite
     'apiserver.admission.security-context-deny', // 1.24's 1.2.12, gone in 1.12
     'apiserver.secure-port', // 1.24's 1.2.16, gone in 1.12
-    'kubelet.protect-kernel-defaults', // 1.24's 4.2.6, gone in 1.12
     'kubelet.kernel-parameters', // what 1.24's 4.2.6 needs first
+    'kubelet.protect-kernel-defaults', // 1.24's 4.2.6, gone in 1.12
   ]);
   assert.equal([...b].filter((id) => !a.has(id)), [
     'apiserver.admission.deny-service-external-ips',
