@@ -360,7 +360,9 @@ function stagedChange(ops: FileOps, root: string, staged: Staged): StagedChange 
       }
       for (const value of [...running].reverse().filter((v) => v.written)) {
         await attempt(value, `${value.nodePath} (${value.before})`, async () => {
-          await writeRunning(ops, value, value.before);
+          // A write the kernel refused left the value as it was: nothing to put back, nor to fail at again.
+          const now = (await ops.readFile(value.hostPath)).toString('utf8').trim();
+          if (!sameSysctlValue(now, value.before)) await writeRunning(ops, value, value.before);
           value.written = false;
         });
       }
