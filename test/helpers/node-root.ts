@@ -121,7 +121,10 @@ export async function layOutNode(root: string, options: NodeRootOptions): Promis
   for (const name of KUBECONFIGS) await writeNodeFile(path.join(dataDir, 'credentials', name), kubeconfig(minor(version) >= 28));
   // Certificates: the CA and every certificate or key the args files name under ${SNAP_DATA}/certs.
   await fs.mkdir(path.join(dataDir, 'certs'), { recursive: true });
-  for (const name of await certificatesNamed(path.join(dataDir, 'args'))) {
+  // From 1.28 MicroK8s signs a certificate for each of its users (create_user_certificates), the kubelet's
+  // (system:node:<hostname>, with the node's addresses) among them.
+  const userCertificates = minor(version) >= 28 ? ['client', 'controller', 'kubelet', 'proxy', 'scheduler'].flatMap((user) => [`${user}.crt`, `${user}.key`]) : [];
+  for (const name of [...new Set([...(await certificatesNamed(path.join(dataDir, 'args'))), ...userCertificates])].sort()) {
     await writeNodeFile(path.join(dataDir, 'certs', name), name.endsWith('.key') ? PLACEHOLDER_KEY : PLACEHOLDER_CERTIFICATE);
   }
   if (minor(version) >= 19) {
