@@ -40,6 +40,10 @@ function writesOn(rule: Rule, catalogue: FlagCatalogue, version: Version): strin
       return `${rule.path} (mode ${rule.mode}${rule.owner ? `, owner ${rule.owner}` : ''}) from ${rule.template}`;
     case 'file-mode':
       return `${[rule.mode && `mode ${rule.mode}`, rule.owner && `owner ${rule.owner}`].filter(Boolean).join(', ')} on ${rule.path}${rule.match ? ` and its entries ${rule.match}` : ''}`;
+    case 'directory':
+      return `${rule.path}/ (mode ${rule.mode}, owner ${rule.owner}) when missing`;
+    case 'sysctl':
+      return `${Object.entries(rule.sysctls ?? {}).map(([key, value]) => `${key}=${value}`).join(', ')}, running (in place, under /proc/sys) and persisted in ${rule.path}`;
     case 'remove-flag':
       return `removes ${rule.flag} from ${file}`;
     default:

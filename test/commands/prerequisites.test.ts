@@ -264,4 +264,26 @@ test('1.36, live: apply --profile cis restarts kubelite once and passes its gate
   }
 });
 
+test('profiles show: every rule of every shipped profile is shown (a prerequisite rule once crashed it), the prerequisites with what they write', async () => {
+  for (const profile of ['baseline', 'cis', 'cis-1-12']) {
+    const listing = await runInProcessWith(['profiles', 'show', profile]);
+    const ids = listing.stdout.split('\n').slice(1).filter(Boolean).map((line) => line.trim().split(/\s+/)[0]);
+    assert.ok(ids.length > 20, listing.stdout);
+    for (const id of ids) {
+      const run = await runInProcessWith(['profiles', 'show', profile, id]);
+      assert.is(run.status, 0, `${profile} ${id}: ${run.stderr}`);
+    }
+  }
+  const kernel = await runBinAsync(['profiles', 'show', 'cis', 'kubelet.kernel-parameters']);
+  assert.ok(
+    kernel.stdout.endsWith(
+      '\nWrites, by MicroK8s version\n  1.13-1.36  vm.overcommit_memory=1, vm.panic_on_oom=0, kernel.panic=10, kernel.panic_on_oops=1, kernel.keys.root_maxkeys=1000000, kernel.keys.root_maxbytes=25000000, running (in place, under /proc/sys) and persisted in /etc/sysctl.d/zz-harden-kubelet.conf\n',
+    ),
+    kernel.stdout,
+  );
+  const directory = await runBinAsync(['profiles', 'show', 'cis-1-12', 'files.audit-log-dir']);
+  assert.match(directory.stdout, '  operation  directory /var/log/apiserver (0700 root:root), created when missing\n');
+  assert.ok(directory.stdout.endsWith('\nWrites, by MicroK8s version\n  1.13-1.36  /var/log/apiserver/ (mode 0700, owner root:root) when missing\n'), directory.stdout);
+});
+
 test.run();
