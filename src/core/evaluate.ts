@@ -63,23 +63,29 @@ export interface NodeFactAnswers {
   readonly sysctlFiles?: readonly SysctlConfFile[];
   /** Why a kernel parameter's running value cannot be written (`EROFS`, `EACCES`), by key; null when it can. */
   readonly sysctlRefusals?: Readonly<Record<string, string | null>>;
+  /** Why nothing can be created in a directory a `directory` rule makes its directory in (`EROFS`), by node path. */
+  readonly createRefusals?: Readonly<Record<string, string | null>>;
 }
 
 /** The node paths, sysctls and kubeconfigs these rules need answers about. */
 export function factQueries(
   rules: readonly Rule[],
   vars: Readonly<Record<string, string>>,
-): { paths: string[]; entries: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[]; exposure: boolean; sysctlFiles: boolean } {
+): { paths: string[]; entries: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[]; exposure: boolean; sysctlFiles: boolean; parents: string[] } {
   const paths = new Set<string>();
   const entries = new Set<string>();
   const listings = new Set<string>();
   const sysctls = new Set<string>();
   const kubeconfigs = new Set<string>();
+  const parents = new Set<string>();
   for (const rule of rules) {
     if (rule.path) entries.add(expandPath(rule.path, vars));
     if (rule.path && rule.match) listings.add(expandPath(rule.path, vars));
     // A directory to create is created in its parent, which must be there, itself.
-    if (rule.operation === 'directory' && rule.path) entries.add(parentOf(expandPath(rule.path, vars)));
+    if (rule.operation === 'directory' && rule.path) {
+      entries.add(parentOf(expandPath(rule.path, vars)));
+      parents.add(parentOf(expandPath(rule.path, vars)));
+    }
     for (const key of Object.keys(rule.sysctls ?? {})) sysctls.add(key);
     for (const requirement of rule.requires ?? []) {
       if ('path' in requirement) paths.add(expandPath(requirement.path, vars));
@@ -87,7 +93,7 @@ export function factQueries(
       if ('kubeconfig' in requirement) kubeconfigs.add(requirement.kubeconfig);
     }
   }
-  return { paths: [...paths], entries: [...entries], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs], exposure: rules.some((rule) => rule.operation === 'probe'), sysctlFiles: sysctls.size > 0 };
+  return { paths: [...paths], entries: [...entries], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs], exposure: rules.some((rule) => rule.operation === 'probe'), sysctlFiles: sysctls.size > 0, parents: [...parents] };
 }
 
 function parentOf(nodePath: string): string {
@@ -249,6 +255,8 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
       if (!parent) return result('BLOCKED', 'absent', `${path} does not exist, and neither does ${parentOf(path)} to create it in`, path);
       const refused = parent.type === 'directory' ? (permittedNodePath(`${parent.realPath}/${path.slice(path.lastIndexOf('/') + 1)}`) ? null : `really ${parent.realPath} (through a symlink on the way), outside ${permittedText()}`) : untouchable(parent) ?? 'not a directory';
       if (refused) return result('BLOCKED', 'absent', `${path} does not exist, and harden will not create it in ${parentOf(path)}: ${refused}`, path);
+      const readOnly = facts.createRefusals?.[parentOf(path)];
+      if (readOnly) return result('BLOCKED', 'absent', `${path} does not exist, and ${parentOf(path)} cannot be written here (${readOnly}${readOnly === 'EROFS' ? ': a read-only filesystem, or a sandbox such as harden watch\'s' : ''})`, path);
       return result('FAIL', 'absent', `${path} does not exist: harden creates it (${want.replace('a directory, ', '')})`, path);
     }
     const refused = entry.type === 'directory' ? untouchable(entry) : entry.type === 'link' ? untouchable(entry) : 'not a directory: move it away';

@@ -13,7 +13,7 @@ export async function answerFacts(
   fs: FileSystem,
   root: string,
   node: Pick<NodeFacts, 'users' | 'groups'>,
-  queries: { paths: readonly string[]; entries?: readonly string[]; listings?: readonly string[]; sysctls: readonly string[]; kubeconfigs: readonly string[]; sysctlFiles?: boolean },
+  queries: { paths: readonly string[]; entries?: readonly string[]; listings?: readonly string[]; sysctls: readonly string[]; kubeconfigs: readonly string[]; sysctlFiles?: boolean; parents?: readonly string[] },
   reader = new RootedReader(fs, path.resolve(root)),
 ): Promise<NodeFactAnswers> {
   const describe = async (nodePath: string): Promise<PathFact | null> => {
@@ -92,5 +92,19 @@ export async function answerFacts(
     const text = await reader.readText(`${SNAP_DATA_CURRENT}/credentials/${name}`);
     kubeconfigs[name] = text === null ? null : /^\s*token:/m.test(text) ? 'token' : /^\s*client-certificate(-data)?:/m.test(text) ? 'certificate' : 'unknown';
   }
-  return { paths, entries, listings, sysctls, kubeconfigs, ...(queries.sysctlFiles ? { sysctlFiles: await readSysctlFiles(reader), sysctlRefusals } : {}) };
+  // Whether a directory could be created in each parent: access(2), which a read-only mount answers with EROFS.
+  const createRefusals: Record<string, string | null> = {};
+  for (const parent of queries.parents ?? []) {
+    const real = await reader.resolve(parent);
+    createRefusals[parent] = real === null ? null : await fs.writeRefusal(reader.host(real));
+  }
+  return {
+    paths,
+    entries,
+    listings,
+    sysctls,
+    kubeconfigs,
+    ...(queries.sysctlFiles ? { sysctlFiles: await readSysctlFiles(reader), sysctlRefusals } : {}),
+    ...((queries.parents ?? []).length > 0 ? { createRefusals } : {}),
+  };
 }

@@ -195,6 +195,24 @@ test('a read-only /proc/sys (EROFS, as in an LXD container): the rule is BLOCKED
   assert.ok(changed.includes('var/log/apiserver: new'), changed.join('\n'));
 });
 
+test('a read-only /var/log (a sandbox, a read-only mount): the audit log directory and the audit rules are BLOCKED, the rest applies', async () => {
+  const root = await makeNode({ version: '1.36', host: {} });
+  const readOnly = (args: readonly string[]) =>
+    spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind -o ro "$1/var/log" "$1/var/log" && shift && exec "$@"', 'sh', root, process.execPath, BIN, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+  const check = readOnly(['check', '--root', root, '--profile', 'cis', '--json']);
+  const found = new Map((JSON.parse(check.stdout) as { results: Result[] }).results.map((r) => [r.id, r]));
+  assert.is(found.get('files.audit-log-dir')!.status, 'BLOCKED');
+  assert.is(found.get('files.audit-log-dir')!.reason, "/var/log/apiserver does not exist, and /var/log cannot be written here (EROFS: a read-only filesystem, or a sandbox such as harden watch's)");
+  assert.match(found.get('apiserver.audit-log-path')!.reason, 'blocked: needs rule files.audit-log-dir, which is BLOCKED');
+  const applied = readOnly(['apply', '--root', root, '--profile', 'cis', '--yes', '--no-restart']);
+  assert.is(applied.status, 0, applied.stderr);
+  assert.is(await proc(root, 'kernel.panic'), '10\n');
+  assert.is(await fs.lstat(path.join(root, 'var/log/apiserver')).catch(() => null), null);
+});
+
 test('a running value the kernel refuses at apply (EACCES), or does not take (read back as another): everything is put back, exit 3', async () => {
   for (const [what, fault, message] of [
     ['EACCES', async () => Promise.reject(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })), 'cannot write /proc/sys/kernel/panic (EACCES)'],
