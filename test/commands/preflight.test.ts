@@ -123,10 +123,10 @@ test('a client key that does not match its certificate, and a missing key file: 
     `error: the client certificate credentials/client.config (client-certificate-data) does not match the key credentials/client.config (client-key-data): the API server probe cannot pass; nothing was written\n${CREDENTIALS_HINT}`,
   );
 
-  await editClientConfig(n, (text) => text.replace(/client-key-data: .*/, 'client-key: /var/snap/microk8s/current/certs/client.key'));
+  await editClientConfig(n, (text) => text.replace(/client-key-data: .*/, 'client-key: /var/snap/microk8s/current/certs/missing-client.key'));
   const missing = await runBinAsync(['apply', '--root', n.root, '--yes'], n.env);
   assert.is(missing.status, 1, missing.stderr);
-  assert.is(missing.stderr, `error: the client key /var/snap/microk8s/current/certs/client.key cannot be read: the API server probe cannot pass; nothing was written\n${CREDENTIALS_HINT}`);
+  assert.is(missing.stderr, `error: the client key /var/snap/microk8s/current/certs/missing-client.key cannot be read: the API server probe cannot pass; nothing was written\n${CREDENTIALS_HINT}`);
   assert.is(n.readyzRequests(), 0);
   assert.equal(await manifests(n), []);
 });

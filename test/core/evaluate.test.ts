@@ -83,13 +83,13 @@ test('file-mode with match checks the directory and each matching entry, naming 
     await fs.chmod(path.join(dataDir, 'certs/ca.key'), 0o640);
   });
   assert.is(results['f.keys'].status, 'FAIL');
-  assert.is(results['f.keys'].found, '1 of 5 out of policy');
+  assert.is(results['f.keys'].found, '1 of 10 out of policy');
   assert.is(results['f.keys'].reason, '/var/snap/microk8s/6089/certs/ca.key: mode 0640 is more open than 0600');
-  // The directory itself matches `*`, as `find certs/` lists it. Its 10 files are root:microk8s, as MicroK8s leaves
+  // The directory itself matches `*`, as `find certs/` lists it. Its 20 files are root:microk8s, as MicroK8s leaves
   // them (or the test's own user); the directory is root:root only when the test runs as root.
   const asRoot = process.getuid?.() === 0;
-  assert.equal([results['f.owner'].status, results['f.owner'].found], ['FAIL', `${asRoot ? 10 : 11} of 11 out of policy`]);
-  assert.match(results['f.owner'].reason, asRoot ? /^\/var\/snap\/microk8s\/6089\/certs\/apiserver-kubelet-client\.crt: owner root:microk8s is not root:root; .*; and 7 more$/ : /^\/var\/snap\/microk8s\/6089\/certs: owner \S+ is not root:root; .*; and 8 more$/);
+  assert.equal([results['f.owner'].status, results['f.owner'].found], ['FAIL', `${asRoot ? 20 : 21} of 21 out of policy`]);
+  assert.match(results['f.owner'].reason, asRoot ? /^\/var\/snap\/microk8s\/6089\/certs\/apiserver-kubelet-client\.crt: owner root:microk8s is not root:root; .*; and 17 more$/ : /^\/var\/snap\/microk8s\/6089\/certs: owner \S+ is not root:root; .*; and 18 more$/);
 });
 
 test('file-mode on a path the node does not have is not applicable; a companion file that is missing fails', async () => {

@@ -40,15 +40,15 @@ const certs = (root: string, name = '') => path.join(root, CERTS, name);
 if (asRoot) {
   test('a symlink in certs/ is named by check and refuses apply; neither what it points to nor the rest changes', async () => {
     const { root, shadow, outside } = await nodeWithSecrets();
-    await fs.symlink('/etc/shadow', certs(root, 'evil.crt'));
-    await fs.symlink(outside, certs(root, 'far.key'));
+    await fs.symlink('/etc/shadow', certs(root, 'a-evil.crt'));
+    await fs.symlink(outside, certs(root, 'a-far.key'));
     const before = [await meta(shadow), await meta(outside), await meta(certs(root, 'ca.crt'))];
 
     const check = await runInProcessWith(['--root', root, 'check', ...PKI, '--format', 'json']);
     assert.is(check.status, 2, check.stderr);
     const reasons = Object.fromEntries((JSON.parse(check.stdout) as { results: { id: string; reason: string }[] }).results.map((r) => [r.id, r.reason]));
-    assert.match(reasons['files.pki-certificates'], `${CERTS}/evil.crt: a symlink to /etc/shadow, never followed: remove it`);
-    assert.match(reasons['files.pki-keys'], `${CERTS}/far.key: a symlink to ${outside}, never followed: remove it`);
+    assert.match(reasons['files.pki-certificates'], `${CERTS}/a-evil.crt: a symlink to /etc/shadow, never followed: remove it`);
+    assert.match(reasons['files.pki-keys'], `${CERTS}/a-far.key: a symlink to ${outside}, never followed: remove it`);
 
     const run = await runInProcessWith(['--root', root, 'apply', ...PKI, '--yes']);
     assert.is(run.status, 1);
@@ -56,16 +56,16 @@ if (asRoot) {
     assert.is(
       run.stderr,
       [
-        `error: plan refused: rule files.pki-ownership: ${CERTS}/evil.crt: a symlink to /etc/shadow, never followed: remove it`,
-        `error: plan refused: rule files.pki-ownership: ${CERTS}/far.key: a symlink to ${outside}, never followed: remove it`,
-        `error: plan refused: rule files.pki-certificates: ${CERTS}/evil.crt: a symlink to /etc/shadow, never followed: remove it`,
-        `error: plan refused: rule files.pki-keys: ${CERTS}/far.key: a symlink to ${outside}, never followed: remove it`,
+        `error: plan refused: rule files.pki-ownership: ${CERTS}/a-evil.crt: a symlink to /etc/shadow, never followed: remove it`,
+        `error: plan refused: rule files.pki-ownership: ${CERTS}/a-far.key: a symlink to ${outside}, never followed: remove it`,
+        `error: plan refused: rule files.pki-certificates: ${CERTS}/a-evil.crt: a symlink to /etc/shadow, never followed: remove it`,
+        `error: plan refused: rule files.pki-keys: ${CERTS}/a-far.key: a symlink to ${outside}, never followed: remove it`,
         'hint: nothing was written; fix what is named, or leave a rule out with --skip RULE',
         '',
       ].join('\n'),
     );
     assert.equal([await meta(shadow), await meta(outside), await meta(certs(root, 'ca.crt'))], before);
-    assert.is(await fs.readlink(certs(root, 'evil.crt')), '/etc/shadow');
+    assert.is(await fs.readlink(certs(root, 'a-evil.crt')), '/etc/shadow');
   });
 
   test('a certs/ directory that is itself a symlink is not looked into', async () => {
