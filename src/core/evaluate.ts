@@ -10,7 +10,29 @@ import { readerResults } from './reader-check.js';
 import { compareMinor, formatVersion, parseVersion, type Version } from './version.js';
 import { persistedSysctls, sameSysctlValue, sysctlProcPath, SYSCTL_DIRS, type SysctlAssignment, type SysctlConfFile } from './sysctl.js';
 
-export type Status = 'PASS' | 'FAIL' | 'MANUAL' | 'BLOCKED' | 'NOT APPLICABLE';
+/**
+ * WAIVED: a failing or blocked rule an operator's waiver excuses, with its justification (it does not fail the
+ * run). NOT ASSESSED: what the input cannot tell (an audit of a `microk8s inspect` tarball has no modes, owners,
+ * locks or certificates); unlike NOT APPLICABLE it keeps a report from saying the node complies.
+ */
+export type Status = 'PASS' | 'FAIL' | 'MANUAL' | 'BLOCKED' | 'NOT APPLICABLE' | 'WAIVED' | 'NOT ASSESSED';
+
+/** Every status, in the order reports count them. */
+export const STATUSES: readonly Status[] = ['PASS', 'FAIL', 'BLOCKED', 'WAIVED', 'MANUAL', 'NOT ASSESSED', 'NOT APPLICABLE'];
+
+/** The waiver that excuses a result (WAIVED), or that expired (the result then FAILs and says so). */
+export interface ResultWaiver {
+  readonly justification: string;
+  readonly owner: string | null;
+  /** `2026-12-31`: the waiver holds to the end of that day, UTC; null when it does not expire. */
+  readonly expires: string | null;
+  /** The waiver file and line it comes from. */
+  readonly file: string;
+  readonly line: number;
+  /** What the result was before the waiver (FAIL or BLOCKED). */
+  readonly status: Status;
+  readonly expired: boolean;
+}
 
 export interface RuleResult {
   readonly id: string;
@@ -24,6 +46,8 @@ export interface RuleResult {
   readonly cis: readonly string[];
   readonly file: string | null;
   readonly line: number | null;
+  /** The waiver that excuses this result, or that expired; absent without one. */
+  readonly waiver?: ResultWaiver;
 }
 
 /** Answers about the node that rules ask for, gathered by the effects layer (node paths as keys). */
@@ -496,8 +520,9 @@ export interface CheckSummary {
   readonly compliant: boolean;
 }
 
+/** Compliant: nothing fails or is blocked (a waived rule does not count against it), and nothing went unassessed. */
 export function summarize(results: readonly RuleResult[]): CheckSummary {
-  const counts: Record<Status, number> = { PASS: 0, FAIL: 0, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 0 };
+  const counts: Record<Status, number> = { PASS: 0, FAIL: 0, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 0, WAIVED: 0, 'NOT ASSESSED': 0 };
   for (const result of results) counts[result.status] += 1;
-  return { counts, compliant: counts.FAIL === 0 && counts.BLOCKED === 0 };
+  return { counts, compliant: counts.FAIL === 0 && counts.BLOCKED === 0 && counts['NOT ASSESSED'] === 0 };
 }

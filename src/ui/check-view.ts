@@ -18,7 +18,22 @@ export interface CheckOutcome {
 
 export function summaryLine(results: readonly RuleResult[]): string {
   const { counts } = summarize(results);
-  return `${results.length} ${results.length === 1 ? 'rule' : 'rules'}: ${counts.PASS} passed, ${counts.FAIL} failed, ${counts.BLOCKED} blocked, ${counts.MANUAL} manual, ${counts['NOT APPLICABLE']} not applicable`;
+  // Waived and not assessed are named only when there are any: most reports have neither.
+  const waived = counts.WAIVED > 0 ? `, ${counts.WAIVED} waived` : '';
+  const unassessed = counts['NOT ASSESSED'] > 0 ? `, ${counts['NOT ASSESSED']} not assessed` : '';
+  return `${results.length} ${results.length === 1 ? 'rule' : 'rules'}: ${counts.PASS} passed, ${counts.FAIL} failed, ${counts.BLOCKED} blocked${waived}, ${counts.MANUAL} manual${unassessed}, ${counts['NOT APPLICABLE']} not applicable`;
+}
+
+/** `waived by ops@example.com until 2026-12-31 (waivers.yaml line 4): <justification>`, or how it expired. */
+export function waiverText(result: RuleResult): string | null {
+  const waiver = result.waiver;
+  if (!waiver) return null;
+  const by = waiver.owner ? ` by ${waiver.owner}` : '';
+  const until = waiver.expires ? ` until ${waiver.expires}` : '';
+  const where = `${waiver.file} line ${waiver.line}`;
+  return waiver.expired
+    ? `waiver expired on ${waiver.expires} (${where}${by}): ${waiver.justification}`
+    : `waived${by}${until} (${where}): ${waiver.justification}`;
 }
 
 /** `Score: critical 1/2 (50%), high 4/4 (100%)`: each severity with a rule scored (score.ts defines the score). */
@@ -51,6 +66,8 @@ export function checkText(outcome: CheckOutcome, color: Palette, options: CheckT
     BLOCKED: color.yellow,
     MANUAL: color.cyan,
     'NOT APPLICABLE': color.dim,
+    WAIVED: color.cyan,
+    'NOT ASSESSED': color.yellow,
   };
   // The root, the profile's names and texts and every found value and reason (which quote the node) shown escaped.
   const profile = shown(outcome.profile.label ?? outcome.profile.name);
@@ -75,6 +92,8 @@ export function checkText(outcome: CheckOutcome, color: Palette, options: CheckT
     lines.push(`${paint[result.status](`[${result.status}]`.padEnd(STATUS_WIDTH))} ${result.severity.padEnd(SEVERITY_WIDTH)} ${shown(result.id)}${cis}`);
     lines.push(`${INDENT}${shown(result.title)}`);
     lines.push(`${INDENT}${color.dim(`found: ${shown(result.found)}; ${shown(result.reason)}`)}`);
+    const waiver = waiverText(result);
+    if (waiver) lines.push(`${INDENT}${(result.waiver!.expired ? color.red : color.cyan)(shown(waiver))}`);
     if (result.status === 'FAIL') lines.push(`${INDENT}fix: ${shown(fixText(result, outcome.root, planCommand))}`);
   }
   if (folded > 0) lines.push(color.dim(`${folded} not applicable to this node (--verbose lists them)`));
@@ -115,12 +134,14 @@ export function checkJunit(outcomes: readonly CheckOutcome[]): string {
     const cases = o.results.map((r) => {
       const name = `${r.id}${r.cis.length ? ` [CIS ${r.cis.join(', ')}]` : ''}`;
       const detail = xml(`${r.title}: found ${r.found}; ${r.reason}`);
-      const body = r.status === 'FAIL' ? `<failure message="${xml(r.reason)}">${detail}</failure>`
+      const waiver = waiverText(r);
+      const body = r.status === 'FAIL' ? `<failure message="${xml(waiver && r.waiver!.expired ? `${r.reason}; ${waiver}` : r.reason)}">${detail}</failure>`
         : r.status === 'BLOCKED' ? `<failure type="blocked" message="${xml(r.reason)}">${detail}</failure>`
+        : r.status === 'WAIVED' ? `<skipped message="${xml(`WAIVED: ${waiver ?? r.reason}`)}"/>`
         : r.status === 'PASS' ? '' : `<skipped message="${xml(`${r.status}: ${r.reason}`)}"/>`;
       return `    <testcase classname="${xml(`${o.profile.name}.${r.component}`)}" name="${xml(name)}">${body}</testcase>`;
     });
-    const skipped = counts.MANUAL + counts['NOT APPLICABLE'];
+    const skipped = counts.MANUAL + counts['NOT APPLICABLE'] + counts.WAIVED + counts['NOT ASSESSED'];
     // The score per severity (score.ts): `score.high` = `4/5`, left out where no rule of it was scored.
     const scores = scoreBySeverity(o.results).filter((score) => score.score !== null);
     const properties = scores.length === 0 ? '' : `    <properties>\n${scores.map((score) => `      <property name="score.${score.severity}" value="${scoreFraction(score)}"/>`).join('\n')}\n    </properties>\n`;
@@ -143,12 +164,16 @@ export function checkSarif(outcomes: readonly CheckOutcome[], toolVersion: strin
   for (const o of outcomes) {
     for (const r of o.results) {
       rules.set(r.id, { id: r.id, shortDescription: { text: r.title }, properties: { severity: r.severity, cis: r.cis } });
-      if (r.status !== 'FAIL' && r.status !== 'BLOCKED') continue;
+      if (r.status !== 'FAIL' && r.status !== 'BLOCKED' && r.status !== 'WAIVED') continue;
+      // A waived result is still a result, suppressed with the waiver's justification (SARIF 2.1.0 §3.35).
+      const suppressions = r.status === 'WAIVED' && r.waiver ? { suppressions: [{ kind: 'external', status: 'accepted', justification: r.waiver.justification, location: { physicalLocation: { artifactLocation: { uri: r.waiver.file }, region: { startLine: r.waiver.line } } }, properties: { owner: r.waiver.owner, expires: r.waiver.expires } }] } : {};
+      const waiver = waiverText(r);
       results.push({
         ruleId: r.id,
         level: r.severity === 'low' ? 'note' : r.severity === 'medium' ? 'warning' : 'error',
-        message: { text: `${r.status}: ${r.reason} (found ${r.found})` },
+        message: { text: `${r.status}: ${r.reason} (found ${r.found})${waiver && r.waiver!.expired ? `; ${waiver}` : ''}` },
         locations: r.file ? [{ physicalLocation: { artifactLocation: { uri: r.file }, ...(r.line ? { region: { startLine: r.line } } : {}) } }] : [],
+        ...suppressions,
         properties: { root: o.root, profile: o.profile.name, status: r.status },
       });
     }

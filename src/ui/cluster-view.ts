@@ -86,7 +86,7 @@ export function clusterJunit(view: ClusterView): string {
 }
 
 /** A SARIF result per node and rule (`kind` pass, fail, review or notApplicable), and per setting compared. */
-const SARIF_KIND: Readonly<Record<Status, string>> = { PASS: 'pass', FAIL: 'fail', BLOCKED: 'fail', MANUAL: 'review', 'NOT APPLICABLE': 'notApplicable' };
+const SARIF_KIND: Readonly<Record<Status, string>> = { PASS: 'pass', FAIL: 'fail', BLOCKED: 'fail', MANUAL: 'review', 'NOT APPLICABLE': 'notApplicable', WAIVED: 'review', 'NOT ASSESSED': 'review' };
 
 export function clusterSarif(view: ClusterView, toolVersion: string): string {
   const rules = new Map<string, object>();

@@ -45,7 +45,7 @@ test('baseline on 1.28 defaults: AlwaysAllow and listening scheduler/controller-
   });
   const authz = doc.results.find((r: any) => r.id === 'apiserver.authorization-mode.no-always-allow');
   assert.equal([authz.found, authz.cis, authz.file, authz.line], ['--authorization-mode=AlwaysAllow (line 3)', ['1.2.6'], '/var/snap/microk8s/current/args/kube-apiserver', 3]);
-  assert.equal(doc.summary.counts, { PASS: 8, FAIL: 4, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 13 });
+  assert.equal(doc.summary.counts, { PASS: 8, FAIL: 4, MANUAL: 0, BLOCKED: 0, 'NOT APPLICABLE': 13, WAIVED: 0, 'NOT ASSESSED': 0 });
 });
 
 test('1.21 fails the read-only port because the flag is absent (default 10255)', async () => {
