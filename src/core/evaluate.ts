@@ -87,6 +87,8 @@ export interface NodeFactAnswers {
   readonly sysctlFiles?: readonly SysctlConfFile[];
   /** Why a kernel parameter's running value cannot be written (`EROFS`, `EACCES`), by key; null when it can. */
   readonly sysctlRefusals?: Readonly<Record<string, string | null>>;
+  /** Whether a certificate was issued and signed by a CA, by `${cert}\0${ca}` (node paths): `signed`, or what it is instead. */
+  readonly signatures?: Readonly<Record<string, 'signed' | 'self-signed' | 'another issuer' | 'not a certificate' | 'missing'>>;
   /** Why nothing can be created in a directory a `directory` rule makes its directory in (`EROFS`), by node path. */
   readonly createRefusals?: Readonly<Record<string, string | null>>;
 }
@@ -95,13 +97,14 @@ export interface NodeFactAnswers {
 export function factQueries(
   rules: readonly Rule[],
   vars: Readonly<Record<string, string>>,
-): { paths: string[]; entries: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[]; exposure: boolean; sysctlFiles: boolean; parents: string[] } {
+): { paths: string[]; entries: string[]; listings: string[]; sysctls: string[]; kubeconfigs: string[]; exposure: boolean; sysctlFiles: boolean; parents: string[]; signatures: [string, string][] } {
   const paths = new Set<string>();
   const entries = new Set<string>();
   const listings = new Set<string>();
   const sysctls = new Set<string>();
   const kubeconfigs = new Set<string>();
   const parents = new Set<string>();
+  const signatures = new Map<string, [string, string]>();
   for (const rule of rules) {
     if (rule.path) entries.add(expandPath(rule.path, vars));
     if (rule.path && rule.match) listings.add(expandPath(rule.path, vars));
@@ -112,12 +115,18 @@ export function factQueries(
     }
     for (const key of Object.keys(rule.sysctls ?? {})) sysctls.add(key);
     for (const requirement of rule.requires ?? []) {
-      if ('path' in requirement) paths.add(expandPath(requirement.path, vars));
+      if ('ca' in requirement) signatures.set(signatureKey(requirement.path, requirement.ca, vars), [expandPath(requirement.path, vars), expandPath(requirement.ca, vars)]);
+      else if ('path' in requirement) paths.add(expandPath(requirement.path, vars));
       if ('key' in requirement) sysctls.add(requirement.key);
       if ('kubeconfig' in requirement) kubeconfigs.add(requirement.kubeconfig);
     }
   }
-  return { paths: [...paths], entries: [...entries], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs], exposure: rules.some((rule) => rule.operation === 'probe'), sysctlFiles: sysctls.size > 0, parents: [...parents] };
+  return { paths: [...paths], entries: [...entries], listings: [...listings], sysctls: [...sysctls], kubeconfigs: [...kubeconfigs], exposure: rules.some((rule) => rule.operation === 'probe'), sysctlFiles: sysctls.size > 0, parents: [...parents], signatures: [...signatures.values()] };
+}
+
+/** The key of a certificate and its CA in `NodeFactAnswers.signatures`. */
+export function signatureKey(path: string, ca: string, vars: Readonly<Record<string, string>>): string {
+  return `${expandPath(path, vars)}\0${expandPath(ca, vars)}`;
 }
 
 function parentOf(nodePath: string): string {
@@ -183,6 +192,10 @@ function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, resu
   if (requirement.fact === 'kubeconfig-auth') {
     const auth = facts.kubeconfigs[requirement.kubeconfig];
     return auth === requirement.auth ? null : `needs credentials/${requirement.kubeconfig} to authenticate with a ${requirement.auth} (found ${auth ?? 'no file'})${why}`;
+  }
+  if (requirement.fact === 'signed-by') {
+    const found = facts.signatures?.[signatureKey(requirement.path, requirement.ca, vars)] ?? 'missing';
+    return found === 'signed' ? null : `needs ${expandPath(requirement.path, vars)} signed by ${expandPath(requirement.ca, vars)} (found ${found})${why}`;
   }
   const path = expandPath(requirement.path, vars);
   const entry = facts.paths[path];

@@ -16,7 +16,8 @@ export type Requirement =
   | { readonly rule: string; readonly why?: string }
   | { readonly fact: 'file-exists' | 'dir-exists' | 'dir-writable'; readonly path: string; readonly why?: string }
   | { readonly fact: 'sysctl'; readonly key: string; readonly value: string; readonly why?: string }
-  | { readonly fact: 'kubeconfig-auth'; readonly kubeconfig: string; readonly auth: 'token' | 'certificate'; readonly why?: string };
+  | { readonly fact: 'kubeconfig-auth'; readonly kubeconfig: string; readonly auth: 'token' | 'certificate'; readonly why?: string }
+  | { readonly fact: 'signed-by'; readonly path: string; readonly ca: string; readonly why?: string };
 
 export interface Rule {
   readonly id: string;

@@ -1,6 +1,8 @@
 // Answers the questions rules ask about a node (does this file exist, with which mode; a sysctl; how a
 // kubeconfig authenticates), read inside the node root.
+import type { X509Certificate } from 'node:crypto';
 import path from 'node:path';
+import { builtin } from '../lazy.js';
 import type { EntryFact, NodeFactAnswers, PathFact } from '../core/evaluate.js';
 import type { NodeFacts } from '../core/node.js';
 import { SNAP_DATA_CURRENT } from '../core/node-env.js';
@@ -13,7 +15,7 @@ export async function answerFacts(
   fs: FileSystem,
   root: string,
   node: Pick<NodeFacts, 'users' | 'groups'>,
-  queries: { paths: readonly string[]; entries?: readonly string[]; listings?: readonly string[]; sysctls: readonly string[]; kubeconfigs: readonly string[]; sysctlFiles?: boolean; parents?: readonly string[] },
+  queries: { paths: readonly string[]; entries?: readonly string[]; listings?: readonly string[]; sysctls: readonly string[]; kubeconfigs: readonly string[]; sysctlFiles?: boolean; parents?: readonly string[]; signatures?: readonly (readonly [string, string])[] },
   reader = new RootedReader(fs, path.resolve(root)),
 ): Promise<NodeFactAnswers> {
   const describe = async (nodePath: string): Promise<PathFact | null> => {
@@ -98,7 +100,14 @@ export async function answerFacts(
     const real = await reader.resolve(parent);
     createRefusals[parent] = real === null ? null : await fs.writeRefusal(reader.host(real));
   }
+  // Whether each certificate was issued by its CA and verifies with the CA's key (a kubelet's self-signed one does not).
+  const signatures: Record<string, 'signed' | 'self-signed' | 'another issuer' | 'not a certificate' | 'missing'> = {};
+  for (const [cert, ca] of queries.signatures ?? []) {
+    const [certText, caText] = [await reader.readText(cert), await reader.readText(ca)];
+    signatures[`${cert}\0${ca}`] = certText === null || caText === null ? 'missing' : signedBy(certText, caText);
+  }
   return {
+    ...((queries.signatures ?? []).length > 0 ? { signatures } : {}),
     paths,
     entries,
     listings,
@@ -107,4 +116,19 @@ export async function answerFacts(
     ...(queries.sysctlFiles ? { sysctlFiles: await readSysctlFiles(reader), sysctlRefusals } : {}),
     ...((queries.parents ?? []).length > 0 ? { createRefusals } : {}),
   };
+}
+
+/** What a PEM certificate is to a PEM CA: signed by it, self-signed, issued by another, or not a certificate. */
+function signedBy(certText: string, caText: string): 'signed' | 'self-signed' | 'another issuer' | 'not a certificate' {
+  let cert: X509Certificate;
+  let ca: X509Certificate;
+  try {
+    const { X509Certificate: Certificate } = builtin('node:crypto');
+    cert = new Certificate(certText);
+    ca = new Certificate(caText);
+  } catch {
+    return 'not a certificate';
+  }
+  if (cert.checkIssued(ca) && cert.verify(ca.publicKey)) return 'signed';
+  return cert.checkIssued(cert) ? 'self-signed' : 'another issuer';
 }

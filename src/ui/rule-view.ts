@@ -78,6 +78,8 @@ function requirementText(requirement: Requirement): string {
       return `directory ${requirement.path} is writable${why}`;
     case 'sysctl':
       return `sysctl ${requirement.key} = ${requirement.value}${why}`;
+    case 'signed-by':
+      return `${requirement.path} signed by ${requirement.ca}${why}`;
     default:
       return `${requirement.kubeconfig} authenticates by ${requirement.auth}${why}`;
   }

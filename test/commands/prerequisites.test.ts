@@ -10,7 +10,8 @@ import * as assert from 'uvu/assert';
 import { realFileOps } from '../../src/effects/file-ops.js';
 import { BIN, runBinAsync, runInProcessWith } from '../helpers/cli.js';
 import { makeLiveNode, readTree, treeDiff } from '../helpers/live-node.js';
-import { makeNode, makeTempDir, UBUNTU_SYSCTLS } from '../helpers/node-root.js';
+import { DEFAULT_REVISIONS, makeNode, makeTempDir, UBUNTU_SYSCTLS } from '../helpers/node-root.js';
+import { testCerts } from '../helpers/test-certs.js';
 import { fixtureVersions } from '../helpers/paths.js';
 import { readLog } from '../helpers/stand-ins.js';
 
@@ -280,6 +281,29 @@ test('1.36, live: apply --profile cis restarts kubelite once and passes its gate
   } finally {
     await n.close();
   }
+});
+
+test('--kubelet-certificate-authority waits for a kubelet certificate signed by the CA: a self-signed one (the kubelet\'s own before 1.28) or another issuer\'s blocks it', async () => {
+  const certs = await testCerts();
+  const root = await makeNode({ version: '1.26', host: {} });
+  const dir = path.join(root, 'var/snap/microk8s', DEFAULT_REVISIONS['1.26'], 'certs');
+  const reason = async () => (await results(root)).get('apiserver.kubelet-certificate-authority')!;
+  const signedBy = (found: string) =>
+    `needs /var/snap/microk8s/${DEFAULT_REVISIONS['1.26']}/certs/kubelet.crt signed by /var/snap/microk8s/${DEFAULT_REVISIONS['1.26']}/certs/ca.crt (found ${found})`;
+  await fs.writeFile(path.join(dir, 'ca.crt'), certs.ca);
+  await fs.writeFile(path.join(dir, 'kubelet.key'), certs.serverKey);
+  for (const [kubelet, found] of [[certs.otherCa, 'self-signed'], ['not a certificate\n', 'not a certificate']] as const) {
+    await fs.writeFile(path.join(dir, 'kubelet.crt'), kubelet);
+    const result = await reason();
+    assert.is(result.status, 'BLOCKED', found);
+    assert.match(result.reason, signedBy(found));
+  }
+  await fs.writeFile(path.join(dir, 'ca.crt'), certs.otherCa);
+  await fs.writeFile(path.join(dir, 'kubelet.crt'), certs.serverCert);
+  assert.match((await reason()).reason, signedBy('another issuer'));
+  // Signed by the node's CA: the requirement holds (the token rules still block the rest on 1.26).
+  await fs.writeFile(path.join(dir, 'ca.crt'), certs.ca);
+  assert.not.match((await reason()).reason, 'signed by');
 });
 
 test('profiles show: every rule of every shipped profile is shown (a prerequisite rule once crashed it), the prerequisites with what they write', async () => {
