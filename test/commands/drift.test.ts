@@ -395,6 +395,9 @@ test('prerequisites: a running kernel parameter set back (a reboot without the f
     `  before  passed when harden left the node (snapshot ${id})`,
     `  now     FAIL: kernel.panic must be 10: running 0, persisted as 10 by ${SYSCTL_FILE} line 5`,
   ]);
+  // The file is as harden left it: the cause is the running value, not an edit of the file.
+  assert.match(block[4], /^ {2}cause {3}edited: a running kernel parameter was set again by hand or by another tool since harden set it at \d{4}-[\d\-T:.]+Z; zz-harden-kubelet\.conf is unchanged$/);
+  assert.is(block.length, 5, block.join('\n'));
   const json = await driftJson(root);
   assert.equal(
     json.drifts.map((d) => [d.rules, d.kind, d.file, d.now?.text, d.reapplicable]),
