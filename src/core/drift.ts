@@ -464,7 +464,13 @@ function causeOf(setting: Setting, compared: Compared, now: FileNow, evidence: D
 function ruleCause(apply: SnapshotManifest, file: FileNow | null, result: RuleResult, evidence: DriftEvidence): DriftCause {
   const since = leftAt(apply);
   const name = result.file ? result.file.slice(result.file.lastIndexOf('/') + 1) : null;
-  return workerJoin(name, since, evidence) ?? editedCause(name, file, since);
+  const joined = workerJoin(name, since, evidence);
+  if (joined) return joined;
+  // A kernel parameters rule whose file was not written since harden left it: a running value changed, not the file.
+  if (name && result.file?.startsWith('/etc/sysctl.d/') && file?.exists && file.changedAt !== null && !after(file.changedAt, since)) {
+    return { kind: 'edited', detail: `a running kernel parameter was set again by hand or by another tool since harden set it at ${since}; ${name} is unchanged` };
+  }
+  return editedCause(name, file, since);
 }
 
 /** Group read-write and group microk8s: what the configure hook (without the cis-hardening lock) and the addon's disable do. */

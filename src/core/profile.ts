@@ -236,6 +236,10 @@ function describe(error: ErrorObject, instance?: unknown): string {
         return `${field}${reason ? `${reason}; ` : ''}${VALUE_RULE}`;
       }
       return `${field}${patternMessage(where, error) ?? `does not match ${(error.params as { pattern: string }).pattern}`}`;
+    case 'not':
+      // The one `not` in the schema: a directory rule's path (harden creates no directory under /etc/).
+      if (error.schemaPath.endsWith('/properties/path/not')) return `${field}harden creates no directory under /etc/`;
+      return `${field}${error.message ?? 'is invalid'}`;
     default:
       return `${field}${error.message ?? 'is invalid'}`;
   }
@@ -243,6 +247,9 @@ function describe(error: ErrorObject, instance?: unknown): string {
 
 /** What a field's pattern asks for, in words; null where the pattern itself says it best. */
 function patternMessage(field: string | undefined, error: ErrorObject): string | null {
+  if (error.schemaPath.endsWith('/sysctls/additionalProperties/pattern')) {
+    return 'a kernel parameter\'s value is 1 to 64 ASCII letters, digits, _ . : or - (no space, ; or other shell metacharacter)';
+  }
   switch (field) {
     case 'value':
       return 'a value may not carry a newline, quote, space, backtick, shell metacharacter or $ (other than ${SNAP}, ${SNAP_DATA}, ${SNAP_COMMON})';

@@ -339,4 +339,119 @@ test('--watch and --reapply together are refused', async () => {
   assert.equal([run.status, run.stderr], [1, 'error: --watch and --reapply do not go together\nhint: --watch re-applies only as the policy allows (harden watch status); --reapply always does\n']);
 });
 
+// ---- prerequisites: the audit log directory and the kernel parameters, on an Ubuntu host layout ----------
+
+const SYSCTL_FILE = '/etc/sysctl.d/zz-harden-kubelet.conf';
+
+/** A 1.28 node on an Ubuntu host layout (/var/log, proc/sys, sysctl.d), hardened with cis (--no-restart). */
+async function hostApplied(): Promise<{ root: string; id: string }> {
+  const root = await makeNode({ version: '1.28', host: {} });
+  const id = await applied(root, '--profile', 'cis');
+  assert.is(await fs.readFile(path.join(root, 'proc/sys/kernel/panic'), 'utf8'), '10\n');
+  assert.is((await drift(root)).status, 0);
+  return { root, id };
+}
+
+/** The report's lines from `[DRIFT] <rule>` up to the blank line after it. */
+function driftBlock(stdout: string, rule: string): string[] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((line) => line.startsWith(`[DRIFT] ${rule} `));
+  assert.ok(start >= 0, stdout);
+  return lines.slice(start, lines.indexOf('', start));
+}
+
+test('prerequisites: the audit log directory removed is drift of files.audit-log-dir, the directory named as gone', async () => {
+  const { root, id } = await hostApplied();
+  await fs.rmdir(path.join(root, 'var/log/apiserver'));
+  const run = await drift(root);
+  assert.is(run.status, 2, run.stderr);
+  assert.match(run.stdout.split('\n')[0], new RegExp(`^Drift on ${root}: 1 of the \\d+ settings and rules harden left no longer hold \\(snapshots ${id}\\)$`));
+  const block = driftBlock(run.stdout, 'files.audit-log-dir');
+  assert.equal(block.slice(0, 4), [
+    '[DRIFT] files.audit-log-dir  Create the audit log directory, root-only',
+    '  file    /var/log/apiserver',
+    `  before  (created by harden) (snapshot ${id})`,
+    '  now     (gone)',
+  ]);
+  assert.match(block[4], /^ {2}cause {3}edited: edited by hand or by another tool: apiserver, after harden left it at \d{4}-[\d\-T:.]+Z$/);
+  assert.equal(run.stdout.split('\n').slice(-3), ['Causes: 1 edited.', `Put it back with: harden --root ${root} drift --reapply`, '']);
+  const json = await driftJson(root);
+  assert.is(json.drifted, 1);
+  assert.equal(
+    json.drifts.map((d) => [d.rules, d.kind, d.file, d.before, d.now, d.cause, d.reapplicable]),
+    [[['files.audit-log-dir'], 'file', '/var/log/apiserver', { line: null, text: '(created by harden)' }, { line: null, text: '(gone)' }, 'edited', true]],
+  );
+});
+
+test('prerequisites: a running kernel parameter set back (a reboot without the file, another tool) is drift of kubelet.kernel-parameters', async () => {
+  const { root, id } = await hostApplied();
+  await fs.writeFile(path.join(root, 'proc/sys/kernel/panic'), '0\n');
+  const run = await drift(root);
+  assert.is(run.status, 2, run.stderr);
+  const block = driftBlock(run.stdout, 'kubelet.kernel-parameters');
+  assert.equal(block.slice(0, 4), [
+    '[DRIFT] kubelet.kernel-parameters  Set and persist the kernel parameters the kubelet protects',
+    `  file    ${SYSCTL_FILE}`,
+    `  before  passed when harden left the node (snapshot ${id})`,
+    `  now     FAIL: kernel.panic must be 10: running 0, persisted as 10 by ${SYSCTL_FILE} line 5`,
+  ]);
+  // The file is as harden left it: the cause is the running value, not an edit of the file.
+  assert.match(block[4], /^ {2}cause {3}edited: a running kernel parameter was set again by hand or by another tool since harden set it at \d{4}-[\d\-T:.]+Z; zz-harden-kubelet\.conf is unchanged$/);
+  assert.is(block.length, 5, block.join('\n'));
+  const json = await driftJson(root);
+  assert.equal(
+    json.drifts.map((d) => [d.rules, d.kind, d.file, d.now?.text, d.reapplicable]),
+    [[['kubelet.kernel-parameters'], 'rule', SYSCTL_FILE, `FAIL: kernel.panic must be 10: running 0, persisted as 10 by ${SYSCTL_FILE} line 5`, true]],
+  );
+});
+
+test('prerequisites: the sysctl.d file removed is drift of kubelet.kernel-parameters, the file named as gone', async () => {
+  const { root, id } = await hostApplied();
+  await fs.rm(path.join(root, SYSCTL_FILE));
+  const run = await drift(root);
+  assert.is(run.status, 2, run.stderr);
+  const block = driftBlock(run.stdout, 'kubelet.kernel-parameters');
+  assert.equal(block.slice(0, 4), [
+    '[DRIFT] kubelet.kernel-parameters  Set and persist the kernel parameters the kubelet protects',
+    `  file    ${SYSCTL_FILE}`,
+    `  before  (created by harden) (snapshot ${id})`,
+    '  now     (gone)',
+  ]);
+  assert.match(block[4], /^ {2}cause {3}edited: edited by hand or by another tool: zz-harden-kubelet\.conf, after harden left it at /);
+  const json = await driftJson(root);
+  assert.equal(
+    json.drifts.map((d) => [d.rules, d.kind, d.file, d.before?.text, d.now?.text, d.cause]),
+    [[['kubelet.kernel-parameters'], 'file', SYSCTL_FILE, '(created by harden)', '(gone)', 'edited']],
+  );
+});
+
+test('prerequisites: drift --reapply on a live node puts back the directory, the sysctl.d file and the running value', async () => {
+  const node = await makeLiveNode({ version: '1.28', host: {} });
+  try {
+    const first = await runBinAsync(['--root', node.root, 'apply', '--yes', '--profile', 'cis', '--health-window', '0'], node.env);
+    assert.is(first.status, 0, first.stderr);
+    const persisted = await fs.readFile(path.join(node.root, SYSCTL_FILE), 'utf8');
+    await fs.rmdir(path.join(node.root, 'var/log/apiserver'));
+    await fs.rm(path.join(node.root, SYSCTL_FILE));
+    await fs.writeFile(path.join(node.root, 'proc/sys/kernel/panic'), '0\n');
+    const report = await runBinAsync(['--root', node.root, 'drift', '--json'], node.env);
+    assert.is(report.status, 2, report.stderr);
+    assert.equal((JSON.parse(report.stdout) as DriftJson).drifts.map((d) => d.rules.join(',')).sort(), ['files.audit-log-dir', 'kubelet.kernel-parameters']);
+    const run = await runBinAsync(['--root', node.root, 'drift', '--reapply', '--yes', '--health-window', '0'], node.env);
+    assert.is(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, '[DRIFT] files.audit-log-dir');
+    assert.match(run.stdout, '[DRIFT] kubelet.kernel-parameters');
+    assert.match(run.stdout, 'created 1 directory, set 1 running kernel parameter');
+    assert.match(run.stdout, 'Applied and verified: 2 rules now pass.');
+    assert.is(await fs.readFile(path.join(node.root, SYSCTL_FILE), 'utf8'), persisted);
+    assert.is(await fs.readFile(path.join(node.root, 'proc/sys/kernel/panic'), 'utf8'), '10\n');
+    const dir = await fs.lstat(path.join(node.root, 'var/log/apiserver'));
+    assert.equal([dir.isDirectory(), (dir.mode & 0o7777).toString(8), dir.uid, dir.gid], [true, '700', 0, 0]);
+    const again = await runBinAsync(['--root', node.root, 'drift'], node.env);
+    assert.is(again.status, 0, again.stdout);
+  } finally {
+    await node.close();
+  }
+});
+
 test.run();

@@ -138,10 +138,11 @@ test('apply and rollback start only snap and systemctl, never a shell, and creat
     // The running kernel parameters the cis profile sets, and rollback puts back: their existing procfs files,
     // opened for writing without O_CREAT (never made), with O_NOFOLLOW (never through a link).
     const procSys = path.join(node.root, 'proc/sys');
+    // Sorted: the trace lists each thread's calls apart, and libuv opens them on whichever pool thread is free.
     const inPlace = opens.filter(([file]) => file.startsWith(`${procSys}/`));
     assert.equal(
-      inPlace.map(([file, flags]) => [path.relative(node.root, file), flags.split('|').sort().join('|')]),
-      ['proc/sys/vm/overcommit_memory', 'proc/sys/kernel/panic', 'proc/sys/kernel/panic_on_oops'].map((file) => [file, 'O_CLOEXEC|O_NOFOLLOW|O_NONBLOCK|O_TRUNC|O_WRONLY']),
+      inPlace.map(([file, flags]) => [path.relative(node.root, file), flags.split('|').sort().join('|')]).sort(),
+      ['proc/sys/kernel/panic', 'proc/sys/kernel/panic_on_oops', 'proc/sys/vm/overcommit_memory'].map((file) => [file, 'O_CLOEXEC|O_NOFOLLOW|O_NONBLOCK|O_TRUNC|O_WRONLY']),
       `${what}: the in-place writes`,
     );
     const unsafe = opens.filter(([file, flags]) => !file.startsWith(`${procSys}/`) && !(flags.includes('O_CREAT') && flags.includes('O_EXCL')));
