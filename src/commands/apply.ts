@@ -236,11 +236,11 @@ function writtenLine(plan: Plan): string {
   const directories = (plan.directories ?? []).length;
   const running = (plan.sysctls ?? []).reduce((sum, k) => sum + k.running.length, 0);
   const parts = [
-    ...(plan.modes.length ? [`changed ${plan.modes.length} modes`] : []),
+    ...(plan.modes.length ? [`changed ${plan.modes.length} ${plan.modes.length === 1 ? 'mode' : 'modes'}`] : []),
     ...(directories ? [`created ${directories} ${directories === 1 ? 'directory' : 'directories'}`] : []),
     ...(running ? [`set ${running} running kernel ${running === 1 ? 'parameter' : 'parameters'}`] : []),
   ];
-  return `Wrote ${files} files${parts.length ? `, ${parts.join(', ')}` : ''}.`;
+  return `Wrote ${files} ${files === 1 ? 'file' : 'files'}${parts.length ? `, ${parts.join(', ')}` : ''}.`;
 }
 
 /** --rollout: undefined when not given; a word matching ROLLOUT_ID otherwise (it is matched by playbooks and shown in listings). */

@@ -196,7 +196,7 @@ for (const version of fixtureVersions) {
       const snapshot = r.manifestsAfterApply[0];
       assert.is(r.manifestsAfterApply.length, 1);
       assert.ok(r.applied.stdout.includes(`Snapshot ${snapshot.id} in ${n.stateDir}/snapshots/${snapshot.id}\n`), r.applied.stdout);
-      assert.ok(r.applied.stdout.includes(`Wrote ${plan.files.length + plan.companions.length} files${plan.modes.length ? `, changed ${plan.modes.length} modes` : ''}.\n`), r.applied.stdout);
+      assert.ok(r.applied.stdout.includes(`Wrote ${plan.files.length + plan.companions.length} ${plan.files.length + plan.companions.length === 1 ? 'file' : 'files'}${plan.modes.length ? `, changed ${plan.modes.length} ${plan.modes.length === 1 ? 'mode' : 'modes'}` : ''}.\n`), r.applied.stdout);
       assert.match(r.applied.stdout, /^Applied and verified: \d+ rules now pass\.$/m);
       for (const service of plan.restarts) assert.ok(r.applied.stdout.includes(`Restarting ${service}\n`), service);
 

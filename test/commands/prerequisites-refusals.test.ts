@@ -68,7 +68,7 @@ test('/var/log a symlink inside the root: the directory rule is blocked (harden 
   // Applied, only the kernel parameters change: nothing appears under the link's target.
   const apply = await bin(root, 'apply', '--yes', '--no-restart', ...ONLY);
   assert.is(apply.status, 0, apply.stderr);
-  assert.match(apply.stdout, '\nWrote 1 files, set 3 running kernel parameters.\n');
+  assert.match(apply.stdout, '\nWrote 1 file, set 3 running kernel parameters.\n');
   assert.equal(await fs.readdir(path.join(root, 'srv/logs')), []);
 });
 

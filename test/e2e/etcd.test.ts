@@ -83,7 +83,7 @@ test('apply closes etcd to clients without a certificate: one real restart, the 
   assert.is(processName(before.mainPid), 'etcd');
   const run = await harden(n, 'apply', '--yes', ...HARDENING, '--health-timeout', '30', '--health-window', '2');
   assert.is(run.status, 0, `${run.stderr}\n${await n.journal()}`);
-  assert.match(run.stdout, /^Wrote 1 files\.\nRestarting snap\.microk8s\.daemon-etcd\nApplied and verified: 3 rules now pass\.\nUndo with: harden --root \S+ rollback \S+\n$/m);
+  assert.match(run.stdout, /^Wrote 1 file\.\nRestarting snap\.microk8s\.daemon-etcd\nApplied and verified: 3 rules now pass\.\nUndo with: harden --root \S+ rollback \S+\n$/m);
   assert.is(await fs.readFile(n.argsFile, 'utf8'), plan.files[0].after);
   assert.equal((await readLog(n.live.standIns, 'snap')).filter((line) => line !== 'snap version'), ['snap restart microk8s.daemon-etcd']);
 
