@@ -13,7 +13,7 @@ import { outputFormat, outputPalette, type CommandContext, type OutputOptions } 
 import { agreementResults } from '../core/cluster.js';
 import { optionalClusterFacts } from './cluster.js';
 import { DEFAULT_PROFILE, fleetTargets, ruleIds, withClusterOptions, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, withWaiverOption, type ClusterOptions, type FleetOptions, type WaiverOptions } from './options.js';
-import { nodeWaivers, reportWaivers, runWaivers } from './waivers.js';
+import { nodeWaivers, readWaivers, reportWaivers } from './waivers.js';
 import { shown } from '../ui/terminal-text.js';
 import { shellWord } from '../ui/shell-word.js';
 
@@ -49,7 +49,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // (Not under --only, which names the profile's rules to look at.)
   const agreement = cluster && ruleIds(options.only).length === 0 ? agreementResults(cluster.document) : [];
   const targets = await fleetTargets(fs, options);
-  const waivers = await runWaivers(context, options, profile);
+  const waivers = await readWaivers(context, options);
   const outcomes: CheckOutcome[] = [];
   let worst: number = ExitCode.ok;
   // Nodes are read several at a time (most of a node's reading is waiting on the disk), and reported in the
@@ -87,7 +87,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
       worst = ExitCode.error;
     }
   }
-  reportWaivers(context, waivers, outcomes);
+  reportWaivers(context, waivers, profile, outcomes);
   if (bug) io.err('Please report the internal error with the command you ran.\n');
   const format = outputFormat(options);
   if (format === 'json') io.out(checkJson(outcomes));
