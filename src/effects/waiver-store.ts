@@ -2,6 +2,7 @@
 // validated with every problem on its own line, and names a node the way waivers' `nodes` globs match it.
 import os from 'node:os';
 import path from 'node:path';
+import { appendAll } from '../core/lists.js';
 import { parseWaivers, type Waiver } from '../core/waivers.js';
 import { HardenError } from '../errors.js';
 import { errorCode, type FileSystem } from './file-system.js';
@@ -38,7 +39,7 @@ export async function loadWaivers(fs: FileSystem, given: readonly string[] | und
       const [first, ...more] = parsed.problems;
       throw new HardenError(first, { more, hint: HINT });
     }
-    waivers.push(...parsed.waivers);
+    appendAll(waivers, parsed.waivers);
   }
   return { waivers, files, sha256: digests.length === 1 ? digests[0] : sha256Of(`${digests.join('\n')}\n`) };
 }
