@@ -30,7 +30,7 @@ import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Plan
 import { confirmClosedPorts } from './ports.js';
 import { shellWord } from '../ui/shell-word.js';
 import { DEFAULT_PROFILE, gateTimes, lockWaitSeconds, ruleIds, stateTarget, withClusterOptions, withGateOptions, withNodeOptions, withRuleOptions, withWaitOption, withWaiverOption, type ClusterOptions, type NodeOptions, type NodeTarget, type WaiverOptions } from './options.js';
-import { nodeWaivers, readWaivers, savedPlanWaivers, waivedRules, warnWaivers, type RunWaivers } from './waivers.js';
+import { nodeWaivers, readWaivers, refuseLapsedWaivers, savedPlanWaivers, waivedRules, warnWaivers, type RunWaivers } from './waivers.js';
 import { optionalClusterFacts } from './cluster.js';
 import { STANDARD_INPUT } from '../effects/cluster-store.js';
 import { shown } from '../ui/terminal-text.js';
@@ -401,6 +401,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
         hint: 'make a new plan with harden plan --out, review it, and apply that',
       });
     }
+    refuseLapsedWaivers(options.plan, document.waivers, fresh.assessment.results);
     const difference = planDifference(document, fresh.plan);
     if (difference !== null) {
       throw new HardenError(`${options.plan} is not what ${profileLabel(document.profile)} gives on this node: ${difference}`, {

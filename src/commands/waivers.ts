@@ -81,3 +81,18 @@ export function savedPlanWaivers(file: string, recorded: PlanWaivers | undefined
     });
   }
 }
+
+/**
+ * A saved plan leaves its waived rules alone; when one of them is no longer waived on this node now (its waiver
+ * expired since), the plan is no longer what the waivers give: refused, saying which and why.
+ */
+export function refuseLapsedWaivers(file: string, recorded: PlanWaivers | undefined, results: readonly RuleResult[]): void {
+  const lapsed = (recorded?.waived ?? []).flatMap((rule) => {
+    const now = results.find((result) => result.id === rule.ruleId);
+    return now && (now.status === 'FAIL' || now.status === 'BLOCKED') ? [{ id: rule.ruleId, why: now.waiver?.expired ? `its waiver expired on ${now.waiver.expires}` : 'no waiver excuses it now' }] : [];
+  });
+  if (lapsed.length === 0) return;
+  throw new HardenError(`${file} leaves ${lapsed.map((rule) => `${rule.id} (${rule.why})`).join(', ')} alone as waived, and it fails now`, {
+    hint: 'renew the waiver, or make a new plan with harden plan --out, review it, and apply that',
+  });
+}

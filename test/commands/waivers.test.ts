@@ -246,4 +246,17 @@ test('apply PLAN: refused without the waivers it was made with, with others, and
   assert.is(after, before.replace('--read-only-port=0', '--read-only-port=1'));
 });
 
+test('apply PLAN: refused when a rule it leaves alone as waived is no longer waived (its waiver expired since)', async () => {
+  const s = await setup();
+  const file = await s.waivers(`${HEAD}${RO}${ANON}`);
+  const saved = path.join(s.dir, 'plan.json');
+  assert.is((await s.run(['plan', '--profile', s.profile, '--waivers', file, '--out', saved])).status, 0);
+  const run = await s.run(['apply', saved, '--yes', '--no-restart', '--waivers', file], new Date('2026-12-08T00:00:00Z'));
+  assert.equal(run, {
+    status: 1,
+    stdout: '',
+    stderr: 'error: <tmp>/plan.json leaves kubelet.ro (its waiver expired on 2026-12-07) alone as waived, and it fails now\nhint: renew the waiver, or make a new plan with harden plan --out, review it, and apply that\n',
+  });
+});
+
 test.run();
