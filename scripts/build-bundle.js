@@ -3,7 +3,7 @@
 // beside it, and dist/harden.cjs.cache, V8's code cache for it (see scripts/train-code-cache.cjs; bin/harden.cjs
 // runs the file with it). CommonJS because only a script, not an ES module, can be compiled with a code cache
 // on Node 20. Runs after tsc (it checks the shipped profiles with the compiled parser):
-//  - the profile schema is compiled ahead of time into Ajv standalone code, which replaces
+//  - the profile schema (and those of saved plans, cluster facts and waiver files) is compiled ahead of time into Ajv standalone code, which replaces
 //    src/effects/profile-validator.ts, so Ajv is neither loaded nor run at start-up;
 //  - the shipped profiles are parsed and validated here (a bad one fails the build) and carried pre-parsed,
 //    with the templates, the flag catalogue (parsed too) and the version, in place of
@@ -39,6 +39,8 @@ const { PLAN_DOCUMENT_SCHEMA } = await import(new URL('../dist/src/core/plan-sch
 const { PLAN_AJV_OPTIONS } = await import(new URL('../dist/src/effects/plan-validator.js', import.meta.url).href);
 const { CLUSTER_DOCUMENT_SCHEMA, NODE_FACTS_DOCUMENT_SCHEMA } = await import(new URL('../dist/src/core/cluster-schema.js', import.meta.url).href);
 const { CLUSTER_AJV_OPTIONS } = await import(new URL('../dist/src/effects/cluster-validator.js', import.meta.url).href);
+const { WAIVERS_DOCUMENT_SCHEMA } = await import(new URL('../dist/src/core/waiver-schema.js', import.meta.url).href);
+const { WAIVER_AJV_OPTIONS } = await import(new URL('../dist/src/effects/waiver-validator.js', import.meta.url).href);
 
 /** The schema check as standalone code: `profileValidator()` returns the function Ajv would have compiled. */
 function validatorModule() {
@@ -65,6 +67,13 @@ function clusterValidatorModule() {
   ajv.addSchema(CLUSTER_DOCUMENT_SCHEMA, 'cluster');
   ajv.addSchema(NODE_FACTS_DOCUMENT_SCHEMA, 'node');
   return `${standaloneCode(ajv, { clusterCheck: 'cluster', nodeCheck: 'node' })}\nexport function clusterValidator() { return clusterCheck; }\nexport function nodeFactsValidator() { return nodeCheck; }\n`;
+}
+
+/** The waiver-file schema check as standalone code: `waiverValidator()` returns the function Ajv would have compiled. */
+function waiverValidatorModule() {
+  const ajv = new Ajv({ ...WAIVER_AJV_OPTIONS, code: { source: true, esm: true } });
+  const validate = ajv.compile(WAIVERS_DOCUMENT_SCHEMA);
+  return `${standaloneCode(ajv, validate)}\nexport function waiverValidator() { return validate; }\n`;
 }
 
 /** The shipped files, the profiles parsed and validated. */
@@ -95,14 +104,15 @@ const replaced = {
   [path.join(repo, 'src', 'effects', 'profile-validator.ts')]: validatorSource,
   [path.join(repo, 'src', 'effects', 'plan-validator.ts')]: planValidatorModule(),
   [path.join(repo, 'src', 'effects', 'cluster-validator.ts')]: clusterValidatorModule(),
+  [path.join(repo, 'src', 'effects', 'waiver-validator.ts')]: waiverValidatorModule(),
   [path.join(repo, 'src', 'effects', 'embedded-files.ts')]: await embeddedFiles(validate),
 };
 
-/** Swaps the three modules above for what was made here; everything else is bundled as written. */
+/** Swaps the modules above for what was made here; everything else is bundled as written. */
 const swapModules = {
   name: 'harden-swap-modules',
   setup(build) {
-    build.onLoad({ filter: /[\\/]src[\\/]effects[\\/](profile-validator|plan-validator|cluster-validator|embedded-files)\.ts$/ }, (args) => {
+    build.onLoad({ filter: /[\\/]src[\\/]effects[\\/](profile-validator|plan-validator|cluster-validator|waiver-validator|embedded-files)\.ts$/ }, (args) => {
       const contents = replaced[args.path];
       if (contents === undefined) return undefined;
       return { contents, loader: 'js', resolveDir: repo };

@@ -29,13 +29,14 @@ import { type ChangeEffects, type CommandContext, type OutputOptions } from './c
 import { putBack, restoreSnapshot, storeIsNew, takeSnapshot, writeAll, type Planned } from './transaction.js';
 import { confirmClosedPorts } from './ports.js';
 import { shellWord } from '../ui/shell-word.js';
-import { DEFAULT_PROFILE, gateTimes, lockWaitSeconds, ruleIds, stateTarget, withClusterOptions, withGateOptions, withNodeOptions, withRuleOptions, withWaitOption, type ClusterOptions, type NodeOptions, type NodeTarget } from './options.js';
+import { DEFAULT_PROFILE, gateTimes, lockWaitSeconds, ruleIds, stateTarget, withClusterOptions, withGateOptions, withNodeOptions, withRuleOptions, withWaitOption, withWaiverOption, type ClusterOptions, type NodeOptions, type NodeTarget, type WaiverOptions } from './options.js';
+import { nodeWaivers, readWaivers, refuseLapsedWaivers, savedPlanWaivers, waivedRules, warnWaivers, type RunWaivers } from './waivers.js';
 import { optionalClusterFacts } from './cluster.js';
 import { STANDARD_INPUT } from '../effects/cluster-store.js';
 import { shown } from '../ui/terminal-text.js';
 import { progressWriter } from '../ui/gate-progress.js';
 
-export type ApplyOptions = NodeOptions & ClusterOptions &
+export type ApplyOptions = NodeOptions & ClusterOptions & WaiverOptions &
   Pick<OutputOptions, 'color'> & {
     plan?: string;
     profile?: string;
@@ -55,7 +56,7 @@ export function applyCommand(context: CommandContext, toolVersion: string): Comm
     command: 'apply [plan]',
     describe: 'Change a node as planned: snapshot, write atomically, restart each service once, check health, put back on failure',
     builder: (yargs) =>
-      withClusterOptions(withWaitOption(withGateOptions(withRuleOptions(withNodeOptions(yargs, false)))))
+      withWaiverOption(withClusterOptions(withWaitOption(withGateOptions(withRuleOptions(withNodeOptions(yargs, false))))))
         .positional('plan', { type: 'string', describe: 'a plan saved with harden plan --out, applied exactly' })
         .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
         .option('yes', { type: 'boolean', describe: 'apply without asking (needed without a terminal)' })
@@ -104,17 +105,19 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     const given = (['profile', 'only', 'skip'] as const).filter((name) => options[name] !== undefined);
     if (given.length > 0) throw new UsageError(`a saved plan is applied exactly and does not take ${given.map((n) => `--${n}`).join(', ')}`, { hint: 'make a new plan with harden plan --out, or leave out the plan file' });
   }
+  const waivers = await readWaivers(context, options);
   await warnInterruptedChange(context, target.stateDir);
   // The lock first, and the plan under it: a plan made before another run let go of the node (or while it was
   // putting the node back) would answer for a node that is no longer there.
   const lock = await takeLock(context, change.ops, target, waitSeconds);
   try {
-    let planned = await makePlan(context, options, target);
+    let planned = await makePlan(context, options, target, waivers);
+    if (waivers.files.length > 0) warnWaivers(context, waivers, planned.profile, planned.assessment.results);
     refuseProblems(planned.plan);
     if (!changesAnything(planned.plan)) {
       // Some rules chosen (--only, --skip, or a saved plan made with them): they pass, which is not the whole profile.
       const selection = planned.profile.rules.length < planned.profile.allRules.length;
-      io.out(planText(planned.plan, paint, { root: target.root, reasons: {}, selection }));
+      io.out(planText(planned.plan, paint, { root: target.root, reasons: {}, selection, waived: waivedRules(planned.assessment.results) }));
       return ExitCode.ok;
     }
     const about = [
@@ -146,14 +149,14 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
     }
 
     if (!options.yes) {
-      io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
+      io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned), waived: waivedRules(planned.assessment.results) }));
       if (options.plan === undefined && planned.profile) {
         // Shown again only when the choice changed it: with every change kept, the plan above is the plan.
-        const chosen = await chooseChanges(context, change, options, target, planned, interrupts);
+        const chosen = await chooseChanges(context, change, options, target, planned, interrupts, waivers);
         if (chosen !== null) {
           planned = chosen;
           refuseProblems(planned.plan);
-          io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned) }));
+          io.out(planText(planned.plan, paint, { root: target.root, reasons: reasonsOf(planned), waived: waivedRules(planned.assessment.results) }));
         }
       }
       if (!(await change.prompt.confirm('Apply these changes?', { signal: interrupts.signal }))) {
@@ -361,7 +364,7 @@ function savedPlanCluster(file: string, document: PlanDocument, options: ApplyOp
   }
 }
 
-async function makePlan(context: CommandContext, options: ApplyOptions, target: NodeTarget, rules?: readonly Rule[]): Promise<Planned> {
+async function makePlan(context: CommandContext, options: ApplyOptions, target: NodeTarget, waivers: RunWaivers, rules?: readonly Rule[]): Promise<Planned> {
   const { fs } = context.effects;
   if (options.plan !== undefined) {
     const document = await readPlanFile(fs, options.plan);
@@ -383,7 +386,8 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
     // its profile and rules give on this node now, so that a plan file is never more than a reviewed copy.
     const saved = await savedPlanProfile(options.plan, document);
     savedPlanCluster(options.plan, document, options);
-    const fresh = await makePlan(context, { ...options, plan: undefined, profile: saved.reference, only: undefined, skip: undefined }, target, saved.rules);
+    savedPlanWaivers(options.plan, document.waivers, waivers);
+    const fresh = await makePlan(context, { ...options, plan: undefined, profile: saved.reference, only: undefined, skip: undefined }, target, waivers, saved.rules);
     if (document.cluster && fresh.plan.cluster?.sha256 !== document.cluster.sha256) {
       throw new HardenError(`${options.cluster} are not the cluster facts ${options.plan} was made with (sha256 ${document.cluster.sha256.replace(/^sha256:/, '').slice(0, 16)}…)`, {
         hint: 'apply it with the cluster facts it was made with, or make a new plan with these',
@@ -397,6 +401,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
         hint: 'make a new plan with harden plan --out, review it, and apply that',
       });
     }
+    refuseLapsedWaivers(options.plan, document.waivers, fresh.assessment.results);
     const difference = planDifference(document, fresh.plan);
     if (difference !== null) {
       throw new HardenError(`${options.plan} is not what ${profileLabel(document.profile)} gives on this node: ${difference}`, {
@@ -408,7 +413,7 @@ async function makePlan(context: CommandContext, options: ApplyOptions, target: 
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const selected = rules ?? profile.rules;
   const cluster = await optionalClusterFacts(context, options, profileIdentity(profile));
-  const assessment = await assessNode(fs, target, selected, undefined, { facts: cluster, mode: 'change', allRules: profile.allRules });
+  const assessment = await assessNode(fs, target, selected, undefined, { facts: cluster, mode: 'change', allRules: profile.allRules }, await nodeWaivers(fs, target, waivers));
   const plan = buildPlan({
     model: assessment.model,
     rules: selected,
@@ -436,7 +441,7 @@ function refuseProblems(plan: Plan): void {
 }
 
 /** The checklist: every failing rule, grouped by the file it changes; the plan is rebuilt from the choice (null: all kept). */
-async function chooseChanges(context: CommandContext, change: ChangeEffects, options: ApplyOptions, target: NodeTarget, planned: Planned, interrupts: Interrupts): Promise<Planned | null> {
+async function chooseChanges(context: CommandContext, change: ChangeEffects, options: ApplyOptions, target: NodeTarget, planned: Planned, interrupts: Interrupts, waivers: RunWaivers): Promise<Planned | null> {
   const byTarget = new Map<string, { value: string; name: string; description?: string }[]>();
   const risks = new Map<string, string[]>();
   for (const risk of planned.plan.risks) risks.set(risk.ruleId, [...(risks.get(risk.ruleId) ?? []), risk.text]);
@@ -461,7 +466,7 @@ async function chooseChanges(context: CommandContext, change: ChangeEffects, opt
   if ([...offered].every((id) => kept.has(id))) return null;
   // Rules not offered (passing, manual, blocked) stay, so that requirements are judged as before.
   const rules = planned.profile!.rules.filter((rule) => !offered.has(rule.id) || kept.has(rule.id));
-  return makePlan(context, options, target, rules);
+  return makePlan(context, options, target, waivers, rules);
 }
 
 /** A node file's bytes inside the root, through symlinks; null when it is missing or cannot be read. */

@@ -12,18 +12,19 @@ import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from 
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { agreementResults } from '../core/cluster.js';
 import { optionalClusterFacts } from './cluster.js';
-import { DEFAULT_PROFILE, fleetTargets, ruleIds, withClusterOptions, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, type ClusterOptions, type FleetOptions } from './options.js';
+import { DEFAULT_PROFILE, fleetTargets, ruleIds, withClusterOptions, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, withWaiverOption, type ClusterOptions, type FleetOptions, type WaiverOptions } from './options.js';
+import { nodeWaivers, readWaivers, reportWaivers } from './waivers.js';
 import { shown } from '../ui/terminal-text.js';
 import { shellWord } from '../ui/shell-word.js';
 
-type CheckOptions = FleetOptions & OutputOptions & ClusterOptions & { profile: string; only?: string[]; skip?: string[]; verbose?: boolean; failed?: boolean };
+type CheckOptions = FleetOptions & OutputOptions & ClusterOptions & WaiverOptions & { profile: string; only?: string[]; skip?: string[]; verbose?: boolean; failed?: boolean };
 
 export function checkCommand(context: CommandContext, toolVersion: string): CommandModule<object, CheckOptions> {
   return {
     command: 'check',
     describe: 'Audit nodes against a profile: PASS, FAIL, MANUAL, BLOCKED or NOT APPLICABLE per rule, with CIS ids',
     builder: (yargs) =>
-      withClusterOptions(withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif'])))
+      withWaiverOption(withClusterOptions(withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif']))))
         .option('failed', { type: 'boolean', describe: 'text: show only what needs work (FAIL and BLOCKED)' })
         .option('verbose', { type: 'boolean', describe: 'text: list the NOT APPLICABLE rules too (counted in one line otherwise)' })
         .example('$0 check', 'this machine against the baseline profile')
@@ -32,6 +33,7 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
         .example('$0 check --roots ./fleet --format json', 'every node root under ./fleet, in one document')
         .example('$0 check --cluster cluster.json', "a worker's control-plane requirements decided from the control planes, and the settings they disagree on")
         .example('$0 check --failed', 'only the rules that need work, each with the plan command that shows its fix')
+        .example('$0 check --waivers waivers.yaml', 'failing rules the waivers excuse are WAIVED, with their justification')
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
       context.setExitCode(await runCheck(context, options, toolVersion));
@@ -47,6 +49,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // (Not under --only, which names the profile's rules to look at.)
   const agreement = cluster && ruleIds(options.only).length === 0 ? agreementResults(cluster.document) : [];
   const targets = await fleetTargets(fs, options);
+  const waivers = await readWaivers(context, options);
   const outcomes: CheckOutcome[] = [];
   let worst: number = ExitCode.ok;
   // Nodes are read several at a time (most of a node's reading is waiting on the disk), and reported in the
@@ -54,7 +57,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // Only what the report needs is kept of each node: a fleet's args files are not all held at once.
   const viewFlags = sharedViewer();
   const assessments = settledInOrder(targets, NODES_AT_ONCE, async (target) => {
-    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules });
+    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules }, await nodeWaivers(fs, target, waivers));
     return { version: model.report.version, results: [...results, ...agreement] };
   });
   // A profile file is named by its file and its own name, so that it never reads as a shipped profile.
@@ -84,6 +87,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
       worst = ExitCode.error;
     }
   }
+  reportWaivers(context, waivers, profile, outcomes);
   if (bug) io.err('Please report the internal error with the command you ran.\n');
   const format = outputFormat(options);
   if (format === 'json') io.out(checkJson(outcomes));

@@ -210,3 +210,17 @@ export interface ClusterOptions {
 export function clusterMaxAge(options: ClusterOptions): number {
   return seconds('cluster-max-age', options.clusterMaxAge, 3600);
 }
+
+/** --waivers: waiver files (check, plan, apply); repeatable, and never a default file. */
+export function withWaiverOption<T>(yargs: Argv<T>) {
+  return yargs.option('waivers', {
+    type: 'string',
+    coerce: toList,
+    describe: 'a YAML file of waivers: failing rules excused, each with its justification (and owner, expiry); repeatable',
+    requiresArg: true,
+  });
+}
+
+export interface WaiverOptions {
+  readonly waivers?: readonly string[] | undefined;
+}

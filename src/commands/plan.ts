@@ -9,14 +9,15 @@ import { warnChangeInProgress } from '../effects/lock.js';
 import { atomicWrite, inputDigests, readPlanFile, readTemplates, rootIdentity } from '../effects/plan-store.js';
 import { loadProfile, profileIdentity } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
-import { planJson, planText, type PlanOrigin } from '../ui/plan-view.js';
+import { planJson, planText, type PlanOrigin, type PlanTextOptions } from '../ui/plan-view.js';
 import { shellWord } from '../ui/shell-word.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
-import { DEFAULT_PROFILE, nodeTargets, ruleIds, withClusterOptions, withNodeOptions, withOutputOptions, withRuleOptions, type ClusterOptions, type NodeOptions } from './options.js';
+import { DEFAULT_PROFILE, nodeTargets, ruleIds, withClusterOptions, withNodeOptions, withOutputOptions, withRuleOptions, withWaiverOption, type ClusterOptions, type NodeOptions, type WaiverOptions } from './options.js';
+import { nodeWaivers, planWaivers, readWaivers, waivedRules, warnWaivers } from './waivers.js';
 import { optionalClusterFacts } from './cluster.js';
 import { STANDARD_INPUT } from '../effects/cluster-store.js';
 
-type PlanOptions = NodeOptions & ClusterOptions &
+type PlanOptions = NodeOptions & ClusterOptions & WaiverOptions &
   OutputOptions & {
     profile?: string;
     only?: string[];
@@ -32,7 +33,7 @@ export function planCommand(context: CommandContext, toolVersion: string): Comma
     command: 'plan',
     describe: 'Show what applying a profile would change on one node: diffs per args file, files to create, modes, restarts',
     builder: (yargs) =>
-      withClusterOptions(withRuleOptions(withOutputOptions(withNodeOptions(yargs, false))))
+      withWaiverOption(withClusterOptions(withRuleOptions(withOutputOptions(withNodeOptions(yargs, false)))))
         // No default here, so that --in can tell a --profile given from none (the default is still baseline).
         .option('profile', { type: 'string', default: undefined, defaultDescription: DEFAULT_PROFILE, describe: 'a shipped profile name, or a profile file', requiresArg: true })
         .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 with no changes, 2 with changes (1 on error)' })
@@ -46,6 +47,7 @@ export function planCommand(context: CommandContext, toolVersion: string): Comma
         .example('$0 plan --profile cis --out cis.plan.json', 'save the plan, to review it and apply it later')
         .example('$0 plan --in cis.plan.json', 'show a saved plan again')
         .example('$0 plan --detailed-exitcode', 'exit 2 when there is something to change')
+        .example('$0 plan --waivers waivers.yaml', 'leave the rules the waivers excuse alone (shown under Waived)')
         .epilogue(EXIT_CODES_HELP) as never,
     handler: async (options) => {
       context.setExitCode(await runPlan(context, options, toolVersion));
@@ -58,17 +60,17 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
   const format = outputFormat(options);
   const selection = ruleIds(options.only).length + ruleIds(options.skip).length > 0;
   const text = (plan: Plan, origin: Made['origin']) =>
-    format === 'json' ? planJson(plan, origin.full()) : planText(plan, outputPalette(options, io), { root: origin.root, reasons: origin.reasons, selection });
+    format === 'json' ? planJson(plan, origin.full()) : planText(plan, outputPalette(options, io), { root: origin.root, reasons: origin.reasons, selection, waived: origin.waived });
 
   if (options.in !== undefined) {
-    const given = (['out', 'profile', 'only', 'skip', 'cluster', 'assumePlanned'] as const).filter((name) => options[name] !== undefined);
+    const given = (['out', 'profile', 'only', 'skip', 'cluster', 'assumePlanned', 'waivers'] as const).filter((name) => options[name] !== undefined);
     if (given.length > 0) {
       throw new UsageError(`--in shows a saved plan and does not take ${given.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, {
         hint: 'the plan file already says what it changes; to make a new plan, leave out --in',
       });
     }
     const document = await readPlanFile(context.effects.fs, options.in);
-    io.out(text(document, { ...document, full: () => document }));
+    io.out(text(document, { ...document, waived: document.waivers?.waived, full: () => document }));
     return exitCode(document, options);
   }
 
@@ -98,7 +100,8 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
     // The command to run as it must be typed: the plan applies to the root it was made on.
     const where = path.resolve(origin.root) === '/' ? '' : `--root ${shellWord(origin.root)} `;
     const cluster = options.cluster === undefined ? '' : ` --cluster ${shellWord(options.cluster)}`;
-    const saved = `Saved the plan to ${options.out}: apply it with harden ${where}apply ${shellWord(options.out)}${cluster}\n`;
+    const waivers = [...new Set(options.waivers ?? [])].map((file) => ` --waivers ${shellWord(file)}`).join('');
+    const saved = `Saved the plan to ${options.out}: apply it with harden ${where}apply ${shellWord(options.out)}${cluster}${waivers}\n`;
     if (format === 'json') io.err(saved);
     else io.out(`\n${saved}`);
   }
@@ -108,7 +111,7 @@ export async function runPlan(context: CommandContext, options: PlanOptions, too
 interface Made {
   readonly plan: Plan;
   /** The text view needs only the root and the reasons; `full()` hashes every input, for --out and --json. */
-  readonly origin: Pick<PlanOrigin, 'root' | 'reasons'> & { full(): PlanOrigin };
+  readonly origin: Pick<PlanOrigin, 'root' | 'reasons'> & { readonly waived?: PlanTextOptions['waived']; full(): PlanOrigin };
 }
 
 /** Facts gathered exactly as `check` gathers them, then the plan and what it was made from. */
@@ -117,7 +120,9 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
   const [target] = nodeTargets(options, false);
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE, { only: ruleIds(options.only), skip: ruleIds(options.skip) });
   const cluster = await optionalClusterFacts(context, options, profileIdentity(profile));
-  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, undefined, { facts: cluster, mode: options.assumePlanned ? 'check' : 'change', allRules: profile.allRules });
+  const waivers = await readWaivers(context, options);
+  const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, undefined, { facts: cluster, mode: options.assumePlanned ? 'check' : 'change', allRules: profile.allRules }, await nodeWaivers(fs, target, waivers));
+  if (waivers.files.length > 0) warnWaivers(context, waivers, profile, results);
   await warnOwedRestarts(context, target.stateDir);
   await warnInterruptedChange(context, target.stateDir);
   await warnChangeInProgress(context, target.stateDir);
@@ -141,9 +146,11 @@ async function makePlan(context: CommandContext, options: PlanOptions, toolVersi
     origin: {
       root: target.root,
       reasons,
+      waived: waivedRules(results),
       full: () => {
         const inputs = { ...inputDigests(facts), ...entryInputs(profile.rules, answers, vars) };
-        full ??= { root: target.root, identity, toolVersion, createdAt, inputs, reasons, rules: profile.rules.map((rule) => rule.id) };
+        const recorded = planWaivers(waivers, results);
+        full ??= { root: target.root, identity, toolVersion, createdAt, inputs, reasons, rules: profile.rules.map((rule) => rule.id), ...(recorded ? { waivers: recorded } : {}) };
         return full;
       },
     },

@@ -147,20 +147,7 @@ export function evaluateRules(
   cluster?: ClusterRequirement,
 ): RuleResult[] {
   const first = rules.map((rule) => versionGate(model, rule, evaluateRule(model, rule, facts, vars), catalogue));
-  // A failing rule whose requirements are not met cannot be fixed: it is blocked, with what to do. Blocking
-  // spreads: a rule that needs a blocked rule is blocked too, so this runs until nothing changes.
-  let results = first;
-  for (let changed = true; changed; ) {
-    changed = false;
-    const byId = new Map(results.map((result) => [result.id, result]));
-    results = results.map((result, index) => {
-      if (result.status !== 'FAIL') return result;
-      const unmet = (rules[index].requires ?? []).map((req) => unmetRequirement(req, facts, byId, vars, cluster)).filter((text): text is string => text !== null);
-      if (unmet.length === 0) return result;
-      changed = true;
-      return { ...result, status: 'BLOCKED' as const, reason: `${result.reason}; blocked: ${unmet.join('; ')}` };
-    });
-  }
+  let results = blockUnmetRequirements(first, rules, facts, vars, cluster);
   // A failing rule whose control-plane requirement is met only by a plan not yet applied there (check) says so.
   if (cluster) {
     results = results.map((result, index) => {
@@ -171,6 +158,36 @@ export function evaluateRules(
   }
   // Then every args file its consumer cannot read or start with: a failure whatever the rules select.
   return [...results, ...readerResults(model)];
+}
+
+/**
+ * A failing rule whose requirements are not met cannot be fixed: it is blocked, with what to do. Blocking
+ * spreads: a rule that needs a blocked rule is blocked too, so this runs until nothing changes. Run again once
+ * waivers are applied: a waived rule is never fixed, so it meets no other rule's requirement. Results that are
+ * no rule of `rules` (reader checks, cluster agreement) are left as they are.
+ */
+export function blockUnmetRequirements(
+  results: readonly RuleResult[],
+  rules: readonly Rule[],
+  facts: NodeFactAnswers,
+  vars: Readonly<Record<string, string>>,
+  cluster?: ClusterRequirement,
+): RuleResult[] {
+  const ruleById = new Map(rules.map((rule) => [rule.id, rule]));
+  let current = [...results];
+  for (let changed = true; changed; ) {
+    changed = false;
+    const byId = new Map(current.filter((result) => ruleById.has(result.id)).map((result) => [result.id, result]));
+    current = current.map((result) => {
+      const rule = ruleById.get(result.id);
+      if (result.status !== 'FAIL' || !rule) return result;
+      const unmet = (rule.requires ?? []).map((req) => unmetRequirement(req, facts, byId, vars, cluster)).filter((text): text is string => text !== null);
+      if (unmet.length === 0) return result;
+      changed = true;
+      return { ...result, status: 'BLOCKED' as const, reason: `${result.reason}; blocked: ${unmet.join('; ')}` };
+    });
+  }
+  return current;
 }
 
 function unmetRequirement(requirement: Requirement, facts: NodeFactAnswers, results: ReadonlyMap<string, RuleResult>, vars: Readonly<Record<string, string>>, cluster?: ClusterRequirement): string | null {

@@ -143,6 +143,12 @@ const PLAN_FIELDS = object({
       additionalProperties: ref('sha256'),
     },
     rules: list(ref('ruleId'), MAX_RULES, { uniqueItems: true }),
+    // Optional: only a plan made with --waivers has it; apply PLAN is given the same files.
+    waivers: object({
+      files: list(string(MAX_NAME, { minLength: 1 }), 1000, { minItems: 1 }),
+      sha256: ref('sha256'),
+      waived: list(object({ ruleId: ref('ruleId'), justification: string(4096), owner: nullable(string(256)), expires: nullable(string(10, { pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' })), file: string(MAX_NAME), line: { type: 'integer', minimum: 1 } }), MAX_RULES),
+    }),
     sha256: ref('sha256'),
   });
 
@@ -151,7 +157,7 @@ export const PLAN_DOCUMENT_SCHEMA = {
   $id: 'https://harden.invalid/plan.schema.json',
   title: `a saved harden plan (${PLAN_SCHEMA})`,
   ...PLAN_FIELDS,
-  required: PLAN_FIELDS.required.filter((name) => !['cluster', 'directories', 'sysctls'].includes(name)),
+  required: PLAN_FIELDS.required.filter((name) => !['cluster', 'directories', 'sysctls', 'waivers'].includes(name)),
   definitions: DEFINITIONS,
 };
 

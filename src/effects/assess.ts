@@ -2,7 +2,8 @@
 // about, and evaluate. `check` reports this; `plan` builds on it.
 import path from 'node:path';
 import { clusterRequirement, type ClusterFacts, type ClusterMode } from '../core/cluster.js';
-import { evaluateRules, factQueries, type NodeFactAnswers, type RuleResult } from '../core/evaluate.js';
+import { blockUnmetRequirements, evaluateRules, factQueries, type NodeFactAnswers, type RuleResult } from '../core/evaluate.js';
+import { applyWaivers, type Waiver } from '../core/waivers.js';
 import { viewFlagsFile, type FlagsViewer } from '../core/file-view.js';
 import { describeNode, type NodeFacts, type NodeModel } from '../core/node.js';
 import { snapVars } from '../core/node-env.js';
@@ -36,6 +37,8 @@ export async function assessNode(
    * a requirement left out is still known by its component.
    */
   cluster?: { readonly facts: ClusterFacts | null; readonly mode: ClusterMode; readonly allRules: readonly Rule[] },
+  /** --waivers: what waives failing rules on this node (known by `names`), as of `now`. */
+  waivers?: { readonly waivers: readonly Waiver[]; readonly names: readonly string[]; readonly now: Date },
 ): Promise<Assessment> {
   // One reader for the whole reading: each path component under the root is looked at once.
   const reader = new RootedReader(fs, path.resolve(target.root));
@@ -51,7 +54,9 @@ export async function assessNode(
     answers = { ...answers, exposure: listeners.available ? (await readExposure(fs, target.root, model, listeners)).rows : null };
   }
   const decide = cluster?.facts ? clusterRequirement(cluster.facts.document, model.report.role, cluster.mode, new Map(cluster.allRules.map((rule) => [rule.id, rule.component]))) : undefined;
-  const results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue(), decide);
+  let results = evaluateRules(model, rules, answers, vars, loadFlagCatalogue(), decide);
+  // A waived rule is not fixed: the rules that need it are blocked by it, so blocking is decided again.
+  if (waivers && waivers.waivers.length > 0) results = blockUnmetRequirements(applyWaivers(results, waivers.waivers, waivers.names, waivers.now), rules, answers, vars, decide);
   return { facts, model, vars, answers, results };
 }
 

@@ -25,6 +25,25 @@ export interface PlanOrigin {
   readonly reasons: Readonly<Record<string, string>>;
   /** The ids of the rules the plan was made from (the profile after --only and --skip). */
   readonly rules: readonly string[];
+  /** --waivers: the files' sha256 (`apply PLAN` is given the same ones) and the rules they waive, not planned. */
+  readonly waivers?: PlanWaivers;
+}
+
+/** What a plan made with --waivers records of them. */
+export interface PlanWaivers {
+  readonly files: readonly string[];
+  readonly sha256: string;
+  readonly waived: readonly WaivedRule[];
+}
+
+/** A rule a waiver excuses: left alone by the plan, and shown in its "Waived:" section. */
+export interface WaivedRule {
+  readonly ruleId: string;
+  readonly justification: string;
+  readonly owner: string | null;
+  readonly expires: string | null;
+  readonly file: string;
+  readonly line: number;
 }
 
 /** The JSON document: the plan and its origin, sealed with the sha256 of the rest. */
@@ -35,6 +54,8 @@ export interface PlanTextOptions {
   readonly reasons?: Readonly<Record<string, string>>;
   /** --only or --skip chose the rules: "No changes" then says the selected rules pass, not that the node complies. */
   readonly selection?: boolean;
+  /** The rules waivers excuse (left alone): the "Waived:" section. */
+  readonly waived?: readonly WaivedRule[];
 }
 
 const CONTEXT_LINES = 3;
@@ -73,6 +94,7 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
   appendAll(out, prerequisites(plan, color));
   appendAll(out, section('Risks:', plan.risks.map((risk) => `  ${shown(risk.ruleId)}: ${shown(risk.text)}`)));
   appendAll(out, section(color.yellow('Blocked (harden will not change these until what they need is in place):'), plan.blocked.map((note) => `  ${color.yellow(shown(note.ruleId))}: ${shown(note.text)}`)));
+  appendAll(out, section(color.cyan('Waived (left alone: a waiver excuses them):'), (options.waived ?? []).map((rule) => `  ${color.cyan(shown(rule.ruleId))}: ${shown(waivedText(rule))}`)));
   if (plan.manual.length > 0) {
     out.push(`${color.bold('Manual:')} ${count(plan.manual.length, 'rule')} to check by hand (harden check says what to look at): ${shown(plan.manual.map((note) => note.ruleId).join(', '))}`, '');
   }
@@ -80,6 +102,13 @@ export function planText(plan: Plan, color: Palette, options: PlanTextOptions): 
   appendAll(out, section(color.red('Problems (this plan must not be applied):'), plan.problems.map((note) => `  ${color.red(shown(ruleLabel(note)))}: ${shown(note.text)}`)));
   appendAll(out, summary(plan, color, options.selection ?? false));
   return `${out.join('\n')}\n`;
+}
+
+/** `by ops@example.com until 2026-12-31 (waivers.yaml line 4): <justification>`, as check words a waiver. */
+function waivedText(rule: WaivedRule): string {
+  const by = rule.owner ? `by ${rule.owner} ` : '';
+  const until = rule.expires ? `until ${rule.expires}` : 'no expiry';
+  return `${by}${until} (${rule.file} line ${rule.line}): ${rule.justification}`;
 }
 
 /**
@@ -291,6 +320,7 @@ export function planJson(plan: Plan, origin: PlanOrigin): string {
     reasons: origin.reasons,
     inputs: origin.inputs,
     rules: origin.rules,
+    ...(origin.waivers ? { waivers: origin.waivers } : {}),
   };
   return `${jsonText({ ...document, sha256: documentDigest(document) })}\n`;
 }

@@ -2319,7 +2319,101 @@ Score: high 1/2 (50%)
         'hint: a saved plan is applied only as harden made it: make a new one with harden plan --out, review it, and apply that\n',
     },
   },
+  waiverCase(
+    'waivers-no-justification',
+    'a waiver without its justification: an exception nobody explained',
+    'apiVersion: harden/v1\nkind: Waivers\nwaivers:\n  - rule: apiserver.profiling\n    owner: ops@example.com\n',
+    '- rule: apiserver.profiling',
+    'error: <tmp>/waivers.yaml:4: waiver 1: missing field "justification"\nhint: fix the waiver file; README.md (Waivers) describes the format\n',
+  ),
+  waiverCase(
+    'waivers-blank-justification',
+    'a justification of spaces only',
+    'apiVersion: harden/v1\nkind: Waivers\nwaivers:\n  - rule: apiserver.profiling\n    justification: "   "\n',
+    'justification: "   "',
+    'error: <tmp>/waivers.yaml:5: waiver 1: justification: must not be empty\nhint: fix the waiver file; README.md (Waivers) describes the format\n',
+  ),
+  waiverCase(
+    'waivers-unknown-field',
+    'a misspelt field (`expiry:` for `expires:`)',
+    'apiVersion: harden/v1\nkind: Waivers\nwaivers:\n  - rule: apiserver.profiling\n    justification: lab\n    expiry: 2026-12-31\n',
+    'expiry: 2026-12-31',
+    'error: <tmp>/waivers.yaml:6: waiver 1: unknown field "expiry"; did you mean "expires"?\nhint: fix the waiver file; README.md (Waivers) describes the format\n',
+  ),
+  waiverCase(
+    'waivers-not-a-date',
+    'an expiry that is not a date',
+    'apiVersion: harden/v1\nkind: Waivers\nwaivers:\n  - rule: apiserver.profiling\n    justification: lab\n    expires: next quarter\n',
+    'expires: next quarter',
+    'error: <tmp>/waivers.yaml:6: waiver 1: expires: must be a date, YYYY-MM-DD (the waiver holds to the end of that day, UTC)\nhint: fix the waiver file; README.md (Waivers) describes the format\n',
+  ),
+  waiverCase(
+    'waivers-no-such-day',
+    'an expiry of a day no calendar has (30 February)',
+    'apiVersion: harden/v1\nkind: Waivers\nwaivers:\n  - rule: apiserver.profiling\n    justification: lab\n    expires: 2027-02-30\n',
+    'expires: 2027-02-30',
+    'error: <tmp>/waivers.yaml:6: waiver 1: expires: 2027-02-30 is not a real date\nhint: fix the waiver file; README.md (Waivers) describes the format\n',
+  ),
+  waiverCase(
+    'waivers-bad-rule',
+    'a rule that is no rule id nor a glob of one',
+    'apiVersion: harden/v1\nkind: Waivers\nwaivers:\n  - rule: "Profiling off?"\n    justification: lab\n',
+    'rule: "Profiling off?"',
+    'error: <tmp>/waivers.yaml:4: waiver 1: rule: must be a rule id or a glob of them (a-z, 0-9, -, . and *), as harden profiles show lists them\nhint: fix the waiver file; README.md (Waivers) describes the format\n',
+  ),
+  waiverCase(
+    'waivers-wrong-kind',
+    'a profile given as a waiver file',
+    'apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: T\nrules: []\n',
+    'kind: Profile',
+    'error: <tmp>/waivers.yaml:1: missing field "waivers"\nerror: <tmp>/waivers.yaml:2: kind: must be "Waivers"\nerror: <tmp>/waivers.yaml:3: unknown field "name"\nerror: <tmp>/waivers.yaml:4: unknown field "title"\nerror: <tmp>/waivers.yaml:5: unknown field "rules"\nhint: fix the waiver file; README.md (Waivers) describes the format\n',
+  ),
+  waiverCase(
+    'waivers-not-yaml',
+    'a waiver file that is not YAML',
+    'apiVersion: harden/v1\nkind: Waivers\nwaivers:\n  - rule: [apiserver.profiling\n',
+    '- rule: [apiserver.profiling',
+    'error: <tmp>/waivers.yaml:5: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]\nhint: fix the waiver file; README.md (Waivers) describes the format\n',
+  ),
+  {
+    id: 'waivers-missing-file',
+    group: 'Waivers',
+    what: '`--waivers` naming a file that is not there',
+    argv: ['--root', '<root>', 'check', '--waivers', '<tmp>/waivers.yaml'],
+    setup: async (box) => box.node(),
+    expect: { status: 1, stderr: 'error: cannot read the waiver file <tmp>/waivers.yaml: no such file\nhint: check the path given to --waivers\n' },
+  },
+  {
+    id: 'waivers-plan-saved-with-waivers',
+    group: 'Waivers',
+    what: 'a plan saved with `--waivers` applied without them',
+    argv: ['--root', '<root>', 'apply', '<tmp>/plan.json', '--yes', '--no-restart'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('waivers.yaml', 'apiVersion: harden/v1\nkind: Waivers\nwaivers:\n  - rule: kube-scheduler.bind-address\n    justification: scraped by the metrics server\n');
+      const run = await runInProcessWith(['--root', box.root, 'plan', '--waivers', path.join(box.tmp, 'waivers.yaml'), '--out', path.join(box.tmp, 'plan.json')]);
+      if (run.status !== 0) throw new Error(run.stderr);
+      const saved = JSON.parse(await fs.readFile(path.join(box.tmp, 'plan.json'), 'utf8'));
+      box.name(saved.waivers.sha256.slice(7, 23), '<sha>');
+    },
+    expect: { status: 1, stderr: 'error: <tmp>/plan.json was made with the waivers <tmp>/waivers.yaml (sha256 <sha>…)\nhint: apply it with --waivers <tmp>/waivers.yaml\n' },
+  },
 ];
+
+function waiverCase(id: string, what: string, text: string, input: string, stderr: string): CatalogueCase {
+  return {
+    id,
+    group: 'Waivers',
+    what,
+    input,
+    argv: ['--root', '<root>', 'check', '--waivers', '<tmp>/waivers.yaml'],
+    setup: async (box) => {
+      await box.node();
+      await box.file('waivers.yaml', text);
+    },
+    expect: { status: 1, stderr },
+  };
+}
 
 /** A node root with the /etc/systemd/system every systemd machine has. */
 async function watchRoot(box: Box): Promise<void> {
