@@ -39,7 +39,8 @@ export function waiverText(result: RuleResult): string | null {
 /** `Score: critical 1/2 (50%), high 4/4 (100%)`: each severity with a rule scored (score.ts defines the score). */
 export function scoreLine(results: readonly RuleResult[]): string {
   const scored = scoreBySeverity(results).filter((score) => score.score !== null);
-  if (scored.length === 0) return 'Score: nothing to score (every rule is manual or not applicable)';
+  const other = results.some((r) => r.status === 'WAIVED' || r.status === 'NOT ASSESSED') ? 'manual, waived, not assessed' : 'manual';
+  if (scored.length === 0) return `Score: nothing to score (every rule is ${other} or not applicable)`;
   return `Score: ${scored.map((score) => `${score.severity} ${scoreFraction(score)} (${Math.floor(score.score! * 100)}%)`).join(', ')}`;
 }
 
@@ -97,7 +98,7 @@ export function checkText(outcome: CheckOutcome, color: Palette, options: CheckT
     if (result.status === 'FAIL') lines.push(`${INDENT}fix: ${shown(fixText(result, outcome.root, planCommand))}`);
   }
   if (folded > 0) lines.push(color.dim(`${folded} not applicable to this node (--verbose lists them)`));
-  if (hidden > 0) lines.push(color.dim(`${hidden} passed, manual or not applicable not shown (--failed)`));
+  if (hidden > 0) lines.push(color.dim(`${hidden} passed, ${outcome.results.some((r) => r.status === 'WAIVED' || r.status === 'NOT ASSESSED') ? 'waived, not assessed, ' : ''}manual or not applicable not shown (--failed)`));
   const { compliant } = summarize(outcome.results);
   const verdict = options.selection ? ' — the selected rules pass' : ` — complies with profile ${profile}`;
   lines.push('', `${summaryLine(outcome.results)}${compliant ? color.green(verdict) : ''}`, scoreLine(outcome.results));
