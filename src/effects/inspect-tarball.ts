@@ -67,7 +67,7 @@ async function reportBytes(fs: FileSystem, file: string): Promise<Buffer> {
 function gunzipInto(bytes: Buffer, reader: TarReader): Promise<void> {
   const zlib = builtin('node:zlib');
   return new Promise((resolve, reject) => {
-    const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
+    const gunzip = zlib.createGunzip({ chunkSize: 1024 * 1024 });
     let total = 0;
     let settled = false;
     const fail = (error: unknown) => {
