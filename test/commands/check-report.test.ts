@@ -64,7 +64,12 @@ test('every fixture version, in each layout (ss, netstat before December 2021, s
   const layouts: Layout[] = ['ss', 'netstat', 'strict'];
   const files: string[] = [];
   for (const version of FIXTURE_VERSIONS) {
-    for (const layout of layouts) files.push(await writeReport(dir, `inspection-report-${version}-${layout}.tar.gz`, reportBytes(reportFiles({ version, layout }))));
+    for (const layout of layouts) {
+      files.push(await writeReport(dir, `inspection-report-${version}-${layout}.tar.gz`, reportBytes(reportFiles({ version, layout }))));
+      const tarDir = path.join(dir, 'tar');
+      await fs.mkdir(tarDir, { recursive: true });
+      files.push(await writeReportWithTar(tarDir, `inspection-report-${version}-${layout}-tar.tar.gz`, reportFiles({ version, layout })));
+    }
   }
   const run = await runInProcess(['check', '--report', ...files, '--json']);
   assert.is(run.stderr, '');
@@ -74,6 +79,8 @@ test('every fixture version, in each layout (ss, netstat before December 2021, s
     for (const layout of layouts) {
       const doc = docs[`inspection-report-${version}-${layout}.tar.gz`];
       assert.ok(doc, `${version} ${layout}`);
+      // Debian's tar and the in-process archive read alike.
+      assert.equal(docs[`inspection-report-${version}-${layout}-tar.tar.gz`].results, doc.results, `${version} ${layout}: tar`);
       assert.is(doc.error, undefined);
       assert.is(doc.version?.split('.').slice(0, 2).join('.'), version, `${version} ${layout}`);
       const probes = doc.results.filter((r: any) => r.id.endsWith('.exposure') && r.status !== 'NOT APPLICABLE');
@@ -172,6 +179,18 @@ test('a hostile report among good ones: its error in its place, the others audit
   const docs = JSON.parse(run.stdout);
   assert.equal(docs['inspection-report-20261201_000000.tar.gz'].results, []);
   assert.equal(byStatus(docs[NAME]), BASELINE_1_28);
+});
+
+test('two reports of the same name in different directories are named by their paths as given', async () => {
+  const dir = await makeTempDir();
+  await fs.mkdir(path.join(dir, 'a'));
+  await fs.mkdir(path.join(dir, 'b'));
+  const bytes = reportBytes(reportFiles({ version: '1.28' }));
+  await writeReport(path.join(dir, 'a'), NAME, bytes);
+  await writeReport(path.join(dir, 'b'), NAME, bytes);
+  const other = await writeReport(dir, 'inspection-report-20261201_121212.tar.gz', bytes);
+  const run = await runInProcess(['check', '--report', path.join(dir, 'a', NAME), path.join(dir, 'b', NAME), other, '--json']);
+  assert.equal(Object.keys(JSON.parse(run.stdout)), [path.join(dir, 'a', NAME), path.join(dir, 'b', NAME), 'inspection-report-20261201_121212.tar.gz']);
 });
 
 test.run();
