@@ -12,6 +12,7 @@ import { ARGS_DIR } from './node-env.js';
 import { canonicalAddress, type Listener } from './proc-net.js';
 import type { KeepRule, TarMember } from './tar-reader.js';
 import { compareStrings } from './order.js';
+import { flagsFileComponent } from './consumers.js';
 
 export const REPORT_DIR = 'inspection-report';
 /** What the input is, in the reasons of rules it cannot decide. */
@@ -135,6 +136,9 @@ function argsEntries(members: readonly TarMember[], prefix: string): ArgsEntry[]
     const name = slash === -1 ? rest : rest.slice(0, slash);
     if (slash === -1 && member.type === 'file') {
       entries.set(name, { name, type: 'file', special: null, symlinkTarget: null, mode: 0o100000 | (member.mode & 0o7777), uid: member.uid, gid: member.gid, size: member.size, content: argsText(member) });
+    } else if (flagsFileComponent(name) !== null) {
+      // As on a node: a directory where a component's flags file belongs cannot be judged as that file.
+      throw new InspectionError(`${prefix}${name} is a directory, not an args file`, `${flagsFileComponent(name)} reads its flags from this file: make the report again once the node's args dir is mended`);
     } else if (!entries.has(name)) {
       entries.set(name, { name, type: 'directory', special: null, symlinkTarget: null, mode: 0o040755, uid: member.uid, gid: member.gid, size: 0, content: null });
     }

@@ -2299,6 +2299,7 @@ Score: high 1/2 (50%)
       stdout: `Profile baseline on inspection-report-20261201_000000.tar.gz\nerror: inspection-report/args/x is a symbolic link to /etc/shadow: harden reads only regular files from an inspection report, and follows no link\n${REPORT_HINT}\nnot checked\n\nProfile baseline on inspection-report-20261201_101010.tar.gz (MicroK8s 1.28.15)\n[PASS]           critical  kubelet.anonymous-auth [CIS 4.2.1]\n                           Refuse anonymous requests to the kubelet\n                           found: --anonymous-auth=false (line 4); --anonymous-auth is false\n\n1 rule: 1 passed, 0 failed, 0 blocked, 0 manual, 0 not applicable — the selected rules pass\nScore: critical 1/1 (100%)\n`,
     },
   },
+  reportCase('report-args-file-is-directory', "a report whose `args/kubelet` is a directory", () => reportBytes(reportFiles({ version: '1.28', args: { kubelet: null, 'kubelet/x': 'y' } })), 'inspection-report/args/kubelet is a directory, not an args file', "hint: kubelet reads its flags from this file: make the report again once the node's args dir is mended\n"),
 ];
 
 /** A node root with the /etc/systemd/system every systemd machine has. */

@@ -158,6 +158,13 @@ test('no args dir, or not a report at all', async () => {
   assert.is((await runInProcess(['check', '--report', other])).stderr, `error: b.tar.gz: inspection-report/ is missing: this is not a microk8s inspect report\n${hint}`);
 });
 
+test("a directory where a component's args file belongs is refused, as on a node", async () => {
+  const dir = await makeTempDir();
+  const file = await writeReport(dir, 'bad.tar.gz', reportBytes(reportFiles({ version: '1.28', args: { kubelet: null, 'kubelet/x': 'y' } })));
+  const run = await runInProcess(['check', '--report', file]);
+  assert.equal([run.status, run.stderr], [1, 'error: bad.tar.gz: inspection-report/args/kubelet is a directory, not an args file\nhint: kubelet reads its flags from this file: make the report again once the node\'s args dir is mended\n']);
+});
+
 test('a missing file, a directory, and --report with --root', async () => {
   const dir = await makeTempDir();
   const missing = await runInProcess(['check', '--report', path.join(dir, 'gone.tar.gz')]);
