@@ -62,7 +62,7 @@ export class TarReader {
   }
 
   push(chunk: Buffer): void {
-    let data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
     this.carry = null;
     let at = 0;
     while (at < data.length && !this.ended) {
@@ -95,7 +95,6 @@ export class TarReader {
       this.offset += BLOCK;
     }
     if (at < data.length && !this.ended) this.carry = Buffer.from(data.subarray(at));
-    data = Buffer.alloc(0);
   }
 
   /** The end of the bytes: refuses an archive that stops inside a header or a member. */
@@ -117,7 +116,9 @@ export class TarReader {
     for (let i = 0; i < BLOCK; i += 1) sum += i >= 148 && i < 156 ? 32 : block[i];
     if (stored === null || stored !== sum) throw new TarError(`not a tar archive: the header at byte ${this.offset} has a bad checksum`);
     const type = String.fromCharCode(block[156] || 48);
-    const rawSize = this.paxSize ?? size(block);
+    const meta = type === 'L' || type === 'x' || type === 'K' || type === 'g';
+    // A pax `size` is the next member's, never a long name's or another pax header's.
+    const rawSize = meta ? size(block) : (this.paxSize ?? size(block));
     if (rawSize === null) throw new TarError(`the header at byte ${this.offset} has no readable size`);
     const padding = (BLOCK - (rawSize % BLOCK)) % BLOCK;
     const ustar = block.toString('latin1', 257, 262) === 'ustar';

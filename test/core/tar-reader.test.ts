@@ -42,6 +42,18 @@ test('a GNU long name (as Debian tar writes names over 100 bytes) names the next
   assert.equal(members.map((m) => [m.name, m.data?.toString()]), [[name, 'Active: active']]);
 });
 
+test('a pax header names the next member and gives its size; a long name does not take it', () => {
+  const record = (key: string, value: string) => {
+    const body = ` ${key}=${value}\n`;
+    let length = body.length + 1;
+    while (`${length}${body}`.length !== length) length += 1;
+    return `${length}${body}`;
+  };
+  const name = `inspection-report/args/${'k'.repeat(150)}`;
+  const bytes = tarBytes([{ name: 'PaxHeader/x', type: 'x', content: record('path', name) }, { name: 'short', content: 'abc' }]);
+  assert.equal(read(bytes, 100).map((m) => [m.name, m.data?.toString()]), [[name, 'abc']]);
+});
+
 test('a member not asked for is passed over; one kept past its limit is truncated or refused', () => {
   const bytes = tarBytes([{ name: 'a/journal.log', content: 'j'.repeat(5000) }, { name: 'a/systemctl.log', content: 's'.repeat(3000) }]);
   const members = read(bytes, 1000, (name) => (name.endsWith('journal.log') ? null : { limit: 100, overflow: 'truncate' }));
