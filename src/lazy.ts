@@ -14,6 +14,7 @@ interface Lazy {
   'node:net': typeof import('node:net');
   'node:os': typeof import('node:os');
   'node:tty': typeof import('node:tty');
+  'node:zlib': typeof import('node:zlib');
 }
 
 export function builtin<Name extends keyof Lazy>(name: Name): Lazy[Name] {

@@ -7,17 +7,18 @@ import { assessNode, warnOwedRestarts } from '../effects/assess.js';
 import { warnInterruptedChange } from '../effects/interrupted-apply.js';
 import { warnChangeInProgress } from '../effects/lock.js';
 import { loadProfile, profileIdentity } from '../effects/profile-store.js';
-import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
+import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
+import { assessReport, reportNames } from '../effects/inspect-tarball.js';
 import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { agreementResults } from '../core/cluster.js';
 import { optionalClusterFacts } from './cluster.js';
-import { DEFAULT_PROFILE, fleetTargets, ruleIds, withClusterOptions, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, withWaiverOption, type ClusterOptions, type FleetOptions, type WaiverOptions } from './options.js';
+import { DEFAULT_PROFILE, fleetTargets, ruleIds, withClusterOptions, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, withWaiverOption, type ClusterOptions, type FleetOptions, type NodeTarget, type WaiverOptions } from './options.js';
 import { nodeWaivers, readWaivers, reportWaivers } from './waivers.js';
 import { shown } from '../ui/terminal-text.js';
 import { shellWord } from '../ui/shell-word.js';
 
-type CheckOptions = FleetOptions & OutputOptions & ClusterOptions & WaiverOptions & { profile: string; only?: string[]; skip?: string[]; verbose?: boolean; failed?: boolean };
+type CheckOptions = FleetOptions & OutputOptions & ClusterOptions & WaiverOptions & { profile: string; only?: string[]; skip?: string[]; verbose?: boolean; failed?: boolean; report?: string[] };
 
 export function checkCommand(context: CommandContext, toolVersion: string): CommandModule<object, CheckOptions> {
   return {
@@ -27,11 +28,13 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
       withWaiverOption(withClusterOptions(withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif']))))
         .option('failed', { type: 'boolean', describe: 'text: show only what needs work (FAIL and BLOCKED)' })
         .option('verbose', { type: 'boolean', describe: 'text: list the NOT APPLICABLE rules too (counted in one line otherwise)' })
+        .option('report', { type: 'string', array: true, requiresArg: true, describe: 'audit microk8s inspect tarballs (inspection-report-*.tar.gz) instead of node roots, read in memory' })
         .example('$0 check', 'this machine against the baseline profile')
         .example('$0 --root ./examples/node-1.28 check --format junit', 'JUnit XML for CI')
         .example('$0 check --profile ./mine.yaml --skip kubelet.read-only-port', 'your own profile, one rule skipped')
         .example('$0 check --roots ./fleet --format json', 'every node root under ./fleet, in one document')
         .example('$0 check --cluster cluster.json', "a worker's control-plane requirements decided from the control planes, and the settings they disagree on")
+        .example('$0 check --report inspection-report-*.tar.gz', 'nodes you cannot log in to, from the reports `microk8s inspect` made there')
         .example('$0 check --failed', 'only the rules that need work, each with the plan command that shows its fix')
         .example('$0 check --waivers waivers.yaml', 'failing rules the waivers excuse are WAIVED, with their justification')
         .epilogue(EXIT_CODES_HELP) as never,
@@ -48,7 +51,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // With cluster facts, the control-plane settings that must agree are results of every node's check.
   // (Not under --only, which names the profile's rules to look at.)
   const agreement = cluster && ruleIds(options.only).length === 0 ? agreementResults(cluster.document) : [];
-  const targets = await fleetTargets(fs, options);
+  const targets: CheckTarget[] = options.report !== undefined ? reportTargets(options) : await fleetTargets(fs, options);
   const waivers = await readWaivers(context, options);
   const outcomes: CheckOutcome[] = [];
   let worst: number = ExitCode.ok;
@@ -57,7 +60,10 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // Only what the report needs is kept of each node: a fleet's args files are not all held at once.
   const viewFlags = sharedViewer();
   const assessments = settledInOrder(targets, NODES_AT_ONCE, async (target) => {
-    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules }, await nodeWaivers(fs, target, waivers));
+    // A report is known by its name (a waiver's `nodes` glob matches it); a node root by its paths and hostname.
+    const { model, results } = target.report !== undefined
+      ? await assessReport(fs, target.report, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules }, waivers.waivers.length > 0 ? { waivers: waivers.waivers, names: [target.root], now: waivers.now } : undefined)
+      : await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules }, await nodeWaivers(fs, target, waivers));
     return { version: model.report.version, results: [...results, ...agreement] };
   });
   // A profile file is named by its file and its own name, so that it never reads as a shipped profile.
@@ -69,15 +75,17 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
       const settled = await assessments[index];
       if (settled.status === 'rejected') throw settled.reason;
       const { version, results } = settled.value;
-      await warnOwedRestarts(context, target.stateDir);
-      await warnInterruptedChange(context, target.stateDir);
-      await warnChangeInProgress(context, target.stateDir);
+      if (target.report === undefined) {
+        await warnOwedRestarts(context, target.stateDir);
+        await warnInterruptedChange(context, target.stateDir);
+        await warnChangeInProgress(context, target.stateDir);
+      }
       outcomes.push({ root: target.root, profile: shownProfile, version, results });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {
       // One node alone: its error is the run's. In a fleet, a node that cannot be checked, for any reason,
       // is reported in its own place and the others are still checked; the run then exits 1.
-      if (targets.length === 1) throw error;
+      if (targets.length === 1) throw target.report !== undefined ? namedError(target.root, error) : error;
       const failure = nodeFailure(error);
       bug ||= failure.internal;
       io.err(`error: ${shown(target.root)}: ${shown(failure.message)}\n`);
@@ -94,10 +102,33 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   else if (format === 'junit') io.out(checkJunit(outcomes));
   else if (format === 'sarif') io.out(checkSarif(outcomes, toolVersion));
   else {
-    const view = { verbose: options.verbose, failedOnly: options.failed, selection: isSelection(options), planCommand: planCommandFor(options) };
+    const planCommand = options.report !== undefined ? (_root: string, ruleId: string) => `on the node: harden plan --only ${ruleId}` : planCommandFor(options);
+    const view = { verbose: options.verbose, failedOnly: options.failed, selection: isSelection(options), planCommand };
     io.out(outcomes.map((outcome) => checkText(outcome, outputPalette(options, io), view)).join('\n'));
   }
   return worst;
+}
+
+/** A node root, or a `microk8s inspect` report (`report`: its path; `root`: its name in every output). */
+type CheckTarget = NodeTarget & { readonly report?: string };
+
+/** --report: one target per tarball, named by its file name; refused with the options that name node roots. */
+function reportTargets(options: CheckOptions): CheckTarget[] {
+  const files = [...new Set((options.report ?? []).map(String).filter((value) => value !== ''))];
+  if (files.length === 0) throw new UsageError('--report needs a microk8s inspect tarball', { hint: 'name one or more inspection-report-*.tar.gz files' });
+  const rooted = ['root', 'roots', 'argsDir', 'stateDir'].filter((key) => options[key as keyof CheckOptions] !== undefined);
+  if (rooted.length > 0) {
+    const names = rooted.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+    throw new UsageError(`--report reads microk8s inspect tarballs, not node roots: it does not go with ${names}`, { hint: 'run one check for the tarballs and another for the roots' });
+  }
+  const names = reportNames(files);
+  return files.map((file, index) => ({ root: names[index], report: file, argsDir: undefined, stateDir: '' }));
+}
+
+/** A report's refusal, named by the report (one report alone reports its error as the run's). */
+function namedError(name: string, error: unknown): unknown {
+  if (!(error instanceof HardenError)) return error;
+  return new HardenError(`${name}: ${error.message}`, { hint: error.hint ?? undefined, exitCode: error.exitCode });
 }
 
 /** Whether --only or --skip chose the rules (the verdict is then about them, not about the profile). */

@@ -138,6 +138,43 @@ export function expandPath(path: string, vars: Readonly<Record<string, string>>)
   return path.replace(/\$\{(SNAP|SNAP_DATA|SNAP_COMMON)\}/g, (_, name: string) => vars[name]);
 }
 
+/**
+ * What an input other than a node root cannot tell (a `microk8s inspect` tarball): the rules that need it are
+ * NOT ASSESSED, with the reason, here and nowhere else.
+ */
+export interface InputGaps {
+  /** The input, in words: `a microk8s inspect tarball`. */
+  readonly input: string;
+  /** The node paths of the args dir the input holds a copy of: its files are the only entries it knows. */
+  readonly argsDirs: readonly string[];
+  /** Why what listens cannot be seen, or null when the input holds it. */
+  readonly listeners: string | null;
+  /** Why the MicroK8s version is unknown, or null when the input names it. */
+  readonly version: string | null;
+  /** Daemons the input shows switched off, by the lock that would say so on the node (`no-etcd`): the evidence. */
+  readonly disabled: ReadonlyMap<string, string>;
+}
+
+/** Why the input cannot decide this rule, or null when it can. */
+export function notAssessed(rule: Rule, gaps: InputGaps, vars: Readonly<Record<string, string>>): string | null {
+  switch (rule.operation) {
+    case 'file-mode':
+      return `${gaps.input} holds no file modes or owners`;
+    case 'directory':
+      return `${gaps.input} holds no directories of the node, nor their modes and owners`;
+    case 'sysctl':
+      return `${gaps.input} holds no kernel parameters`;
+    case 'probe':
+      return gaps.listeners;
+    case 'companion-file': {
+      const path = expandPath(rule.path!, vars);
+      return gaps.argsDirs.some((dir) => path.startsWith(`${dir}/`)) ? null : `${gaps.input} holds no files outside the args dir (${path})`;
+    }
+    default:
+      return null;
+  }
+}
+
 export function evaluateRules(
   model: NodeModel,
   rules: readonly Rule[],
@@ -145,9 +182,13 @@ export function evaluateRules(
   vars: Readonly<Record<string, string>>,
   catalogue: FlagCatalogue,
   cluster?: ClusterRequirement,
+  /** What the input cannot tell (absent for a node root, which tells everything). */
+  gaps?: InputGaps,
 ): RuleResult[] {
-  const first = rules.map((rule) => versionGate(model, rule, evaluateRule(model, rule, facts, vars), catalogue));
-  let results = blockUnmetRequirements(first, rules, facts, vars, cluster);
+  const first = rules.map((rule) => versionGate(model, rule, evaluateRule(model, rule, facts, vars, gaps), catalogue));
+  // An input with gaps says what the files hold; whether harden could fix a rule there is the node's to tell
+  // (its certificates, kubeconfigs and kernel are not in it), so requirements are not looked at.
+  let results = gaps === undefined ? blockUnmetRequirements(first, rules, facts, vars, cluster) : first;
   // A failing rule whose control-plane requirement is met only by a plan not yet applied there (check) says so.
   if (cluster) {
     results = results.map((result, index) => {
@@ -263,7 +304,7 @@ export function untouchable(fact: EntryFact): string | null {
 /** Control-plane components: a worker runs none of them (cluster facts decide their rules there). */
 export const CONTROL_PLANE = new Set(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'k8s-dqlite']);
 
-function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars: Readonly<Record<string, string>>): RuleResult {
+function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars: Readonly<Record<string, string>>, gaps?: InputGaps): RuleResult {
   const cis = (rule.references ?? []).flatMap((ref) => ('cis' in ref ? [ref.cis] : []));
   // Written out rather than spread from a shared base: one object shape, and the key order --json prints.
   const result = (status: Status, found: string, reason: string, file: string | null = null, line: number | null = null): RuleResult => ({
@@ -273,6 +314,7 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
 
   const applies = rule.applies ?? {};
   if (applies.versions) {
+    if (!model.version && gaps?.version) return result('NOT ASSESSED', '-', `${gaps.version}, so this version-dependent rule cannot be decided`);
     if (!model.version) return result('BLOCKED', '-', 'the MicroK8s version is unknown, so this version-dependent rule cannot be decided');
     if (!inRange(model.version, applies.versions)) return result('NOT APPLICABLE', '-', `applies to ${rangeText(applies.versions)}; this node runs ${formatVersion(model.version)}`);
   }
@@ -287,6 +329,8 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
     return result('NOT APPLICABLE', '-', `${rule.component} does not run on a worker node`);
   }
   if (rule.operation === 'manual') return result('MANUAL', '-', rule.explain ?? 'check by hand');
+  const gap = gaps ? notAssessed(rule, gaps, vars) : null;
+  if (gap) return result('NOT ASSESSED', '-', gap);
 
   if (rule.operation === 'probe') {
     if (!facts.exposure) return result('NOT APPLICABLE', '-', 'the root has no proc/net data (an offline copy): what listens cannot be seen');
@@ -368,7 +412,11 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
   // defaults of an absent flag.
   const unreadable = model.unreadable.get(fileName);
   if (!file || (!view && !unreadable)) return result('NOT APPLICABLE', '-', `${shownFile} does not exist on this node`);
-  if (!file.serviceEnabled) return result('NOT APPLICABLE', '-', `${file.service} is disabled on this node (var/lock/no-${fileName})`);
+  if (!file.serviceEnabled) {
+    const lock = file.service!.replace('snap.microk8s.daemon-', 'no-');
+    const evidence = gaps ? (gaps.disabled.get(lock) ?? `var/lock/${lock}`) : `var/lock/no-${fileName}`;
+    return result('NOT APPLICABLE', '-', `${file.service} is disabled on this node (${evidence})`);
+  }
   if (unreadable || !view) return result('BLOCKED', '-', unreadable ?? `${shownFile} was not read`, shownFile);
 
   const flag = view.flags.flags.get(rule.flag!);

@@ -17,6 +17,8 @@ import { Interrupted, type Prompt } from '../../src/effects/prompt.js';
 import { runInProcessWith } from '../helpers/cli.js';
 import { DEFAULT_REVISIONS, layOutNode } from '../helpers/node-root.js';
 import { setMode } from '../helpers/stand-ins.js';
+import { gzipSync } from 'node:zlib';
+import { reportBytes, reportFiles, tarBytes } from '../helpers/inspection-report.js';
 import type { Box, Injection } from './sandbox.js';
 
 export interface Expected {
@@ -291,6 +293,24 @@ async function replaceWith(file: string, tool: 'mkfifo' | 'mknod', args: readonl
 }
 
 // ---- the catalogue -------------------------------------------------------------------------------------------
+
+// ---- microk8s inspect reports ------------------------------------------------------------------------
+
+const REPORT_HINT = 'hint: make the report again with `sudo microk8s inspect` on the node, or audit the node itself with --root\n';
+
+/** `check --report` on a report written to `<tmp>/bad.tar.gz` by `bytes`: refused in one line for that report. */
+function reportCase(id: string, what: string, bytes: () => Buffer, message: string, hint = REPORT_HINT): CatalogueCase {
+  return {
+    id,
+    group: 'Inspect reports',
+    what,
+    argv: ['check', '--report', '<tmp>/bad.tar.gz'],
+    setup: async (box) => {
+      await fs.writeFile(path.join(box.tmp, 'bad.tar.gz'), bytes());
+    },
+    expect: { status: 1, stderr: `error: bad.tar.gz: ${message}\n${hint}` },
+  };
+}
 
 export const CASES: readonly CatalogueCase[] = [
   // Profiles: every problem of a profile is found before anything is read from the node.
@@ -2398,6 +2418,49 @@ Score: high 1/2 (50%)
     },
     expect: { status: 1, stderr: 'error: <tmp>/plan.json was made with the waivers <tmp>/waivers.yaml (sha256 <sha>…)\nhint: apply it with --waivers <tmp>/waivers.yaml\n' },
   },
+  reportCase('report-not-gzip', 'a `--report` file that is a plain tar, not gzip-compressed', () => tarBytes([{ name: 'inspection-report/args/kubelet', content: 'x' }]), 'is not gzip-compressed: a microk8s inspect report is a .tar.gz'),
+  reportCase('report-gzip-truncated', 'a report cut off halfway (an interrupted copy)', () => {
+    const good = reportBytes(reportFiles({ version: '1.28' }));
+    return good.subarray(0, Math.floor(good.length / 2));
+  }, 'the gzip stream is damaged or truncated (unexpected end of file)'),
+  reportCase('report-symlink-member', 'a report whose args dir holds a symlink to `/etc/shadow`', () => reportBytes(reportFiles({ version: '1.28' }), [{ name: 'inspection-report/args/kubelet-link', type: '2', linkName: '/etc/shadow' }]), 'inspection-report/args/kubelet-link is a symbolic link to /etc/shadow: harden reads only regular files from an inspection report, and follows no link'),
+  reportCase('report-hardlink-member', 'a report with a hard-link member', () => reportBytes(reportFiles({ version: '1.28' }), [{ name: 'inspection-report/args/kubelet2', type: '1', linkName: 'inspection-report/args/kubelet' }]), 'inspection-report/args/kubelet2 is a hard link to inspection-report/args/kubelet: harden reads only regular files from an inspection report, and follows no link'),
+  reportCase('report-path-traversal', 'a report with a member named `inspection-report/../../etc/cron.d/x`', () => reportBytes(reportFiles({ version: '1.28' }), [{ name: 'inspection-report/../../etc/cron.d/x', content: '* * * * * root sh\n' }]), "inspection-report/../../etc/cron.d/x climbs out of the archive with '..'"),
+  reportCase('report-absolute-name', 'a report with a member named `/etc/cron.d/x`', () => reportBytes(reportFiles({ version: '1.28' }), [{ name: '/etc/cron.d/x', content: '* * * * * root sh\n' }]), '/etc/cron.d/x is an absolute name: an inspection report holds only names inside it'),
+  reportCase('report-huge-member', 'a report whose `args/kube-apiserver` claims 17 MiB', () => gzipSync(tarBytes([{ name: 'inspection-report/args/kube-apiserver', size: 17 * 1024 * 1024 }], { end: false })), 'inspection-report/args/kube-apiserver is 17825792 bytes, more than the 16777216 harden reads of it'),
+  reportCase('report-not-tar', 'a gzip file that holds no tar archive', () => gzipSync(Buffer.alloc(2048, 65)), 'not a tar archive: the header at byte 0 has a bad checksum'),
+  reportCase('report-no-args', 'a report without `inspection-report/args/`', () => reportBytes(reportFiles({ version: '1.28' }).filter((file) => !file.name.includes('/args/'))), 'inspection-report/args/ is missing: the report holds no args files to audit', 'hint: make the report with `sudo microk8s inspect` on the node, and pass the inspection-report-*.tar.gz it names\n'),
+  {
+    id: 'report-missing',
+    group: 'Inspect reports',
+    what: '`--report` names a file that does not exist',
+    argv: ['check', '--report', '<tmp>/inspection-report-20261201_101010.tar.gz'],
+    expect: { status: 1, stderr: 'error: inspection-report-20261201_101010.tar.gz: does not exist\nhint: name the inspection-report-*.tar.gz that `microk8s inspect` printed\n' },
+  },
+  {
+    id: 'report-with-root',
+    group: 'Inspect reports',
+    what: '`--report` together with `--root`',
+    argv: ['--root', '<root>', 'check', '--report', '<tmp>/inspection-report-20261201_101010.tar.gz'],
+    setup: async (box) => box.node(),
+    expect: { status: 1, stderr: 'error: --report reads microk8s inspect tarballs, not node roots: it does not go with --root\nhint: run one check for the tarballs and another for the roots\n' },
+  },
+  {
+    id: 'report-one-hostile-of-two',
+    group: 'Inspect reports',
+    what: 'two reports, one with a symlink member: that one is refused in its place, the other audited',
+    argv: ['check', '--report', '<tmp>/inspection-report-20261201_000000.tar.gz', '<tmp>/inspection-report-20261201_101010.tar.gz', '--only', 'kubelet.anonymous-auth', '--no-color'],
+    setup: async (box) => {
+      await fs.writeFile(path.join(box.tmp, 'inspection-report-20261201_000000.tar.gz'), reportBytes(reportFiles({ version: '1.28' }), [{ name: 'inspection-report/args/x', type: '2', linkName: '/etc/shadow' }]));
+      await fs.writeFile(path.join(box.tmp, 'inspection-report-20261201_101010.tar.gz'), reportBytes(reportFiles({ version: '1.28' })));
+    },
+    expect: {
+      status: 1,
+      stderr: `error: inspection-report-20261201_000000.tar.gz: inspection-report/args/x is a symbolic link to /etc/shadow: harden reads only regular files from an inspection report, and follows no link\n${REPORT_HINT}`,
+      stdout: `Profile baseline on inspection-report-20261201_000000.tar.gz\nerror: inspection-report/args/x is a symbolic link to /etc/shadow: harden reads only regular files from an inspection report, and follows no link\n${REPORT_HINT}\nnot checked\n\nProfile baseline on inspection-report-20261201_101010.tar.gz (MicroK8s 1.28.15)\n[PASS]           critical  kubelet.anonymous-auth [CIS 4.2.1]\n                           Refuse anonymous requests to the kubelet\n                           found: --anonymous-auth=false (line 4); --anonymous-auth is false\n\n1 rule: 1 passed, 0 failed, 0 blocked, 0 manual, 0 not applicable — the selected rules pass\nScore: critical 1/1 (100%)\n`,
+    },
+  },
+  reportCase('report-args-file-is-directory', "a report whose `args/kubelet` is a directory", () => reportBytes(reportFiles({ version: '1.28', args: { kubelet: null, 'kubelet/x': 'y' } })), 'inspection-report/args/kubelet is a directory, not an args file', "hint: kubelet reads its flags from this file: make the report again once the node's args dir is mended\n"),
 ];
 
 function waiverCase(id: string, what: string, text: string, input: string, stderr: string): CatalogueCase {
