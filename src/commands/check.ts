@@ -15,6 +15,9 @@ import { optionalClusterFacts } from './cluster.js';
 import { DEFAULT_PROFILE, fleetTargets, ruleIds, withClusterOptions, withFleetOption, withNodeOptions, withOutputOptions, withRuleOptions, type ClusterOptions, type FleetOptions } from './options.js';
 import { shown } from '../ui/terminal-text.js';
 import { shellWord } from '../ui/shell-word.js';
+import { checkHtml, type ReportedNode } from '../ui/check-html.js';
+import { ruleFixes } from '../ui/rule-fix.js';
+import { readTemplates } from '../effects/plan-store.js';
 
 type CheckOptions = FleetOptions & OutputOptions & ClusterOptions & { profile: string; only?: string[]; skip?: string[]; verbose?: boolean; failed?: boolean };
 
@@ -23,7 +26,7 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
     command: 'check',
     describe: 'Audit nodes against a profile: PASS, FAIL, MANUAL, BLOCKED or NOT APPLICABLE per rule, with CIS ids',
     builder: (yargs) =>
-      withClusterOptions(withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif'])))
+      withClusterOptions(withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif', 'html'])))
         .option('failed', { type: 'boolean', describe: 'text: show only what needs work (FAIL and BLOCKED)' })
         .option('verbose', { type: 'boolean', describe: 'text: list the NOT APPLICABLE rules too (counted in one line otherwise)' })
         .example('$0 check', 'this machine against the baseline profile')
@@ -47,15 +50,17 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // (Not under --only, which names the profile's rules to look at.)
   const agreement = cluster && ruleIds(options.only).length === 0 ? agreementResults(cluster.document) : [];
   const targets = await fleetTargets(fs, options);
-  const outcomes: CheckOutcome[] = [];
+  const outcomes: ReportedNode[] = [];
   let worst: number = ExitCode.ok;
   // Nodes are read several at a time (most of a node's reading is waiting on the disk), and reported in the
   // order given, with their warnings and errors.
   // Only what the report needs is kept of each node: a fleet's args files are not all held at once.
   const viewFlags = sharedViewer();
   const assessments = settledInOrder(targets, NODES_AT_ONCE, async (target) => {
-    const { model, results } = await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules });
-    return { version: model.report.version, results: [...results, ...agreement] };
+    const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules });
+    // The HTML report shows each failing rule's fix as `plan --only` would; the other formats name that command.
+    const fixes = outputFormat(options) === 'html' ? ruleFixes({ model, rules: profile.rules, results, facts: answers, vars, profile: profileIdentity(profile), templates: readTemplates(profile.rules), locks: facts.locks, root: target.root }) : undefined;
+    return { version: model.report.version, results: [...results, ...agreement], fixes };
   });
   // A profile file is named by its file and its own name, so that it never reads as a shipped profile.
   const label = profile.shipped ? profile.name : `${path.basename(profile.file ?? profile.source)} "${profile.name}"`;
@@ -65,11 +70,11 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
     try {
       const settled = await assessments[index];
       if (settled.status === 'rejected') throw settled.reason;
-      const { version, results } = settled.value;
+      const { version, results, fixes } = settled.value;
       await warnOwedRestarts(context, target.stateDir);
       await warnInterruptedChange(context, target.stateDir);
       await warnChangeInProgress(context, target.stateDir);
-      outcomes.push({ root: target.root, profile: shownProfile, version, results });
+      outcomes.push({ root: target.root, profile: shownProfile, version, results, ...(fixes && { fixes }) });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {
       // One node alone: its error is the run's. In a fleet, a node that cannot be checked, for any reason,
@@ -89,6 +94,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   if (format === 'json') io.out(checkJson(outcomes));
   else if (format === 'junit') io.out(checkJunit(outcomes));
   else if (format === 'sarif') io.out(checkSarif(outcomes, toolVersion));
+  else if (format === 'html') io.out(checkHtml({ nodes: outcomes, rules: profile.allRules, toolVersion, selection: isSelection(options), cluster: options.cluster }));
   else {
     const view = { verbose: options.verbose, failedOnly: options.failed, selection: isSelection(options), planCommand: planCommandFor(options) };
     io.out(outcomes.map((outcome) => checkText(outcome, outputPalette(options, io), view)).join('\n'));
