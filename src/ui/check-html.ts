@@ -243,7 +243,7 @@ code,pre{font:12.5px/1.4 ui-monospace,"DejaVu Sans Mono",monospace}code{overflow
 .meta{color:#57606a;font-size:.9em}
 table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:.2em .5em;text-align:left;vertical-align:top}caption{text-align:left;font-weight:600;padding:.3em 0}
 .n{text-align:right;font-variant-numeric:tabular-nums}
-.facts th{background:#f6f8fa}.tables{display:flex;flex-wrap:wrap;gap:2em;margin-top:1em}
+.facts th{background:#f6f8fa}.tables{display:flex;flex-wrap:wrap;align-items:flex-start;gap:2em;margin-top:1em}
 .wide{overflow-x:auto}
 .st{display:inline-block;padding:0 .45em;border-radius:.8em;color:#fff;font-size:.8em;font-weight:600;white-space:nowrap}
 .st.pass,.matrix .pass{background:var(--pass)}.st.fail,.matrix .fail{background:var(--fail)}.st.blocked,.matrix .blocked{background:var(--blocked)}
@@ -257,7 +257,7 @@ table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:.2em .5em;
 .rule p{margin:.3em 0}.refs{margin:.2em 0;padding-left:1.5em}
 .found{display:grid;grid-template-columns:max-content 1fr;gap:.15em .8em;margin:.5em 0;padding-top:.4em;border-top:1px dashed #d0d7de}.found dt{font-weight:600}.found dd{margin:0;min-width:0}
 pre.diff{background:#f6f8fa;padding:.5em;margin:.3em 0;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere}
-pre.diff ins{text-decoration:none;color:#116329;background:#dafbe1;display:block}pre.diff del{text-decoration:none;color:#82071e;background:#ffebe9;display:block}pre.diff .hunk{color:#0550ae}
+pre.diff ins,pre.diff del{text-decoration:none;display:inline-block;min-width:100%}pre.diff ins{color:#116329;background:#dafbe1}pre.diff del{color:#82071e;background:#ffebe9}pre.diff .hunk{color:#0550ae}
 @media print{
 body{max-width:none;padding:0;font-size:10pt}a{color:inherit;text-decoration:none}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
