@@ -33,6 +33,7 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
         .example('$0 --root ./examples/node-1.28 check --format junit', 'JUnit XML for CI')
         .example('$0 check --profile ./mine.yaml --skip kubelet.read-only-port', 'your own profile, one rule skipped')
         .example('$0 check --roots ./fleet --format json', 'every node root under ./fleet, in one document')
+        .example('$0 check --roots ./fleet --profile cis --format html > fleet.html', 'one page to file and print: a summary, the rules × nodes matrix, each rule with its fix')
         .example('$0 check --cluster cluster.json', "a worker's control-plane requirements decided from the control planes, and the settings they disagree on")
         .example('$0 check --failed', 'only the rules that need work, each with the plan command that shows its fix')
         .epilogue(EXIT_CODES_HELP) as never,

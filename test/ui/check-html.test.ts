@@ -102,6 +102,17 @@ test('a fleet: a row per node, the rules × nodes matrix, each rule once with th
   assert.ok(page.includes('<dl class="found"><dt><span class="st fail">FAIL</span></dt><dd>node <a href="#n2">2</a></dd><dt>Found</dt><dd><code>absent (default 10255)</code> in <code>/var/snap/microk8s/current/args/kubelet</code></dd>'));
 });
 
+test('a value with a newline, ESC and U+2028 in an args file: shown escaped in the page (found, reason and the fix), no raw control character', async () => {
+  const root = await makeNode({ version: '1.18' });
+  await fs.appendFile(path.join(root, 'var/snap/microk8s/current/args/kube-scheduler'), '--bind-address="0.0.0.0\nerror: fake\u001b[2J\u2028"\n');
+  const run = runBin(['--root', root, 'check', '--format', 'html']);
+  assert.is(run.status, 2, run.stderr);
+  assert.equal([...run.stdout.replace(/\n/g, '')].filter((c) => /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/.test(c)), []);
+  assert.ok(run.stdout.includes('<dt>Found</dt><dd><code>--bind-address=0.0.0.0\\nerror: fake\\x1b[2J\\u2028 (line 3)</code>'), 'found, escaped');
+  // The fix of another rule of that file shows the line as context, each of its lines escaped as plan shows it.
+  assert.ok(run.stdout.includes('      --bind-address=&quot;0.0.0.0\n      error: fake\\x1b[2J\\u2028&quot;\n<ins>    + --profiling=false</ins>\n'), 'the fix, escaped');
+});
+
 /** Each FAIL section's fix, markup taken off and unescaped, by rule id. */
 function fixesOf(page: string): Map<string, string> {
   const fixes = new Map<string, string>();
