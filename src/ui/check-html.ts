@@ -152,13 +152,19 @@ const SECTION_ORDER: readonly Status[] = ['FAIL', 'BLOCKED', 'NOT ASSESSED', 'WA
 function ruleSections(input: CheckHtmlInput): string {
   const rules = new Map(input.rules.map((rule) => [rule.id, rule]));
   const fleet = input.nodes.length > 1;
-  const sections = ruleIdsOf(input.nodes).map((id) => {
-    const statuses = input.nodes.flatMap((node) => node.results.filter((result) => result.id === id).map((result) => result.status));
-    return { id, rank: Math.min(...statuses.map((status) => SECTION_ORDER.indexOf(status))) };
-  }).sort((a, b) => a.rank - b.rank).map(({ id }) => {
+  const byNode = input.nodes.map((node) => new Map(node.results.map((result) => [result.id, result])));
+  const rank = (id: string) => {
+    let worst = SECTION_ORDER.length;
+    for (const results of byNode) {
+      const result = results.get(id);
+      if (result) worst = Math.min(worst, SECTION_ORDER.indexOf(result.status));
+    }
+    return worst;
+  };
+  const sections = ruleIdsOf(input.nodes).map((id) => ({ id, rank: rank(id) })).sort((a, b) => a.rank - b.rank).map(({ id }) => {
     const groups = new Map<string, { result: RuleResult; fix: string | undefined; nodes: number[] }>();
     for (const [index, node] of input.nodes.entries()) {
-      const result = node.results.find((candidate) => candidate.id === id);
+      const result = byNode[index].get(id);
       if (!result) continue;
       const fix = node.fixes?.[id];
       const key = JSON.stringify([result.status, result.found, result.reason, result.file, result.line, waiverText(result), fix]);
