@@ -8,7 +8,7 @@ import { warnInterruptedChange } from '../effects/interrupted-apply.js';
 import { warnChangeInProgress } from '../effects/lock.js';
 import { loadProfile, profileIdentity } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError } from '../errors.js';
-import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
+import { checkJson, checkJunit, checkSarif, checkText } from '../ui/check-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { agreementResults } from '../core/cluster.js';
 import { optionalClusterFacts } from './cluster.js';
