@@ -3,7 +3,8 @@
 // /usr/bin/chromium, as the browser test does). Lays out 1,000 node roots (100 with --quick): the seven fixture
 // versions in turn, one in ten a worker, and in each a few args lines dropped at random (seeded) so that found
 // values and their lines differ from node to node, as in a real fleet. Then `harden check --roots DIR --profile
-// cis --format html` (3 runs, 1 with --quick: median wall time, peak RSS), the page's size (goal < 10 MB), and
+// cis --format html` beside `--format json` of the same roots (interleaved, 3 runs each, 1 with --quick: median
+// wall time, peak RSS), the page's size (goal < 10 MB), and
 // the page opened from its file in headless chromium 3 times: the median time to first paint and to first
 // contentful paint (the Paint Timing API) and to the load event, from the start of navigation. A missed goal is
 // reported, never a failure; the exit status is non-zero only when a command crashes.
@@ -37,7 +38,8 @@ try {
   }
   const report = path.join(work, 'report.html');
   const argv = ['sh', '-c', `"${process.execPath}" "${BIN}" check --roots "${fleet}" --profile cis --format html > "${report}"`];
-  const [render] = series(measure, [{ label: `check --format html, ${nodes} roots`, argv, ok: [2] }], runs);
+  const json = ['sh', '-c', `"${process.execPath}" "${BIN}" check --roots "${fleet}" --profile cis --format json > /dev/null`];
+  const [render, baseline] = series(measure, [{ label: `check --format html, ${nodes} roots`, argv, ok: [2] }, { label: `check --format json, ${nodes} roots`, argv: json, ok: [2] }], runs);
   const bytes = statSync(report).size;
 
   const browser = await launchChromium();
@@ -63,7 +65,8 @@ try {
   console.log(machine('harden HTML report', quick));
   console.log('');
   console.log(table({ what: 'benchmark', measured: 'measured', goal: 'goal', verdict: 'verdict', rss: 'peak RSS' }, [
-    { what: `check --roots DIR --profile cis --format html, ${nodes} roots (median of ${runs})`, measured: ms(render.ms), goal: '', verdict: '', rss: mb(render.rss) },
+    { what: `check --roots DIR --profile cis --format json, ${nodes} roots (median of ${runs})`, measured: ms(baseline.ms), goal: '', verdict: '', rss: mb(baseline.rss) },
+    { what: `check --roots DIR --profile cis --format html, ${nodes} roots (median of ${runs})`, measured: `${ms(render.ms)} (${(render.ms / baseline.ms).toFixed(1)}x)`, goal: '', verdict: '', rss: mb(render.rss) },
     { what: `report size, ${nodes} nodes`, measured: `${(bytes / 1024 / 1024).toFixed(2)} MB (${bytes} bytes)`, goal: '< 10 MB', verdict: bytes < goal ? 'met' : `missed by ${((bytes - goal) / 1024 / 1024).toFixed(2)} MB`, rss: '' },
     { what: 'chromium: first paint (median of 3)', measured: ms(at('first')), goal: '', verdict: '', rss: '' },
     { what: 'chromium: first contentful paint (median of 3)', measured: ms(at('contentful')), goal: '', verdict: '', rss: '' },

@@ -57,10 +57,11 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   // order given, with their warnings and errors.
   // Only what the report needs is kept of each node: a fleet's args files are not all held at once.
   const viewFlags = sharedViewer();
+  // The HTML report shows each failing rule's fix as `plan --only` would; the other formats name that command.
+  const fixInputs = outputFormat(options) === 'html' ? { profile: profileIdentity(profile), templates: readTemplates(profile.rules) } : null;
   const assessments = settledInOrder(targets, NODES_AT_ONCE, async (target) => {
     const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules });
-    // The HTML report shows each failing rule's fix as `plan --only` would; the other formats name that command.
-    const fixes = outputFormat(options) === 'html' ? ruleFixes({ model, rules: profile.rules, results, facts: answers, vars, profile: profileIdentity(profile), templates: readTemplates(profile.rules), locks: facts.locks, root: target.root }) : undefined;
+    const fixes = fixInputs ? ruleFixes({ ...fixInputs, model, rules: profile.rules, results, facts: answers, vars, locks: facts.locks, root: target.root }) : undefined;
     return { version: model.report.version, results: [...results, ...agreement], fixes };
   });
   // A profile file is named by its file and its own name, so that it never reads as a shipped profile.
