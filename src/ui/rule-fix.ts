@@ -8,7 +8,7 @@ import { palette } from './color.js';
 import { planText } from './plan-view.js';
 
 /** What `buildPlan` needs of a node, and the node's root as the plan's header names it. */
-export type RuleFixInputs = Omit<PlanInputs, 'rules' | 'results'> & Pick<PlanInputs, 'rules' | 'results'> & { readonly root: string };
+export type RuleFixInputs = PlanInputs & { readonly root: string };
 
 /**
  * By rule id, for every FAIL result of a profile rule: the text `harden plan --only ID` prints after its header
@@ -18,8 +18,9 @@ export type RuleFixInputs = Omit<PlanInputs, 'rules' | 'results'> & Pick<PlanInp
 export function ruleFixes(inputs: RuleFixInputs): Record<string, string> {
   const fixes: Record<string, string> = {};
   const plain = palette(false);
+  const rules = new Map(inputs.rules.map((rule) => [rule.id, rule]));
   for (const result of inputs.results) {
-    const rule = inputs.rules.find((candidate) => candidate.id === result.id);
+    const rule = rules.get(result.id);
     if (result.status !== 'FAIL' || !rule || isReaderCheck(result.id)) continue;
     const plan = buildPlan({ ...inputs, rules: [rule], results: [result] });
     if (plan.problems.length > 0) {
