@@ -24,7 +24,7 @@ test('no README command applies or rolls back on the committed example node (onl
 
 test('the conventions table says which output formats check has, not which will come', () => {
   assert.not.match(readme, /will add `junit`/);
-  assert.match(readme, '`check` also takes `junit` and `sarif`');
+  assert.match(readme, '`check` also takes `junit`, `sarif` and `html`');
 });
 
 test.run();

@@ -9,7 +9,7 @@ import { warnChangeInProgress } from '../effects/lock.js';
 import { loadProfile, profileIdentity } from '../effects/profile-store.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
 import { assessReport, reportNames } from '../effects/inspect-tarball.js';
-import { checkJson, checkJunit, checkSarif, checkText, type CheckOutcome } from '../ui/check-view.js';
+import { checkJson, checkJunit, checkSarif, checkText } from '../ui/check-view.js';
 import { outputFormat, outputPalette, type CommandContext, type OutputOptions } from './context.js';
 import { agreementResults } from '../core/cluster.js';
 import { optionalClusterFacts } from './cluster.js';
@@ -17,6 +17,9 @@ import { DEFAULT_PROFILE, fleetTargets, ruleIds, withClusterOptions, withFleetOp
 import { nodeWaivers, readWaivers, reportWaivers } from './waivers.js';
 import { shown } from '../ui/terminal-text.js';
 import { shellWord } from '../ui/shell-word.js';
+import { checkHtml, type ReportedNode } from '../ui/check-html.js';
+import { ruleFixes } from '../ui/rule-fix.js';
+import { readTemplates } from '../effects/plan-store.js';
 
 type CheckOptions = FleetOptions & OutputOptions & ClusterOptions & WaiverOptions & { profile: string; only?: string[]; skip?: string[]; verbose?: boolean; failed?: boolean; report?: string[] };
 
@@ -25,7 +28,7 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
     command: 'check',
     describe: 'Audit nodes against a profile: PASS, FAIL, MANUAL, BLOCKED or NOT APPLICABLE per rule, with CIS ids',
     builder: (yargs) =>
-      withWaiverOption(withClusterOptions(withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif']))))
+      withWaiverOption(withClusterOptions(withRuleOptions(withOutputOptions(withFleetOption(withNodeOptions(yargs, true)), ['text', 'json', 'junit', 'sarif', 'html']))))
         .option('failed', { type: 'boolean', describe: 'text: show only what needs work (FAIL and BLOCKED)' })
         .option('verbose', { type: 'boolean', describe: 'text: list the NOT APPLICABLE rules too (counted in one line otherwise)' })
         .option('report', { type: 'string', array: true, requiresArg: true, describe: 'audit microk8s inspect tarballs (inspection-report-*.tar.gz) instead of node roots, read in memory' })
@@ -33,6 +36,7 @@ export function checkCommand(context: CommandContext, toolVersion: string): Comm
         .example('$0 --root ./examples/node-1.28 check --format junit', 'JUnit XML for CI')
         .example('$0 check --profile ./mine.yaml --skip kubelet.read-only-port', 'your own profile, one rule skipped')
         .example('$0 check --roots ./fleet --format json', 'every node root under ./fleet, in one document')
+        .example('$0 check --roots ./fleet --profile cis --format html > fleet.html', 'one page to file and print: a summary, the rules × nodes matrix, each rule with its fix')
         .example('$0 check --cluster cluster.json', "a worker's control-plane requirements decided from the control planes, and the settings they disagree on")
         .example('$0 check --report inspection-report-*.tar.gz', 'nodes you cannot log in to, from the reports `microk8s inspect` made there')
         .example('$0 check --failed', 'only the rules that need work, each with the plan command that shows its fix')
@@ -53,18 +57,24 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   const agreement = cluster && ruleIds(options.only).length === 0 ? agreementResults(cluster.document) : [];
   const targets: CheckTarget[] = options.report !== undefined ? reportTargets(options) : await fleetTargets(fs, options);
   const waivers = await readWaivers(context, options);
-  const outcomes: CheckOutcome[] = [];
+  const outcomes: ReportedNode[] = [];
   let worst: number = ExitCode.ok;
   // Nodes are read several at a time (most of a node's reading is waiting on the disk), and reported in the
   // order given, with their warnings and errors.
   // Only what the report needs is kept of each node: a fleet's args files are not all held at once.
   const viewFlags = sharedViewer();
+  // The HTML report shows each failing rule's fix as `plan --only` would; the other formats name that command.
+  const fixInputs = outputFormat(options) === 'html' ? { profile: profileIdentity(profile), templates: readTemplates(profile.rules) } : null;
   const assessments = settledInOrder(targets, NODES_AT_ONCE, async (target) => {
     // A report is known by its name (a waiver's `nodes` glob matches it); a node root by its paths and hostname.
-    const { model, results } = target.report !== undefined
-      ? await assessReport(fs, target.report, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules }, waivers.waivers.length > 0 ? { waivers: waivers.waivers, names: [target.root], now: waivers.now } : undefined)
-      : await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules }, await nodeWaivers(fs, target, waivers));
-    return { version: model.report.version, results: [...results, ...agreement] };
+    // A report has no fix to show: what harden would change is planned on the node itself.
+    if (target.report !== undefined) {
+      const { model, results } = await assessReport(fs, target.report, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules }, waivers.waivers.length > 0 ? { waivers: waivers.waivers, names: [target.root], now: waivers.now } : undefined);
+      return { version: model.report.version, results: [...results, ...agreement], fixes: undefined };
+    }
+    const { facts, model, vars, answers, results } = await assessNode(fs, target, profile.rules, viewFlags, { facts: cluster, mode: 'check', allRules: profile.allRules }, await nodeWaivers(fs, target, waivers));
+    const fixes = fixInputs ? ruleFixes({ ...fixInputs, model, rules: profile.rules, results, facts: answers, vars, locks: facts.locks, root: target.root }) : undefined;
+    return { version: model.report.version, results: [...results, ...agreement], fixes };
   });
   // A profile file is named by its file and its own name, so that it never reads as a shipped profile.
   const label = profile.shipped ? profile.name : `${path.basename(profile.file ?? profile.source)} "${profile.name}"`;
@@ -74,13 +84,13 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
     try {
       const settled = await assessments[index];
       if (settled.status === 'rejected') throw settled.reason;
-      const { version, results } = settled.value;
+      const { version, results, fixes } = settled.value;
       if (target.report === undefined) {
         await warnOwedRestarts(context, target.stateDir);
         await warnInterruptedChange(context, target.stateDir);
         await warnChangeInProgress(context, target.stateDir);
       }
-      outcomes.push({ root: target.root, profile: shownProfile, version, results });
+      outcomes.push({ root: target.root, profile: shownProfile, version, results, ...(fixes && { fixes }) });
       if (!summarize(results).compliant && worst === ExitCode.ok) worst = ExitCode.findings;
     } catch (error) {
       // One node alone: its error is the run's. In a fleet, a node that cannot be checked, for any reason,
@@ -101,6 +111,7 @@ export async function runCheck(context: CommandContext, options: CheckOptions, t
   if (format === 'json') io.out(checkJson(outcomes));
   else if (format === 'junit') io.out(checkJunit(outcomes));
   else if (format === 'sarif') io.out(checkSarif(outcomes, toolVersion));
+  else if (format === 'html') io.out(checkHtml({ nodes: outcomes, rules: profile.allRules, toolVersion, selection: isSelection(options), cluster: options.cluster }));
   else {
     const planCommand = options.report !== undefined ? (_root: string, ruleId: string) => `on the node: harden plan --only ${ruleId}` : planCommandFor(options);
     const view = { verbose: options.verbose, failedOnly: options.failed, selection: isSelection(options), planCommand };

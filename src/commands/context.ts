@@ -42,7 +42,7 @@ export interface CommandContext {
   setExitCode(code: number): void;
 }
 
-export type OutputFormat = 'text' | 'json' | 'junit' | 'sarif';
+export type OutputFormat = 'text' | 'json' | 'junit' | 'sarif' | 'html';
 
 /** Options every printing command shares, after yargs. */
 export interface OutputOptions {
