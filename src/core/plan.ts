@@ -263,10 +263,16 @@ export function buildPlan(inputs: PlanInputs): Plan {
     else companions.push({ ruleId: rule.id, path, template: rule.template!, mode: rule.mode!, content });
   }
 
-  // A directory that is there already only has its mode and owner made right, like a file-mode rule's.
+  // A directory that is there already only has its mode and owner made right, like a file-mode rule's; anything
+  // else in its place (a file, a link) is named, never changed.
   const directoryRules = failing.filter((r) => r.operation === 'directory');
-  const existing = (rule: Rule) => facts.entries[expandPath(rule.path!, vars)] !== null && facts.entries[expandPath(rule.path!, vars)] !== undefined;
-  const modes = modeChanges(failing.filter((r) => r.operation === 'file-mode' || (r.operation === 'directory' && existing(r))), facts, vars, problems);
+  const existing = (rule: Rule) => (facts.entries[expandPath(rule.path!, vars)] ?? null) !== null;
+  for (const rule of directoryRules.filter(existing)) {
+    const entry = facts.entries[expandPath(rule.path!, vars)]!;
+    if (entry.type !== 'directory' && entry.type !== 'link') problems.push({ ruleId: rule.id, text: `${expandPath(rule.path!, vars)} is there and not a directory: move it away` });
+  }
+  const asModes = directoryRules.filter((rule) => existing(rule) && ['directory', 'link'].includes(facts.entries[expandPath(rule.path!, vars)]!.type));
+  const modes = modeChanges([...failing.filter((r) => r.operation === 'file-mode'), ...asModes], facts, vars, problems);
   const directories: PlanDirectory[] = directoryRules
     .filter((rule) => !existing(rule))
     .map((rule) => ({ ruleId: rule.id, path: expandPath(rule.path!, vars), mode: rule.mode!, owner: rule.owner! }));

@@ -214,6 +214,18 @@ test('a read-only /var/log (a sandbox, a read-only mount): the audit log directo
   assert.is(await fs.lstat(path.join(root, 'var/log/apiserver')).catch(() => null), null);
 });
 
+test('a regular file where the audit log directory goes: check names it, plan refuses, nothing is written (its mode is never changed)', async () => {
+  const root = await makeNode({ version: '1.36', host: {} });
+  await fs.writeFile(path.join(root, 'var/log/apiserver'), 'not a directory\n', { mode: 0o644 });
+  const original = await readTree(root);
+  const rule = (await results(root)).get('files.audit-log-dir')!;
+  assert.equal([rule.status, rule.reason], ['FAIL', '/var/log/apiserver: not a directory: move it away']);
+  const applied = await runBinAsync(['apply', '--root', root, '--profile', 'cis', '--yes', '--no-restart']);
+  assert.is(applied.status, 1, applied.stdout);
+  assert.match(applied.stderr, 'error: plan refused: rule files.audit-log-dir: /var/log/apiserver is there and not a directory: move it away\n');
+  assert.equal(treeDiff(original, await readTree(root)), []);
+});
+
 test('a running value the kernel refuses at apply (EACCES), or does not take (read back as another): everything is put back, exit 3', async () => {
   for (const [what, fault, message] of [
     ['EACCES', async () => Promise.reject(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })), 'cannot write /proc/sys/kernel/panic (EACCES)'],
