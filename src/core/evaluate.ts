@@ -114,6 +114,11 @@ export function factQueries(
       parents.add(parentOf(expandPath(rule.path, vars)));
     }
     for (const key of Object.keys(rule.sysctls ?? {})) sysctls.add(key);
+    // The directory a sysctl rule's file goes in must be there, and writable.
+    if (rule.operation === 'sysctl' && rule.path) {
+      entries.add(parentOf(rule.path));
+      parents.add(parentOf(rule.path));
+    }
     for (const requirement of rule.requires ?? []) {
       if ('ca' in requirement) signatures.set(signatureKey(requirement.path, requirement.ca, vars), [expandPath(requirement.path, vars), expandPath(requirement.ca, vars)]);
       else if ('path' in requirement) paths.add(expandPath(requirement.path, vars));
@@ -510,6 +515,14 @@ function evaluateSysctls(rule: Rule, facts: NodeFactAnswers, result: (status: St
     return set !== null && set.file !== file && !sameSysctlValue(set.value, state.want) ? [`${assignmentText(set)} sets ${state.key} = ${set.value} after ${file}: change or remove that line`] : [];
   });
   if (overridden.length > 0) return result('BLOCKED', found, `${reasons.join('; ')}; blocked: ${overridden.join('; ')}`, file);
+  // The file goes into systemd-sysctl's own directory, itself: never made, never reached through a link.
+  const dir = parentOf(file);
+  const dirEntry = facts.entries[dir];
+  if (dirEntry !== undefined && dirEntry?.type !== 'directory') {
+    return result('BLOCKED', found, `${reasons.join('; ')}; blocked: ${dir} ${dirEntry === null ? 'does not exist' : `is ${dirEntry.type === 'link' ? `a symlink to ${dirEntry.target ?? '?'}` : 'not a directory'}`}: harden writes the file only into that directory itself`, file);
+  }
+  const readOnly = facts.createRefusals?.[dir];
+  if (readOnly) return result('BLOCKED', found, `${reasons.join('; ')}; blocked: ${dir} cannot be written here (${readOnly})`, file);
   return result('FAIL', found, reasons.join('; '), file);
 }
 

@@ -121,7 +121,7 @@ const PLAN_FIELDS = object({
         ruleId: ref('ruleId'),
         file: { ...object({ path: ref('nodePath'), before: nullable(string(MAX_LINE)), after: string(MAX_LINE) }), type: ['object', 'null'] },
         running: list(object({ key: ref('sysctlKey'), path: ref('nodePath'), from: ref('sysctlValue'), to: ref('sysctlValue') }), 256),
-        persisted: list(object({ key: ref('sysctlKey'), want: ref('sysctlValue'), now: string(MAX_NAME) }), 256),
+        persisted: list(object({ key: ref('sysctlKey'), want: ref('sysctlValue'), now: string(MAX_NOTE) }), 256),
       }),
       MAX_RULES,
     ),

@@ -226,6 +226,17 @@ test('a regular file where the audit log directory goes: check names it, plan re
   assert.equal(treeDiff(original, await readTree(root)), []);
 });
 
+test('no /etc/sysctl.d on the node: the kernel parameters rule is BLOCKED (harden makes no such directory), the rest applies', async () => {
+  const root = await makeNode({ version: '1.36', host: {} });
+  await fs.rm(path.join(root, 'etc/sysctl.d'), { recursive: true });
+  const rule = (await results(root)).get('kubelet.kernel-parameters')!;
+  assert.is(rule.status, 'BLOCKED');
+  assert.ok(rule.reason.endsWith('; blocked: /etc/sysctl.d does not exist: harden writes the file only into that directory itself'), rule.reason);
+  const applied = await runBinAsync(['apply', '--root', root, '--profile', 'cis', '--yes', '--no-restart']);
+  assert.is(applied.status, 0, applied.stderr);
+  assert.is(await proc(root, 'kernel.panic'), '0\n', 'no running value is set without its file');
+});
+
 test('a running value the kernel refuses at apply (EACCES), or does not take (read back as another): everything is put back, exit 3', async () => {
   for (const [what, fault, message] of [
     ['EACCES', async () => Promise.reject(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })), 'cannot write /proc/sys/kernel/panic (EACCES)'],
