@@ -237,6 +237,24 @@ test('no /etc/sysctl.d on the node: the kernel parameters rule is BLOCKED (harde
   assert.is(await proc(root, 'kernel.panic'), '0\n', 'no running value is set without its file');
 });
 
+test('a profile\'s own `fact: sysctl` requirement counts only a value both running and persisted', async () => {
+  const dir = await makeTempDir('harden-profile-');
+  const profile = path.join(dir, 'mine.yaml');
+  await fs.writeFile(
+    profile,
+    `apiVersion: harden/v1\nkind: Profile\nname: mine\ntitle: Mine\nrules:\n  - id: kubelet.pkd\n    title: Protect kernel defaults\n    rationale: R\n    severity: low\n    component: kubelet\n    requires:\n      - { fact: sysctl, key: kernel.panic, value: "10" }\n    operation: set-flag\n    flag: --protect-kernel-defaults\n    value: "true"\n    default: "false"\n`,
+  );
+  const status = async (root: string) => {
+    const run = await runBinAsync(['check', '--root', root, '--profile', profile, '--json']);
+    const [result] = (JSON.parse(run.stdout) as { results: Result[] }).results;
+    return [result.status, result.reason];
+  };
+  const running = await makeNode({ version: '1.28', host: { running: { 'kernel.panic': '10' } } });
+  assert.equal(await status(running), ['BLOCKED', '--protect-kernel-defaults must be true, found false; blocked: needs sysctl kernel.panic=10 running and persisted (running 10, persisted nowhere)']);
+  const both = await makeNode({ version: '1.28', host: { running: { 'kernel.panic': '10' }, sysctlFiles: { '/etc/sysctl.d/60-panic.conf': 'kernel.panic = 10\n' } } });
+  assert.equal(await status(both), ['FAIL', '--protect-kernel-defaults must be true, found false']);
+});
+
 test('a running value the kernel refuses at apply (EACCES), or does not take (read back as another): everything is put back, exit 3', async () => {
   for (const [what, fault, message] of [
     ['EACCES', async () => Promise.reject(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })), 'cannot write /proc/sys/kernel/panic (EACCES)'],
