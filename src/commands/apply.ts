@@ -4,7 +4,7 @@
 // back by itself when they fail, and the command that undoes a change that was kept.
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { buildPlan, changesAnything, entryInputs, inputChangeText, isEntryInput, planDifference, plannedRuleIds, type Plan } from '../core/plan.js';
+import { buildPlan, changesAnything, entryInputs, runningOf, sysctlFilesOf, inputChangeText, isEntryInput, planDifference, plannedRuleIds, type Plan } from '../core/plan.js';
 import { identityDifference, identityText } from '../core/root-identity.js';
 import type { Rule } from '../core/profile.js';
 import { assessNode, type Assessment } from '../effects/assess.js';
@@ -124,7 +124,7 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
       ...planned.plan.files.map((f) => f.path),
       ...planned.plan.companions.map((c) => c.path),
       ...(planned.plan.directories ?? []).map((d) => d.path),
-      ...(planned.plan.sysctls ?? []).flatMap((k) => (k.file ? [k.file.path] : [])),
+      ...sysctlFilesOf(planned.plan).map((f) => f.path),
     ];
     await recoverFromDeadRuns(context, change.ops, target, lock, about);
     const gate = gateRunner(context, change, target, planned.assessment, times.timeout, times.window);
@@ -235,9 +235,9 @@ export async function runApply(context: CommandContext, options: ApplyOptions, t
 
 /** `Wrote 3 files, changed 2 modes, created 1 directory, set 4 running kernel parameters.` */
 function writtenLine(plan: Plan): string {
-  const files = plan.files.length + plan.companions.length + (plan.sysctls ?? []).filter((k) => k.file !== null).length;
+  const files = plan.files.length + plan.companions.length + sysctlFilesOf(plan).length;
   const directories = (plan.directories ?? []).length;
-  const running = (plan.sysctls ?? []).reduce((sum, k) => sum + k.running.length, 0);
+  const running = runningOf(plan).length;
   const parts = [
     ...(plan.modes.length ? [`changed ${plan.modes.length} ${plan.modes.length === 1 ? 'mode' : 'modes'}`] : []),
     ...(directories ? [`created ${directories} ${directories === 1 ? 'directory' : 'directories'}`] : []),

@@ -7,6 +7,7 @@ import { restoreProblem } from '../core/restore-check.js';
 import { sameSysctlValue } from '../core/sysctl.js';
 import { assessNode } from '../effects/assess.js';
 import { readNodeFile, resolveEntry, resolveNode } from '../effects/node-writer.js';
+import { readRunning } from '../effects/node-change.js';
 import { createSnapshot, listSnapshots, pruneSnapshots, readSnapshot, removeSnapshot, setStatus, sha256Of, type SnapshotFile, type SnapshotManifest, type SnapshotModeChange } from '../effects/snapshots.js';
 import { preflight } from '../effects/preflight.js';
 import { EXIT_CODES_HELP, ExitCode, HardenError, UsageError } from '../errors.js';
@@ -130,7 +131,7 @@ export async function runRollback(context: CommandContext, options: RollbackOpti
     const running: PrerequisiteView['running'][number][] = [];
     for (const value of snapshot.running ?? []) {
       const entry = await resolveEntry(ops, target.root, value.path).catch(() => null);
-      const now = entry?.stat?.isFile() ? (await ops.readFile(entry.hostPath)).toString('utf8').trim() : null;
+      const now = entry?.stat?.isFile() ? await readRunning(ops, entry.hostPath) : null;
       if (now === null) refusals.push(`${value.path} is gone now`);
       else if (!sameSysctlValue(now, value.after) && !sameSysctlValue(now, value.before)) refusals.push(`${value.path} runs ${now} now, not the ${value.after} the apply set`);
       running.push({ path: value.path, now, to: value.before });

@@ -3,7 +3,7 @@
 // changed), then committed by renames; and the put-back, by renames again, when a write, a restart or a health
 // gate fails. The exit code says what is on disk: 1 nothing changed, 3 put back, 4 not restored.
 import { octalMode, type EntryFact } from '../core/evaluate.js';
-import { plannedRuleIds, type Plan } from '../core/plan.js';
+import { plannedRuleIds, runningOf, sysctlFilesOf, type Plan } from '../core/plan.js';
 import type { Assessment } from '../effects/assess.js';
 import { errorHint, type FileOps } from '../effects/file-ops.js';
 import { errorCode } from '../effects/file-system.js';
@@ -249,14 +249,12 @@ function nothingChanged(error: unknown, spaceError: string | null, what: string)
   return new HardenError(`${message}; nothing was changed`, { hint: error instanceof HardenError ? error.hint ?? undefined : undefined });
 }
 
-/** The running kernel parameters a plan sets. */
-const runningOf = (plan: Plan) => (plan.sysctls ?? []).flatMap((sysctl) => sysctl.running);
 
 /** The plan as a change to the node: its directories, files and companions, the running kernel parameters, and the modes and owners the snapshot records. */
 async function planChange(ops: FileOps, root: string, plan: Plan, snapshot: SnapshotManifest): Promise<NodeChange> {
   const creates = plan.companions.length + (plan.directories ?? []).length + (plan.sysctls ?? []).length > 0;
   const { uid, gid } = creates ? await ownerIds(root, 'root:root', ops) : { uid: 0, gid: 0 };
-  const sysctlFiles = (plan.sysctls ?? []).flatMap((sysctl) => (sysctl.file ? [sysctl.file] : []));
+  const sysctlFiles = sysctlFilesOf(plan);
   return {
     directories: await Promise.all((plan.directories ?? []).map(async (d) => ({ path: d.path, to: { ...(await ownerIds(root, d.owner, ops)), mode: Number.parseInt(d.mode, 8) } }))),
     writes: [

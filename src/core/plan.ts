@@ -187,6 +187,16 @@ export function plannedRuleIds(plan: Pick<Plan, 'files' | 'companions' | 'modes'
   ]);
 }
 
+/** The files a plan's sysctl rules write under /etc/sysctl.d/ (none where a file already says it all). */
+export function sysctlFilesOf(plan: Pick<Plan, 'sysctls'>): NonNullable<PlanSysctl['file']>[] {
+  return (plan.sysctls ?? []).flatMap((sysctl) => (sysctl.file ? [sysctl.file] : []));
+}
+
+/** The running kernel parameters a plan sets, in place under /proc/sys. */
+export function runningOf(plan: Pick<Plan, 'sysctls'>): PlanSysctl['running'][number][] {
+  return (plan.sysctls ?? []).flatMap((sysctl) => sysctl.running);
+}
+
 /** Whether carrying out the plan changes anything on the node. */
 export function changesAnything(plan: Pick<Plan, 'files' | 'companions' | 'modes' | 'directories' | 'sysctls'>): boolean {
   return plan.files.length + plan.companions.length + plan.modes.length + (plan.directories ?? []).length + (plan.sysctls ?? []).length > 0;
@@ -297,10 +307,10 @@ export function buildPlan(inputs: PlanInputs): Plan {
   // Args files are named through `current`, rule paths through the revision: count each file once.
   const samePath = (path: string) => (path.startsWith(`${vars.SNAP_DATA}/`) ? `${SNAP_DATA_CURRENT}/${path.slice(vars.SNAP_DATA.length + 1)}` : path);
   const touched = new Set(
-    [...files.map((f) => f.path), ...companions.map((c) => c.path), ...modes.map((m) => m.path), ...directories.map((d) => d.path), ...sysctls.flatMap((k) => (k.file ? [k.file.path] : []))].map(samePath),
+    [...files.map((f) => f.path), ...companions.map((c) => c.path), ...modes.map((m) => m.path), ...directories.map((d) => d.path), ...sysctlFilesOf({ sysctls }).map((f) => f.path)].map(samePath),
   );
-  const sysctlFiles = sysctls.flatMap((k) => (k.file ? [k.file] : []));
-  const runningValues = sysctls.reduce((sum, k) => sum + k.running.length, 0);
+  const sysctlFiles = sysctlFilesOf({ sysctls });
+  const runningValues = runningOf({ sysctls }).length;
   const compliantNow = results.every((r) => r.status !== 'FAIL' && r.status !== 'BLOCKED');
   return {
     schema: PLAN_SCHEMA,
@@ -556,8 +566,6 @@ export function planDifference(saved: Plan, fresh: Plan): string | null {
   return null;
 }
 
-const sysctlFilesOf = (plan: Plan) => (plan.sysctls ?? []).flatMap((k) => (k.file ? [k.file] : []));
-const runningOf = (plan: Plan) => (plan.sysctls ?? []).flatMap((k) => k.running);
 
 function sameVars(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const keys = Object.keys(a);

@@ -235,9 +235,14 @@ async function stageRunning(ops: FileOps, root: string, value: RunningWrite): Pr
   if (!real?.stat) throw changed('does not exist (harden writes only the kernel parameters it finds)');
   if (real.nodePath !== value.path || !/^\/proc\/sys\/[a-z0-9_]+(\/[a-z0-9_]+)+$/.test(value.path)) throw changed(`is really ${real.nodePath}: harden never writes a kernel parameter through a link`);
   if (!real.stat.isFile()) throw changed('is not a regular file');
-  const before = (await ops.readFile(real.hostPath)).toString('utf8').trim();
+  const before = await readRunning(ops, real.hostPath);
   if (value.from !== null && !sameSysctlValue(before, value.from)) throw changed(`reads ${before} now, ${value.from} when planned`);
   return { key: value.key, nodePath: value.path, hostPath: real.hostPath, before, to: value.to, written: false };
+}
+
+/** A kernel parameter's running value, as its procfs file (a host path) reads now, without its newline. */
+export async function readRunning(ops: FileOps, hostPath: string): Promise<string> {
+  return (await ops.readFile(hostPath)).toString('utf8').trim();
 }
 
 /** Writes a running value in place and reads it back: the kernel may refuse or clamp what it is given. */
@@ -249,7 +254,7 @@ async function writeRunning(ops: FileOps, item: { nodePath: string; hostPath: st
     const hint = code === 'EACCES' || code === 'EROFS' || code === 'EPERM' ? 'the kernel parameters cannot be set here (a read-only /proc/sys, as in an LXD container): leave the rule out with --skip, and set them on the host' : errorHint(code);
     throw new HardenError(`cannot write ${item.nodePath} (${code ?? (error instanceof Error ? error.message : String(error))})`, { hint });
   }
-  const back = (await ops.readFile(item.hostPath)).toString('utf8').trim();
+  const back = await readRunning(ops, item.hostPath);
   if (!sameSysctlValue(back, value)) throw new HardenError(`${item.nodePath} reads ${back} after harden wrote ${value}: the kernel did not take it`, { hint: 'set it by hand to see why (sysctl -w), or leave the rule out with --skip' });
 }
 
@@ -361,7 +366,7 @@ function stagedChange(ops: FileOps, root: string, staged: Staged): StagedChange 
       for (const value of [...running].reverse().filter((v) => v.written)) {
         await attempt(value, `${value.nodePath} (${value.before})`, async () => {
           // A write the kernel refused left the value as it was: nothing to put back, nor to fail at again.
-          const now = (await ops.readFile(value.hostPath)).toString('utf8').trim();
+          const now = await readRunning(ops, value.hostPath);
           if (!sameSysctlValue(now, value.before)) await writeRunning(ops, value, value.before);
           value.written = false;
         });

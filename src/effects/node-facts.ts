@@ -60,6 +60,11 @@ export async function answerFacts(
       target: link ? await fs.readlink(reader.host(realPath)) : null,
     };
   };
+  // Why a node path, resolved in the root, could not be written (access(2): EROFS on a read-only mount); null when it could or is not there.
+  const writeRefusal = async (nodePath: string): Promise<string | null> => {
+    const real = await reader.resolve(nodePath);
+    return real === null ? null : fs.writeRefusal(reader.host(real));
+  };
   const paths: Record<string, PathFact | null> = {};
   for (const nodePath of queries.paths) paths[nodePath] = await describe(nodePath);
   const entries: Record<string, EntryFact | null> = {};
@@ -86,8 +91,7 @@ export async function answerFacts(
     const text = await reader.readText(sysctlProcPath(key));
     sysctls[key] = text === null ? null : text.trim();
     // Whether the running value could be set: access(2), which a read-only procfs answers with EROFS.
-    const real = text === null ? null : await reader.resolve(sysctlProcPath(key));
-    sysctlRefusals[key] = real === null ? null : await fs.writeRefusal(reader.host(real));
+    sysctlRefusals[key] = text === null ? null : await writeRefusal(sysctlProcPath(key));
   }
   const kubeconfigs: Record<string, 'token' | 'certificate' | 'unknown' | null> = {};
   for (const name of queries.kubeconfigs) {
@@ -97,8 +101,7 @@ export async function answerFacts(
   // Whether a directory could be created in each parent: access(2), which a read-only mount answers with EROFS.
   const createRefusals: Record<string, string | null> = {};
   for (const parent of queries.parents ?? []) {
-    const real = await reader.resolve(parent);
-    createRefusals[parent] = real === null ? null : await fs.writeRefusal(reader.host(real));
+    createRefusals[parent] = await writeRefusal(parent);
   }
   // Whether each certificate was issued by its CA and verifies with the CA's key (a kubelet's self-signed one does not).
   const signatures: Record<string, 'signed' | 'self-signed' | 'another issuer' | 'not a certificate' | 'missing'> = {};
