@@ -356,13 +356,15 @@ function evaluateRule(model: NodeModel, rule: Rule, facts: NodeFactAnswers, vars
       // Created in its parent, itself: never through a link, never where rules may not reach.
       const parent = facts.entries[parentOf(path)];
       if (!parent) return result('BLOCKED', 'absent', `${path} does not exist, and neither does ${parentOf(path)} to create it in`, path);
-      const refused = parent.type === 'directory' ? (permittedNodePath(`${parent.realPath}/${path.slice(path.lastIndexOf('/') + 1)}`) ? null : `really ${parent.realPath} (through a symlink on the way), outside ${permittedText()}`) : untouchable(parent) ?? 'not a directory';
+      const realPath = `${parent.realPath}/${path.slice(path.lastIndexOf('/') + 1)}`;
+      const outside = permittedNodePath(realPath) ? null : `really ${parent.realPath} (through a symlink on the way), outside ${permittedText()}`;
+      const refused = parent.type === 'directory' ? outside : untouchable(parent) ?? 'not a directory';
       if (refused) return result('BLOCKED', 'absent', `${path} does not exist, and harden will not create it in ${parentOf(path)}: ${refused}`, path);
       const readOnly = facts.createRefusals?.[parentOf(path)];
       if (readOnly) return result('BLOCKED', 'absent', `${path} does not exist, and ${parentOf(path)} cannot be written here (${readOnly}${readOnly === 'EROFS' ? ': a read-only filesystem, or a sandbox such as harden watch\'s' : ''})`, path);
       return result('FAIL', 'absent', `${path} does not exist: harden creates it (${want.replace('a directory, ', '')})`, path);
     }
-    const refused = entry.type === 'directory' ? untouchable(entry) : entry.type === 'link' ? untouchable(entry) : 'not a directory: move it away';
+    const refused = entry.type === 'directory' || entry.type === 'link' ? untouchable(entry) : 'not a directory: move it away';
     if (refused) return result('FAIL', entry.type === 'link' ? `symlink to ${entry.target ?? '?'}` : entry.type, `${path}: ${refused}`, path);
     const wanted = Number.parseInt(rule.mode!, 8);
     const problems = [(entry.mode & 0o777 & ~wanted) !== 0 && `mode ${octalMode(entry.mode)} is more open than ${rule.mode}`, entry.owner !== rule.owner && `owner ${entry.owner} is not ${rule.owner}`].filter((text): text is string => typeof text === 'string');
